@@ -1,0 +1,46 @@
+# Every target creates or reuses .venv on its own; only Python 3.11 is needed.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CADRE_HOME ?= $(CURDIR)/var
+export CADRE_HOME
+# Airflow lives inside the data folder, so two data folders never share state.
+export AIRFLOW_HOME ?= $(CADRE_HOME)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+AIRFLOW_PORT ?= 8080
+
+.PHONY: venv demo test lint bench airflow clean
+
+$(VENV)/.installed: setup.cfg constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+## demo: generate sample drops with faults, ingest them through the Airflow DAGs, print results
+demo: venv
+	$(BIN)/cadre demo
+
+## test: lint, then the whole test suite
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: venv
+	$(BIN)/ruff check .
+
+## bench: ingest and build benchmarks (figures printed, nothing asserted)
+bench: venv
+	$(BIN)/python -m pipelines.bench
+
+## airflow: local Airflow UI (airflow standalone) with our DAGs, state under $(CADRE_HOME)/airflow
+airflow: venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/cadre airflow-setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
+	  $(BIN)/airflow standalone
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,128 @@
+"""Settings, declared once.
+
+Every knob the pipeline reads from the environment is a row of ``SETTINGS``; nothing else in
+the package calls ``os.environ`` for configuration. ``tests/test_settings.py`` fails when a
+setting is missing from the README, so the table and the docs cannot drift apart.
+
+The data folder (``CADRE_HOME``) holds *all* state: inboxes, archive, work files, outboxes,
+the warehouse, the published snapshot, reports and Airflow's home. Two folders never share
+state, which is what lets tests and demos run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CADRE_HOME", "./var", "Data folder holding all state (inbox, archive, warehouse, ...)."),
+    Setting(
+        "CADRE_SCHEMAS_DIR",
+        str(PROJECT_ROOT / "schemas"),
+        "Folder of data contracts; a jurisdiction points this at its own copy.",
+    ),
+    Setting(
+        "CADRE_EXPECTATIONS_DIR",
+        str(PROJECT_ROOT / "expectations"),
+        "Folder of Great Expectations suites, one JSON file per source.",
+    ),
+    Setting(
+        "CADRE_RULESET",
+        str(PROJECT_ROOT / "warehouse" / "rules" / "ruleset.yaml"),
+        "Rule-set configuration (thresholds, windows, weights); copy and edit per jurisdiction.",
+    ),
+    Setting(
+        "CADRE_PSEUDONYM_KEY",
+        "",
+        "Secret key for the analysts' pseudonymous cadre key; empty = a key file is created "
+        "in the data folder's keys/ (never inside the published snapshot).",
+    ),
+    Setting(
+        "CADRE_FAULT_INJECT",
+        "",
+        "Test-only: name of a crash point (e.g. load:mid_transaction) where the process kills "
+        "itself, to prove a failed run leaves the warehouse as it was.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of a declared setting: the environment, else its default."""
+    setting = _BY_NAME[name]  # KeyError = an undeclared setting, a bug
+    return os.environ.get(name, setting.default)
+
+
+@dataclass(frozen=True)
+class DataHome:
+    """The data folder and the fixed layout below it."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, root: str | os.PathLike[str] | None = None) -> DataHome:
+        return cls(Path(root if root is not None else get("CADRE_HOME")).resolve())
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def warehouse_file(self) -> Path:
+        return self.root / "warehouse" / "cadre.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published_file(self) -> Path:
+        return self.published_dir / "cadre_snapshot.duckdb"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    def inbox_for(self, unit: str, source: str) -> Path:
+        return self.inbox / unit / source
+
+    def outbox_for(self, unit: str) -> Path:
+        return self.outbox / unit
+
+    def ensure(self) -> DataHome:
+        for folder in (self.inbox, self.archive, self.work, self.outbox, self.reports,
+                       self.warehouse_file.parent, self.published_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
