@@ -1,0 +1,121 @@
+"""Vectorised parsers for the value forms units write (sources.md, "Formats every source accepts").
+
+Each function takes a column of text (pandas ``str`` with NA for empty) and returns the typed
+column plus a boolean mask of cells that were present but could not be read. Whole columns at
+a time: a 300,000-row assessment file must not pay a Python call per cell.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# 2025-03-05, 2025/3/5, 2025.03.05, 2025年3月5日, optionally followed by a time (xlsx dates)
+_YMD = re.compile(r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+                  r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+_SERIAL = re.compile(r"^\d{4,5}(?:\.0+)?$")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (with its 1900 leap-year quirk)
+SERIAL_RANGE = (10000, 80000)  # 1927-05-18 .. 2119-01-08: anything else is not a date serial
+
+TRUE_WORDS = {"是", "y", "yes", "1", "true", "t", "√", "对"}
+FALSE_WORDS = {"否", "n", "no", "0", "false", "f", "×", "不是"}
+
+_SPLIT_CODES = re.compile(r"[、,，;；/]")
+
+
+def clean_text(raw: pd.Series) -> pd.Series:
+    """Trim blanks (incl. full-width space); empty becomes NA."""
+    text = raw.astype("str").str.replace("\u3000", " ").str.strip()
+    return text.where(raw.notna() & (text != ""))
+
+
+def _nfkc(text: pd.Series) -> pd.Series:
+    return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+
+
+def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = clean_text(raw)
+    present = text.notna()
+    norm = text.fillna("").str.normalize("NFKC").str.strip()
+    parts = norm.str.extract(_YMD.pattern)
+    compact = norm.str.extract(_COMPACT.pattern)
+    parts = parts.fillna(compact)
+    stamp = pd.to_datetime(
+        {"year": pd.to_numeric(parts["y"], errors="coerce"),
+         "month": pd.to_numeric(parts["m"], errors="coerce"),
+         "day": pd.to_numeric(parts["d"], errors="coerce")},
+        errors="coerce",
+    )
+    serial_like = present & norm.str.match(_SERIAL.pattern) & stamp.isna()
+    if serial_like.any():
+        days = pd.to_numeric(norm[serial_like], errors="coerce")
+        in_range = days.between(*SERIAL_RANGE)
+        stamp.loc[days.index[in_range]] = EXCEL_EPOCH + pd.to_timedelta(days[in_range], unit="D")
+    stamp = stamp.astype("datetime64[s]")
+    return stamp, present & stamp.isna()
+
+
+def parse_years(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = clean_text(raw)
+    present = text.notna()
+    digits = _nfkc(text.fillna("")).str.extract(r"^(\d{4})(?:\.0+)?(?:年度?)?$")[0]
+    year = pd.to_numeric(digits, errors="coerce").astype("Int64")
+    year = year.where(year.between(1949, 2100))
+    return year, present & year.isna()
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    text = clean_text(raw)
+    present = text.notna()
+    norm = _nfkc(text.fillna("")).str.replace(",", "", regex=False)
+    number = pd.to_numeric(norm.where(norm.str.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")),
+                           errors="coerce")
+    return number, present, present & number.isna()
+
+
+def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    number, _present, bad = _numbers(raw)
+    fractional = number.notna() & (np.floor(number) != number)
+    whole = number.where(~fractional).astype("Float64").astype("Int64")
+    return whole, bad | fractional
+
+
+def parse_decimals(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    number, _present, bad = _numbers(raw)
+    return number.astype("float64"), bad
+
+
+def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = clean_text(raw)
+    present = text.notna()
+    key = _nfkc(text.fillna("")).str.lower()
+    value = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    value[key.isin(TRUE_WORDS)] = True
+    value[key.isin(FALSE_WORDS)] = False
+    return value, present & value.isna()
+
+
+def parse_codes(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A single code: trimmed, full-width forms folded. Membership is GX's job."""
+    text = clean_text(raw)
+    return _nfkc(text.fillna("")).where(text.notna()), pd.Series(False, index=raw.index)
+
+
+def parse_code_lists(raw: pd.Series, codes: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """``房产、投资`` -> ["房产", "投资"]; a list with an unknown code is bad as a whole."""
+    text = clean_text(raw)
+    allowed = set(codes)
+    values: list[object] = []
+    bad: list[bool] = []
+    for cell in text:
+        if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)):
+            values.append(None)
+            bad.append(False)
+            continue
+        items = [i.strip() for i in _SPLIT_CODES.split(str(cell)) if i.strip()]
+        values.append(items)
+        bad.append(not items or any(i not in allowed for i in items))
+    return pd.Series(values, index=raw.index, dtype="object"), pd.Series(bad, index=raw.index)

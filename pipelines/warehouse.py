@@ -1,0 +1,128 @@
+"""The DuckDB warehouse resource: connections and the ingest layers' schema.
+
+Layers:
+- ``meta``: submissions and their issues (``warehouse/schema/meta.sql``).
+- ``raw.<source>``: every accepted row of every submission, typed per the contract, with its
+  ``submission_id`` and ``source_row``. Append-only: a newer submission supersedes, never erases.
+- ``staging.<source>``: the current version of each business key (latest submission wins);
+  ``staging.<source>_history``: every loaded version with ``is_current``.
+
+Raw tables and staging views are generated from the contracts (the key and columns are declared
+there once); the hand-written SQL of later layers lives in ``warehouse/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts import Contract, all_contracts
+from pipelines.settings import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "warehouse"
+LINEAGE_COLUMNS = {
+    "submission_id": "Submission (meta.submission) this row came from.",
+    "source_row": "Row number in the submitted file, as the unit sees it.",
+}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def raw_table_ddl(contract: Contract) -> list[str]:
+    """CREATE TABLE + COMMENT ON statements for ``raw.<source>``."""
+    columns = [f"    {f.name} {f.duckdb_type}" for f in contract.fields]
+    columns += ["    submission_id VARCHAR NOT NULL", "    source_row INTEGER NOT NULL"]
+    table = f"raw.{contract.source}"
+    statements = [f"create table if not exists {table} (\n" + ",\n".join(columns) + "\n)"]
+    statements.append(f"comment on table {table} is {_quote(contract.title_zh + ': ' + contract.description + ' Append-only; see staging for current rows.')}")
+    for f in contract.fields:
+        text = f.header_zh + (f" — {f.description}" if f.description else "")
+        statements.append(f"comment on column {table}.{f.name} is {_quote(text)}")
+    for name, text in LINEAGE_COLUMNS.items():
+        statements.append(f"comment on column {table}.{name} is {_quote(text)}")
+    return statements
+
+
+def staging_view_sql(contract: Contract) -> list[str]:
+    """``staging.<source>_history`` (all loaded versions) and ``staging.<source>`` (current).
+
+    For a snapshot source (roster) the current rows are those of the latest loaded snapshot:
+    a cadre absent from it has left the scope, but stays in the history.
+    """
+    source = contract.source
+    key = ", ".join(contract.key)
+    current = (
+        "submission_seq = max(submission_seq) over ()"
+        if contract.snapshot
+        else f"row_number() over (partition by {key} order by submission_seq desc, source_row desc) = 1"
+    )
+    history = f"""
+create or replace view staging.{source}_history as
+-- every row loaded from a finished submission, with its arrival order and currency
+with loaded_submission as (
+    select submission_id, seq as submission_seq, unit, received_at
+    from meta.submission
+    where status in ('accepted', 'partially_accepted')
+),
+versioned as (
+    select r.*, s.submission_seq, s.unit as submitted_by, s.received_at
+    from raw.{source} as r
+    join loaded_submission as s using (submission_id)
+)
+select *, {current} as is_current
+from versioned"""
+    view = f"""
+create or replace view staging.{source} as
+-- the current version of each {source} key ({key})
+select * exclude (is_current) from staging.{source}_history where is_current"""
+    return [
+        history,
+        f"comment on view staging.{source}_history is {_quote(contract.title_zh + ': every loaded version of each key, is_current marks the one in force.')}",
+        view,
+        f"comment on view staging.{source} is {_quote(contract.title_zh + ': current version per key (' + key + ').')}",
+    ]
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every ingest-layer object that is missing. Idempotent and cheap."""
+    con.execute((SQL_DIR / "schema" / "meta.sql").read_text(encoding="utf-8"))
+    for contract in all_contracts().values():
+        for statement in raw_table_ddl(contract) + staging_view_sql(contract):
+            con.execute(statement)
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file; the writer also makes sure the schema exists."""
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    ensure_schema(con)
+    return con
+
+
+@contextmanager
+def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one read-write connection, closed on exit so other processes can open the file."""
+    con = connect(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a crash or exception inside leaves the warehouse as it was."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
