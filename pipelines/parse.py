@@ -90,6 +90,7 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
     typed: dict[str, pd.Series] = {}
     text: dict[str, pd.Series] = {}
     issues: list[Issue] = [Issue.make("extra_column", value=h) for h in extras]
+    bad_cells: dict[str, pd.Series] = {}
     for spec in contract.fields:
         if spec.name not in headers:
             typed[spec.name] = empty_column(spec, len(frame))
@@ -100,7 +101,7 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
         # a header written twice is taken from its first column
         raw = raw.iloc[:, 0] if isinstance(raw, pd.DataFrame) else raw
         column, bad, reason = type_column(raw, spec)
-        typed[spec.name], text[spec.name] = column, raw
+        typed[spec.name], text[spec.name], bad_cells[spec.name] = column, raw, bad
         for position in bad[bad].index:
             code = reason[position] if reason is not None else PARSE_REASON[spec.type]
             issues.append(Issue.make(code, source_row=rows[position], column=spec.name,
@@ -108,10 +109,10 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
                                      codes="、".join(spec.codes)))
     typed_frame = pd.DataFrame(typed)
     id_fields = {f.agrees_with_id for f in contract.fields if f.agrees_with_id}
-    for id_field in id_fields:
+    for id_field in id_fields:  # only a valid ID has a birth date to compare with
+        valid_ids = typed_frame[id_field].where(~bad_cells.get(id_field, False))
         typed_frame[ID_BIRTH_COLUMN] = pd.to_datetime(
-            typed_frame[id_field].str[6:14], format="%Y%m%d", errors="coerce").astype(
-            "datetime64[s]")
+            valid_ids.str[6:14], format="%Y%m%d", errors="coerce").astype("datetime64[s]")
     return ParsedDrop(typed=typed_frame, text=pd.DataFrame(text), source_rows=list(rows),
                       headers=headers, issues=issues, extra_columns=extras,
                       file_format=table.file_format, encoding=table.encoding)

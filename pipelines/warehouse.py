@@ -39,7 +39,8 @@ def raw_table_ddl(contract: Contract) -> list[str]:
     columns += ["    submission_id VARCHAR NOT NULL", "    source_row INTEGER NOT NULL"]
     table = f"raw.{contract.source}"
     statements = [f"create table if not exists {table} (\n" + ",\n".join(columns) + "\n)"]
-    statements.append(f"comment on table {table} is {_quote(contract.title_zh + ': ' + contract.description + ' Append-only; see staging for current rows.')}")
+    table_doc = f"{contract.title_zh}: {contract.description} Append-only; see staging for current rows."
+    statements.append(f"comment on table {table} is {_quote(table_doc)}")
     for f in contract.fields:
         text = f.header_zh + (f" — {f.description}" if f.description else "")
         statements.append(f"comment on column {table}.{f.name} is {_quote(text)}")
@@ -80,11 +81,13 @@ from versioned"""
 create or replace view staging.{source} as
 -- the current version of each {source} key ({key})
 select * exclude (is_current) from staging.{source}_history where is_current"""
+    history_doc = f"{contract.title_zh}: every loaded version of each key; is_current marks the one in force."
+    current_doc = f"{contract.title_zh}: current version per key ({key})."
     return [
         history,
-        f"comment on view staging.{source}_history is {_quote(contract.title_zh + ': every loaded version of each key, is_current marks the one in force.')}",
+        f"comment on view staging.{source}_history is {_quote(history_doc)}",
         view,
-        f"comment on view staging.{source} is {_quote(contract.title_zh + ': current version per key (' + key + ').')}",
+        f"comment on view staging.{source} is {_quote(current_doc)}",
     ]
 
 

@@ -1,0 +1,73 @@
+"""Shared fixtures: a fresh data folder per test, and small real files in every unit format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines import idcard
+from pipelines.settings import DataHome
+
+ROSTER_HEADER = ["身份证号", "姓名", "性别", "出生日期", "单位", "现任职务", "职务层次", "岗位类别",
+                 "领域", "任现职时间", "是否试用期"]
+
+
+def valid_id(n: int, born: date = date(1980, 1, 1), area: str = "110105") -> str:
+    return idcard.make(area, born, n)
+
+
+def roster_row(n: int, **overrides: object) -> list[object]:
+    """A valid roster row for cadre n (birth date agrees with the ID)."""
+    born = date(1970 + n % 20, 1 + n % 12, 1 + n % 28)
+    row: dict[str, object] = {
+        "身份证号": valid_id(n, born), "姓名": f"测试{n}", "性别": "男" if n % 2 else "女",
+        "出生日期": born.isoformat(), "单位": "市发展和改革委员会", "现任职务": "副主任",
+        "职务层次": "县处级副职", "岗位类别": "党政副职", "领域": "党政机关",
+        "任现职时间": "2021-03-05", "是否试用期": "否",
+    }
+    row.update(overrides)
+    return [row[h] for h in ROSTER_HEADER]
+
+
+def write_csv(path: Path, rows: list[list[object]], encoding: str = "utf-8",
+              title_rows: list[list[object]] | None = None) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for title in title_rows or []:
+        writer.writerow(title)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[object]], title: str | None = None) -> Path:
+    """An xlsx as units make them: an optional merged title row above the header."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    if title:
+        sheet.append([title])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def write_json(path: Path, objects: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps(objects, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
+    """A fresh, private data folder; CADRE_HOME points at it for code that reads the env."""
+    root = tmp_path / "cadre_home"
+    monkeypatch.setenv("CADRE_HOME", str(root))
+    return DataHome.from_env().ensure()

@@ -1,0 +1,107 @@
+"""Every format, encoding and value form of sources.md loads, typed right, through submit_file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ingest import submit_file
+from pipelines.settings import DataHome
+from tests.conftest import ROSTER_HEADER, roster_row, valid_id, write_csv, write_json, write_xlsx
+
+
+def _rows(home: DataHome, sql: str) -> list[tuple]:
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_every_encoding_loads(home: DataHome, tmp_path: Path, encoding: str) -> None:
+    path = write_csv(tmp_path / f"roster_{encoding}.csv",
+                     [ROSTER_HEADER, roster_row(1), roster_row(2)], encoding=encoding)
+    receipt = submit_file(path, "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_read, receipt.rows_accepted) == ("accepted", 2, 2)
+    names = _rows(home, "select name, org_name from raw.roster order by source_row")
+    assert names == [("测试1", "市发展和改革委员会"), ("测试2", "市发展和改革委员会")]
+
+
+def test_xlsx_with_merged_title_rows_loads_with_spreadsheet_row_numbers(
+        home: DataHome, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "roster.xlsx", [ROSTER_HEADER, roster_row(1), roster_row(2)],
+                      title="2025年干部名册")
+    receipt = submit_file(path, "ORG", "roster", home)
+    assert receipt.status == "accepted"
+    # title row 1, header row 2: data rows are spreadsheet rows 3 and 4
+    assert _rows(home, "select source_row from raw.roster order by 1") == [(3,), (4,)]
+
+
+def test_json_array_keyed_by_english_names_loads(home: DataHome, tmp_path: Path) -> None:
+    objects = [{"case_id": "XF-2025-001", "id_number": valid_id(7), "name": "王某",
+                "category": "作风问题", "received_on": "2025/3/5", "closed_on": "2025年6月1日",
+                "conclusion": "属实", "disposal": "初步核实", "outcome": "诫勉"}]
+    receipt = submit_file(write_json(tmp_path / "petition.json", objects), "PET",
+                          "petition_verification", home)
+    assert receipt.status == "accepted", receipt.issues
+    assert _rows(home, "select received_on, closed_on, source_row from raw.petition_verification"
+                 ) == [(date(2025, 3, 5), date(2025, 6, 1), 1)]
+
+
+def test_every_date_form_and_excel_serial(home: DataHome, tmp_path: Path) -> None:
+    forms = ["2025-03-05", "2025/3/5", "2025.03.05", "2025年3月5日", "20250305", "45721"]
+    rows = [ROSTER_HEADER] + [roster_row(i, 任现职时间=f) for i, f in enumerate(forms, 1)]
+    receipt = submit_file(write_csv(tmp_path / "dates.csv", rows), "ORG", "roster", home)
+    assert receipt.rows_accepted == len(forms), receipt.issues
+    assert _rows(home, "select distinct appointed_on from raw.roster") == [(date(2025, 3, 5),)]
+
+
+def test_id_quirks_full_width_spaces_and_lowercase_x_are_normalised(
+        home: DataHome, tmp_path: Path) -> None:
+    born = date(1985, 6, 15)
+    with_x = next(valid_id(n, born) for n in range(1000) if valid_id(n, born).endswith("X"))
+    full_width = valid_id(3, date(1973, 4, 4)).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９"))
+    rows = [ROSTER_HEADER,
+            roster_row(1, 身份证号=f"  {with_x.lower()} ", 出生日期=born.isoformat()),
+            roster_row(3, 身份证号=full_width, 出生日期="1973-04-04")]
+    receipt = submit_file(write_csv(tmp_path / "ids.csv", rows), "ORG", "roster", home)
+    assert receipt.rows_accepted == 2, receipt.issues
+    assert sorted(r[0] for r in _rows(home, "select id_number from raw.roster")) == sorted(
+        [with_x, valid_id(3, date(1973, 4, 4))])
+
+
+def test_booleans_years_and_amounts_with_separators(home: DataHome, tmp_path: Path) -> None:
+    header = ["审计项目编号", "问题序号", "被审计人身份证号", "被审计人姓名", "审计类型", "问题类别",
+              "涉及金额（万元）", "责任类型", "报告日期", "是否移送"]
+    base = [valid_id(1), "张某", "经济责任审计", "损失浪费"]
+    rows = [header,
+            ["SJ-1", "1", *base, "1,250.50", "直接责任", "2025-01-02", "是"],
+            ["SJ-1", "2", *base, "3", "领导责任", "2025-01-02", "N"],
+            ["SJ-1", "3", *base, "", "领导责任", "2025-01-02", "true"],
+            ["SJ-1", "4", *base, "0.5", "领导责任", "2025-01-02", "0"]]
+    receipt = submit_file(write_csv(tmp_path / "audit.csv", rows, "utf-8-sig"), "AUD",
+                          "audit_finding", home)
+    assert receipt.status == "accepted", receipt.issues
+    got = _rows(home, "select item_no, amount_wan::double, referred from raw.audit_finding "
+                "order by item_no")
+    assert got == [(1, 1250.5, True), (2, 3.0, False), (3, None, True), (4, 0.5, False)]
+    years = [["身份证号", "姓名", "考核年度", "考核等次"],
+             [valid_id(1), "张某", "2024年", "称职"], [valid_id(1), "张某", "2025", "优秀"]]
+    receipt = submit_file(write_csv(tmp_path / "aa.csv", years, "gbk"), "ORG",
+                          "annual_assessment", home)
+    assert receipt.status == "accepted", receipt.issues
+    assert _rows(home, "select year from raw.annual_assessment order by 1") == [(2024,), (2025,)]
+
+
+def test_columns_in_any_order_extra_column_ignored_and_reported(
+        home: DataHome, tmp_path: Path) -> None:
+    order = list(reversed(range(len(ROSTER_HEADER))))
+    rows = [[ROSTER_HEADER[i] for i in order] + ["联系电话"],
+            [roster_row(1)[i] for i in order] + ["13800000000"]]
+    receipt = submit_file(write_csv(tmp_path / "order.csv", rows), "ORG", "roster", home)
+    assert receipt.status == "accepted"
+    assert receipt.extra_columns == ["联系电话"]
+    assert any(i.reason == "extra_column" and i.value == "联系电话" for i in receipt.issues)
+    assert _rows(home, "select name from raw.roster") == [("测试1",)]
