@@ -105,7 +105,7 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
         for position in bad[bad].index:
             code = reason[position] if reason is not None else PARSE_REASON[spec.type]
             issues.append(Issue.make(code, source_row=rows[position], column=spec.name,
-                                     header=header, value=raw[position],
+                                     header=spec.header_zh, value=raw[position],
                                      codes="、".join(spec.codes)))
     typed_frame = pd.DataFrame(typed)
     id_fields = {f.agrees_with_id for f in contract.fields if f.agrees_with_id}

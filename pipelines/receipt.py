@@ -23,7 +23,7 @@ class Issue:
     fix_zh: str
     source_row: int | None = None  # row number as the unit sees it (spreadsheet row, JSON item)
     column: str | None = None  # contract field name
-    header: str | None = None  # the column's header as written in the file
+    header: str | None = None  # the column's Chinese header (contract), as units know it
     value: str | None = None  # the offending value, as text
 
     @property

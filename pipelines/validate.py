@@ -112,7 +112,7 @@ def validate_drop(parsed: ParsedDrop, contract: Contract,
             detail = _detail(reason, contract, expectation, frame, position)
             issues.append(Issue.make(
                 reason, source_row=rows[position], column=column,
-                header=parsed.headers.get(column or "", spec.header_zh if spec else None),
+                header=spec.header_zh if spec else None,
                 value=value, codes="、".join(spec.codes) if spec else "", detail=detail))
     return _split(parsed, issues)
 
