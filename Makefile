@@ -38,7 +38,7 @@ bench: venv
 ## airflow: local Airflow UI (airflow standalone) with our DAGs, state under $(CADRE_HOME)/airflow
 airflow: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/cadre airflow-setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__API__HOST=127.0.0.1 \
 	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
 	  $(BIN)/airflow standalone
 

@@ -18,7 +18,8 @@ from pipelines.settings import DataHome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="cadre-pipeline: unit data drops -> validated warehouse -> profiles.")
-console = Console()
+# Wide enough for the tables when output is piped (CI logs, make demo | tee).
+console = Console(width=None if __import__("sys").stdout.isatty() else 132)
 
 STATUS_ZH = {"accepted": "全部接收", "partially_accepted": "部分接收", "refused": "拒收",
              "duplicate": "重复报送（未重复入库）"}
