@@ -69,7 +69,8 @@ class Field:
     max: float | None = None
     required_if: RequiredIf | None = None
     agrees_with_id: str | None = None
-    description: str = ""
+    description: str = ""  # for engineers and analysts (English)
+    note_zh: str = ""  # for units: what an empty or special value means (shown in templates)
 
     @property
     def duckdb_type(self) -> str:
@@ -149,6 +150,7 @@ def _field_from_yaml(raw: dict[str, Any], source: str) -> Field:
         required_if=required_if,
         agrees_with_id=raw.get("agrees_with_id"),
         description=raw.get("description", ""),
+        note_zh=raw.get("note_zh", ""),
     )
 
 

@@ -105,7 +105,7 @@ def required_zh(contract: Contract, f: Field) -> str:
 
 def note_zh(contract: Contract, f: Field) -> str:
     """Chinese notes on a field derived from the contract's structure (not its English text)."""
-    notes = []
+    notes = [f.note_zh] if f.note_zh else []
     if f.name in contract.key and len(contract.key) == 1:
         notes.append("关键字段：同一文件中不得重复")
     elif f.name in contract.key:

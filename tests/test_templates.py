@@ -164,6 +164,7 @@ def test_guide_lists_every_field(written: dict[str, Path], source: str) -> None:
         else:
             assert r[3] == "选填"
         assert (r[4] or "") == "、".join(templates.field_codes(f))
+        assert f.note_zh in (r[5] or "")  # what an empty value means reaches the unit
     text = "\n".join(str(c) for r in rows for c in r if c)
     for needle in (".xlsx", ".csv", "GBK", ".json", "2025/3/5", "2025.03.05", "2025年3月5日",
                    "20250305", "Y/N", "1/0", "true/false", "文本", "万元", "顺序", "忽略"):
@@ -176,6 +177,12 @@ def test_conditional_requirements_are_spelled_out(written: dict[str, Path]) -> N
     by_name = {r[1]: r for r in rows if r[1]}
     assert "“查核结果”不为“一致”时必填" in by_name["items"][3]
     assert "“查核结果”不为“一致”时必填" in by_name["item_count"][3]
+
+
+def test_contract_notes_for_units_reach_the_guide(written: dict[str, Path]) -> None:
+    rows = list(load_workbook(written["petition_verification"])[GUIDE_SHEET]
+                .iter_rows(values_only=True))
+    assert "为空表示尚未办结" in {r[1]: r for r in rows if r[1]}["closed_on"][5]
 
 
 def test_write_all_templates(tmp_path: Path) -> None:
