@@ -14,6 +14,7 @@ there once); the hand-written SQL of later layers lives in ``warehouse/``.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -121,12 +122,33 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                     "select ? as fingerprint, current_timestamp as applied_at", [fingerprint])
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+LOCK_WAIT_SECONDS = 120.0  # how long a writer waits for another process's connection to close
+
+
+def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting while another process holds DuckDB's file lock.
+
+    Every writer here holds its connection for one short step, so a CLI ``cadre submit`` that
+    arrives while a DAG task is loading waits its turn instead of failing."""
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
+def connect(path: Path, read_only: bool = False,
+            wait: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse file; the writer also makes sure the schema exists."""
     if read_only:
-        return duckdb.connect(str(path), read_only=True)
+        return _open(path, True, wait)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = _open(path, False, wait)
     ensure_schema(con)
     return con
 

@@ -50,3 +50,19 @@ def test_killed_load_leaves_warehouse_unchanged_and_rerun_completes(
     assert '"status": "partially_accepted"' in rerun.stdout
     # the same submission was resumed, not duplicated; every row exactly once
     assert _state(home) == (49, 1, 1, ["partially_accepted"])
+
+
+def test_a_submit_waits_while_another_process_holds_the_warehouse(
+        home: DataHome, tmp_path: Path) -> None:
+    """DuckDB locks the file per process; our short writers queue instead of failing."""
+    path = write_csv(tmp_path / "roster.csv", [ROSTER_HEADER, roster_row(1)])
+    hold = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time\n"
+         f"con = duckdb.connect({str(home.warehouse_file)!r})\n"
+         "print('locked', flush=True)\ntime.sleep(3)\ncon.close()"],
+        stdout=subprocess.PIPE, text=True)
+    assert hold.stdout is not None and hold.stdout.readline().strip() == "locked"
+    result = _cadre(home, "submit", str(path), "--unit", "ORG", "--source", "roster")
+    hold.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert _state(home)[0] == 1
