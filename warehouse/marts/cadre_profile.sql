@@ -1,0 +1,68 @@
+-- marts.cadre_profile: 德能勤绩廉画像. Per cadre and period: the five dimension scores, the overall score and the thresholds of the post class.
+-- Why: rules.md §1: base = the latest graded assessment's scores (or its grade mapped), minus
+-- the deductions inside the look-back window; thresholds differ by post level/category/sector.
+-- column period_kind: as_of (the build's date), half_year or year.
+-- column base_source: scores (分项评价), grade (等次 mapped) or default (no graded assessment).
+-- column base_evidence_id: The assessment the base was read from.
+-- column score_virtue: 德 score after deductions (0-100); likewise score_ability 能, score_diligence 勤, score_performance 绩, score_integrity 廉.
+-- column base_year: Year of the assessment the base was read from.
+-- column threshold_virtue: Threshold of 德 for the post class; a score below it raises D1.
+-- column threshold_ability: Threshold of 能 for the post class.
+-- column threshold_diligence: Threshold of 勤 for the post class.
+-- column threshold_performance: Threshold of 绩 for the post class.
+-- column threshold_integrity: Threshold of 廉 for the post class.
+-- column threshold_overall: Threshold of the overall score for the post class (shown, no rule).
+-- column score_overall: Weighted mean of the five scores (ruleset.yaml profile.weights).
+-- column below_threshold: Dimensions whose score is below their threshold.
+with period as (select * from temp.cadre_period),
+parameter as (select * from ruleset.post_class_parameter),
+graded as (select * from core.assessment where grade <> '不定等次'),
+deduction as (
+    select period_kind, period_label, id_number,
+        sum(points) filter (dimension = 'virtue') as lost_virtue,
+        sum(points) filter (dimension = 'ability') as lost_ability,
+        sum(points) filter (dimension = 'diligence') as lost_diligence,
+        sum(points) filter (dimension = 'performance') as lost_performance,
+        sum(points) filter (dimension = 'integrity') as lost_integrity
+    from marts.deduction where as_of = getvariable('as_of')
+    group by all
+),
+based as (
+    select period.*, graded.evidence_id as base_evidence_id, graded.year as base_year,
+        coalesce(graded.score_virtue, grade_base.score, getvariable('base_without_assessment')) as base_virtue,
+        coalesce(graded.score_ability, grade_base.score, getvariable('base_without_assessment')) as base_ability,
+        coalesce(graded.score_diligence, grade_base.score, getvariable('base_without_assessment')) as base_diligence,
+        coalesce(graded.score_performance, grade_base.score, getvariable('base_without_assessment')) as base_performance,
+        coalesce(graded.score_integrity, grade_base.score, getvariable('base_without_assessment')) as base_integrity,
+        case when graded.evidence_id is null then 'default'
+            when graded.score_virtue is not null then 'scores' else 'grade' end as base_source
+    from period
+    asof left join graded
+        on graded.id_number = period.id_number and period.period_end >= graded.fact_date
+    left join ruleset.grade_base as grade_base on grade_base.grade = graded.grade
+),
+scored as (
+    select based.*,
+        greatest(0, base_virtue - coalesce(lost_virtue, 0))::decimal(6, 2) as score_virtue,
+        greatest(0, base_ability - coalesce(lost_ability, 0))::decimal(6, 2) as score_ability,
+        greatest(0, base_diligence - coalesce(lost_diligence, 0))::decimal(6, 2) as score_diligence,
+        greatest(0, base_performance - coalesce(lost_performance, 0))::decimal(6, 2) as score_performance,
+        greatest(0, base_integrity - coalesce(lost_integrity, 0))::decimal(6, 2) as score_integrity
+    from based left join deduction using (period_kind, period_label, id_number)
+)
+select scored.* exclude (base_virtue, base_ability, base_diligence, base_performance, base_integrity),
+    ((score_virtue * w.virtue + score_ability * w.ability + score_diligence * w.diligence
+      + score_performance * w.performance + score_integrity * w.integrity)
+      / (w.virtue + w.ability + w.diligence + w.performance + w.integrity))::decimal(6, 2) as score_overall,
+    p.threshold_virtue, p.threshold_ability, p.threshold_diligence, p.threshold_performance,
+    p.threshold_integrity, p.threshold_overall,
+    list_concat(
+        if(score_virtue < p.threshold_virtue, ['virtue'], []::varchar[]),
+        if(score_ability < p.threshold_ability, ['ability'], []::varchar[]),
+        if(score_diligence < p.threshold_diligence, ['diligence'], []::varchar[]),
+        if(score_performance < p.threshold_performance, ['performance'], []::varchar[]),
+        if(score_integrity < p.threshold_integrity, ['integrity'], []::varchar[])
+    ) as below_threshold
+from scored
+join parameter as p using (post_level, post_category, sector)
+cross join ruleset.dimension_weight as w

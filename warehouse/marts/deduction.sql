@@ -1,0 +1,61 @@
+-- marts.deduction: 扣分明细. Every point lost, per cadre, period and dimension, with the evidence row and rule-set entry behind it.
+-- Why: every point lost must trace to its evidence (rules.md §1); tolerated (容错免责) and
+-- dismissed (不属实/无法查实) items are listed with 0 points and their basis, never counted.
+-- column dimension: virtue/ability/diligence/performance/integrity (德能勤绩廉).
+-- column category: The evidence's category, or 逾期未整改 / 审计评价较差 for those conditions.
+-- column points: severity_points x responsibility_weight; 0 unless status = counted.
+-- column severity_points: Points for the severity level (ruleset.severity_points).
+-- column responsibility_weight: Weight of the responsibility (ruleset.responsibility_weight).
+-- column rule_ref: The rule-set entry that maps this evidence: dimension_map.<source>.<category>.
+-- column status: counted, tolerated or dismissed.
+with period as (select * from temp.cadre_period),
+evidence as (select * from core.evidence where negative and fact_date <= getvariable('as_of')),
+parameter as (select * from ruleset.post_class_parameter),
+overdue_inspection as (
+    select evidence.* replace ('逾期未整改' as category,
+        (select severity_level from ruleset.severity_map
+         where source = 'inspection_finding' and code = '逾期未整改') as severity_level),
+        inspection.rectify_deadline
+    from evidence join core.inspection_finding as inspection using (evidence_id)
+    where inspection.rectification = '未整改'
+),
+poor_audit_rating as (
+    select evidence.* replace ('审计评价较差' as category,
+        (select severity_level from ruleset.severity_map
+         where source = 'audit_finding' and code = '审计评价较差') as severity_level)
+    from evidence join core.audit_finding as audit using (evidence_id)
+    where audit.rating = '较差'
+    qualify row_number() over (partition by audit.audit_id order by audit.item_no) = 1
+),
+in_window as (
+    select period.period_kind, period.period_label, period.period_end, evidence.*
+    from period join parameter using (post_level, post_category, sector)
+    join evidence on evidence.id_number = period.id_number
+        and evidence.fact_date <= period.period_end
+        and evidence.fact_date > period.period_end - to_months(parameter.profile_look_back_months::integer)
+    union all by name
+    select period.period_kind, period.period_label, period.period_end, poor_audit_rating.*
+    from period join parameter using (post_level, post_category, sector)
+    join poor_audit_rating on poor_audit_rating.id_number = period.id_number
+        and poor_audit_rating.fact_date <= period.period_end
+        and poor_audit_rating.fact_date > period.period_end - to_months(parameter.profile_look_back_months::integer)
+    union all by name
+    select period.period_kind, period.period_label, period.period_end, overdue.* exclude (rectify_deadline)
+    from period join overdue_inspection as overdue
+        on overdue.id_number = period.id_number and overdue.fact_date <= period.period_end
+        and overdue.rectify_deadline < period.period_end
+)
+select
+    in_window.period_kind, in_window.period_label, in_window.period_end, in_window.id_number,
+    map.dimension, in_window.evidence_id, in_window.source, in_window.category,
+    in_window.fact_date, in_window.severity_level, in_window.responsibility,
+    points.points as severity_points, weight.weight as responsibility_weight,
+    if(in_window.status = 'counted', points.points * weight.weight, 0)::decimal(9, 2) as points,
+    in_window.status, in_window.status_basis,
+    format('dimension_map.{}.{}', in_window.source, in_window.category) as rule_ref,
+    in_window.summary_zh, in_window.submission_id, in_window.source_row, in_window.filename
+from in_window
+join ruleset.dimension_map as map
+    on map.source = in_window.source and map.category = in_window.category
+left join ruleset.severity_points as points on points.severity_level = in_window.severity_level
+left join ruleset.responsibility_weight as weight on weight.responsibility = in_window.responsibility
