@@ -15,6 +15,7 @@ from rich.table import Table
 
 from pipelines import contracts
 from pipelines.cli_analysis import register as register_analysis
+from pipelines.cli_review import register as register_review
 from pipelines.settings import DataHome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -148,8 +149,10 @@ def airflow_setup() -> None:
     prepare_airflow(_home())
 
 
-# Commands from sibling modules: profiles and flags (build, candidates, profile).
+# Commands from sibling modules: profiles and flags (build, candidates, profile) and reviews,
+# decisions and follow-up (decide, report review|ledger, followup).
 register_analysis(app)
+register_review(app)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from pipelines.cli_analysis import SEVERITY_ZH, candidate_rows
 from pipelines.contracts import source_names
 from pipelines.orchestrate import prepare_airflow, run_dag
 from pipelines.reports_ingest import source_totals
+from pipelines.review_report import write_demo_review
 from pipelines.settings import DataHome
 from pipelines.truth import load_truth, planted_mismatches
 
@@ -68,6 +69,8 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"   build_profiles: {run_dag('build_profiles', home, {'as_of': truth['as_of']})}")
     _print_candidates(home, truth, console)
     console.print(f"analysts' snapshot: {home.published_file}")
+    console.print("[bold]5.[/] sample decisions (组织部部务会, demo) and the 集中会诊 report")
+    console.print(f"集中会诊报告 review report: {write_demo_review(home)}")
 
 
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
