@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from pipelines.assets import WAREHOUSE_POOL, build_asset, raw_asset
-from pipelines.contracts import source_names
+from pipelines.contracts import evidence_sources
 
-RAW_ASSETS = [Asset(**raw_asset(source)) for source in source_names()]
+RAW_ASSETS = [Asset(**raw_asset(source)) for source in evidence_sources()]
 
 DOC = f"""
 ### Build profiles and flags

@@ -89,6 +89,7 @@ class Contract:
     fields: tuple[Field, ...]
     description: str = ""
     snapshot: bool = False
+    role: str = "evidence"  # evidence feeds profiles; decision records what people decided
     _by_name: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +168,7 @@ def _load_contract(path: Path) -> Contract:
         fields=tuple(_field_from_yaml(f, source) for f in raw["fields"]),
         description=raw.get("description", ""),
         snapshot=bool(raw.get("snapshot", False)),
+        role=raw.get("role", "evidence"),
     )
     unknown = [k for k in contract.key if k not in contract.field_names]
     if unknown:
@@ -191,6 +193,11 @@ def source_names() -> tuple[str, ...]:
 # Display order only (sources.md order); which sources exist is decided by schemas/.
 SOURCE_ORDER = ("roster", "annual_assessment", "inspection_finding", "audit_finding",
                 "petition_verification", "personal_report_check", "sanction")
+
+
+def evidence_sources() -> tuple[str, ...]:
+    """Sources whose rows are evidence about cadres: the ones a build depends on."""
+    return tuple(s for s in source_names() if load_contract(s).role == "evidence")
 
 
 def all_contracts() -> dict[str, Contract]:

@@ -24,11 +24,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import settings
+from pipelines import decisions, settings
 from pipelines.settings import DataHome
 from pipelines.sqlmodels import quote
+from pipelines.warehouse import writer
 
 PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
+# Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
+PUBLISHED_DECISION_OBJECTS = ("decisions.decision_log", "decisions.flag_state",
+                              "decisions.ledger_event", "decisions.ledger_summary",
+                              "decisions.step_duration", "followup.followup_case",
+                              "followup.recheck", "followup.reappointment")
 DROPPED_COLUMNS = {"birth_date"}
 # Columns holding codes or ids the pipeline made; everything else VARCHAR is scrubbed.
 CODE_COLUMNS = {"post_level", "post_category", "sector", "period_kind", "period_label",
@@ -67,8 +73,14 @@ def cadre_key(id_number: str, key: bytes) -> str:
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
     return con.execute(
         "select schema_name, table_name, comment from duckdb_tables() "
-        "where database_name = 'wh' and schema_name in ? order by all",
-        [list(PUBLISHED_SCHEMAS)]).fetchall()
+        "where database_name = 'wh' and (schema_name in $schemas "
+        "  or schema_name || '.' || table_name in $objects) "
+        "union all "
+        "select schema_name, view_name, comment from duckdb_views() "
+        "where database_name = 'wh' and schema_name || '.' || view_name in $objects "
+        "order by all",
+        {"schemas": list(PUBLISHED_SCHEMAS), "objects": list(PUBLISHED_DECISION_OBJECTS)},
+    ).fetchall()
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple]:
@@ -150,6 +162,8 @@ def publish(home: DataHome) -> Path:
     home.published_dir.mkdir(parents=True, exist_ok=True)
     tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
     key = pseudonym_key(home)
+    with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
+        decisions.ensure(warehouse_con)
     con = duckdb.connect()
     try:
         con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")

@@ -93,10 +93,7 @@ def params() -> ReviewParams:
     """Review parameters from the rule set (``review:`` and R1), else rules.md's defaults."""
     from pipelines import ruleset
 
-    try:
-        config = ruleset.load().config
-    except (OSError, KeyError, ValueError):
-        return ReviewParams()
+    config = ruleset.load().config  # a broken rule set must fail loudly, not fall back
     review = config.get("review") or {}
     r1 = (config.get("rules") or {}).get("R1") or {}
     base = ReviewParams()

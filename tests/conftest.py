@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +14,11 @@ import pytest
 
 from pipelines import idcard
 from pipelines.settings import DataHome
+
+# Tests that import Airflow in-process (DagBag parsing) must not write ~/airflow: give this test
+# session its own AIRFLOW_HOME before anything imports airflow. Subprocess runs set their own.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cadre-test-airflow-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 ROSTER_HEADER = ["身份证号", "姓名", "性别", "出生日期", "单位", "现任职务", "职务层次", "岗位类别",
                  "领域", "任现职时间", "是否试用期"]

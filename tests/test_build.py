@@ -223,17 +223,18 @@ def test_overlapping_influence_periods_longest_wins(home: DataHome, tmp_path: Pa
 
 
 def test_build_dag_is_data_aware_in_the_writer_pool() -> None:
-    pytest.importorskip("airflow")
     from airflow.dag_processing.dagbag import DagBag
 
     from pipelines.assets import WAREHOUSE_POOL, build_asset, raw_asset
-    from pipelines.contracts import source_names
+    from pipelines.contracts import evidence_sources
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "build.py"))
     assert not bag.import_errors
     dag = bag.dags["build_profiles"]
     condition = dag.timetable.asset_condition
-    assert {a.name for a in condition.objects} == {raw_asset(s)["name"] for s in source_names()}
+    # every evidence source triggers a build; the decision drop (role: decision) does not
+    assert {a.name for a in condition.objects} == {raw_asset(s)["name"] for s in evidence_sources()}
+    assert "cadre_raw_decision" not in {a.name for a in condition.objects}
     assert type(condition).__name__ == "AssetAny"
     assert {t.pool for t in dag.tasks} == {WAREHOUSE_POOL}
     assert all(t.retries >= 1 for t in dag.tasks)

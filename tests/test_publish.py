@@ -130,3 +130,20 @@ def test_snapshot_is_readable_while_the_warehouse_is_being_written(
         reader.close()
     finally:
         writer.close()
+
+
+def test_decision_log_and_ledger_views_reach_analysts_pseudonymised(
+        published: tuple[DataHome, list[str]]) -> None:
+    home, ids = published
+    con = duckdb.connect(str(home.published_file), read_only=True)
+    try:
+        objects = {f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables()").fetchall()}
+        ledger_columns = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'decisions' "
+            "and table_name = 'decision_log'").fetchall()}
+    finally:
+        con.close()
+    assert {"decisions.decision_log", "decisions.ledger_summary", "decisions.flag_state",
+            "followup.reappointment"} <= objects
+    assert "cadre_key" in ledger_columns and "id_number" not in ledger_columns
