@@ -6,49 +6,21 @@ subprocess whose AIRFLOW_HOME lies inside the test's own data folder.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.contracts import source_names
-from pipelines.orchestrate import airflow_env
 from pipelines.settings import DataHome
+from tests.airflow_probe import dagbag, run_python
 from tests.conftest import ROSTER_HEADER, roster_row, write_csv, write_xlsx
 
 pytestmark = pytest.mark.slow
 
-DAGBAG_PROBE = """
-import json
-from airflow.dag_processing.dagbag import DagBag
-from pipelines.orchestrate import DAGS_FOLDER
-bag = DagBag(dag_folder=str(DAGS_FOLDER))
-print(json.dumps({
-    "errors": {k: str(v) for k, v in bag.import_errors.items()},
-    "dags": {dag_id: {
-        "tasks": [t.task_id for t in dag.tasks],
-        "pools": sorted({t.pool for t in dag.tasks}),
-        "retries": sorted({t.retries for t in dag.tasks}),
-        "doc": bool(dag.doc_md),
-    } for dag_id, dag in bag.dags.items()},
-}))
-"""
-
-
-def _python(home: DataHome, code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **airflow_env(home)}
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=600)
-
 
 def test_dagbag_imports_without_errors_and_wires_every_source(home: DataHome) -> None:
-    probe = _python(home, DAGBAG_PROBE)
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    bag = json.loads(probe.stdout.strip().splitlines()[-1])
+    bag = dagbag(home)
     assert bag["errors"] == {}
     for source in source_names():
         dag = bag["dags"][f"ingest_{source}"]
@@ -68,7 +40,7 @@ def test_ingest_dag_runs_end_to_end_with_dag_test(home: DataHome, tmp_path: Path
     wrong_unit.mkdir(parents=True)
     write_csv(wrong_unit / "x.csv", [ROSTER_HEADER, roster_row(5)])
 
-    run = _python(home, "from pipelines.orchestrate import prepare_airflow, run_dag\n"
+    run = run_python(home, "from pipelines.orchestrate import prepare_airflow, run_dag\n"
                         "from pipelines.settings import DataHome\n"
                         "home = DataHome.from_env()\nprepare_airflow(home)\n"
                         "print('STATE', run_dag('ingest_roster', home))")

@@ -6,10 +6,6 @@ whose AIRFLOW_HOME lies inside the test's own data folder (as tests/test_dags.py
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,8 +14,8 @@ import pytest
 
 from pipelines.decisions import Decision, record_decision
 from pipelines.ingest import submit_file
-from pipelines.orchestrate import airflow_env
 from pipelines.settings import DataHome
+from tests.airflow_probe import dagbag, run_python
 from tests.conftest import write_csv
 from tests.review_scenario import flag_id, load_review_world
 
@@ -27,22 +23,6 @@ pytestmark = pytest.mark.slow
 OUR_DAGS = {"review_half_yearly": ["period", "build", "review", "ledger"],
             "followup_weekly": ["apply_decisions", "scan"],
             "apply_decisions": ["apply"]}
-
-DAGBAG_PROBE = """
-import json
-from airflow.dag_processing.dagbag import DagBag
-from pipelines.orchestrate import DAGS_FOLDER
-bag = DagBag(dag_folder=str(DAGS_FOLDER))
-print(json.dumps({
-    "errors": {k: str(v) for k, v in bag.import_errors.items()},
-    "dags": {dag_id: {
-        "tasks": [t.task_id for t in dag.tasks],
-        "pools": sorted({t.pool for t in dag.tasks}),
-        "doc": bool(dag.doc_md),
-        "schedule": str(getattr(dag.timetable, "summary", dag.timetable)),
-    } for dag_id, dag in bag.dags.items()},
-}))
-"""
 
 RUN = """
 from pipelines.orchestrate import prepare_airflow, run_dag
@@ -55,16 +35,8 @@ print("STATE review_half_yearly", run_dag("review_half_yearly", home, {"period":
 """
 
 
-def _python(home: DataHome, code: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **airflow_env(home)}
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=900)
-
-
 def test_review_and_followup_dags_import_in_the_writer_pool(home: DataHome) -> None:
-    probe = _python(home, DAGBAG_PROBE)
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    bag = json.loads(probe.stdout.strip().splitlines()[-1])
+    bag = dagbag(home)
     assert bag["errors"] == {}
     for dag_id, tasks in OUR_DAGS.items():
         dag = bag["dags"][dag_id]
@@ -87,7 +59,7 @@ def test_each_dag_runs_once_with_dag_test(home: DataHome, tmp_path: Path) -> Non
         [p1, ids["甲二"], "甲二", "列入考察期", "2025-07-01", "部务会", "先行考察"]])
     assert submit_file(drop, "ORG", "decision", home).status == "accepted"
 
-    run = _python(home, RUN)
+    run = run_python(home, RUN)
     assert run.returncode == 0, run.stderr[-4000:]
     for dag_id in OUR_DAGS:
         assert f"STATE {dag_id} success" in run.stdout, run.stdout + run.stderr[-3000:]

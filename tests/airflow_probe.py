@@ -1,0 +1,47 @@
+"""Running Airflow for tests in a subprocess whose AIRFLOW_HOME is inside the test's data folder.
+
+Airflow reads its configuration once per process, at import, so each test that needs a
+migrated metadata DB or a DagBag of its own runs this way (see pipelines.orchestrate).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from pipelines.orchestrate import airflow_env
+from pipelines.settings import DataHome
+
+DAGBAG_PROBE = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+from pipelines.orchestrate import DAGS_FOLDER
+bag = DagBag(dag_folder=str(DAGS_FOLDER))
+print(json.dumps({
+    "errors": {k: str(v) for k, v in bag.import_errors.items()},
+    "dags": {dag_id: {
+        "tasks": [t.task_id for t in dag.tasks],
+        "pools": sorted({t.pool for t in dag.tasks}),
+        "retries": sorted({t.retries for t in dag.tasks}),
+        "doc": bool(dag.doc_md),
+        "schedule": str(getattr(dag.timetable, "summary", dag.timetable)),
+    } for dag_id, dag in bag.dags.items()},
+}))
+"""
+
+
+def run_python(home: DataHome, code: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with our Airflow environment for ``home``."""
+    env = {**os.environ, **airflow_env(home)}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def dagbag(home: DataHome) -> dict[str, Any]:
+    """Import errors and, per DAG, its tasks, pools, retries, doc and schedule."""
+    probe = run_python(home, DAGBAG_PROBE)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    return json.loads(probe.stdout.strip().splitlines()[-1])
