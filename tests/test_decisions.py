@@ -7,7 +7,6 @@ flag, and rebuilds (same date, new date, corrected data) never lose or change a 
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from pipelines.decisions import (
 from pipelines.ingest import submit_file
 from pipelines.settings import DataHome
 from tests.conftest import write_csv
-from tests.review_scenario import AS_OF, flag_id, load_review_world
+from tests.review_scenario import AS_OF, flag_id, load_review_world, private_copy
 
 # The whole transition table (rules.md §4). Anything not listed must be refused.
 ALLOWED = {
@@ -99,10 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
     """A private copy of the built world (tests record decisions in it)."""
-    target = tmp_path / "home"
-    shutil.copytree(world[0], target)
-    monkeypatch.setenv("CADRE_HOME", str(target))
-    return DataHome.from_env(), world[1]
+    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def _decide(con: duckdb.DuckDBPyConnection, flag: str, action: str, on: str, **kw: object):

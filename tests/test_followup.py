@@ -10,7 +10,6 @@ One world, built once as of 2026-03-31, three adjusted cadres of 市丙局:
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from pipelines.decisions import Decision, DecisionRefused, record_decision
 from pipelines.followup import scan, set_target
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
-from tests.review_scenario import SCORES_90, assess, flag_id
+from tests.review_scenario import SCORES_90, assess, flag_id, private_copy
 
 AS_OF = date(2026, 3, 31)
 UNIT = "市丙局"
@@ -71,10 +70,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 @pytest.fixture
 def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
-    target = tmp_path / "home"
-    shutil.copytree(world[0], target)
-    monkeypatch.setenv("CADRE_HOME", str(target))
-    return DataHome.from_env(), world[1]
+    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def _eligibility(home: DataHome, cid: str, on: date) -> tuple[bool, str]:

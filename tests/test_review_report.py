@@ -7,7 +7,6 @@ is checked for its sections, its pictures and for being readable offline.
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -24,7 +23,7 @@ from pipelines.ledger_report import write_ledger
 from pipelines.review_report import write_demo_review, write_review
 from pipelines.review_xlsx import SHEETS
 from pipelines.settings import DataHome
-from tests.review_scenario import JIA, YI, flag_id, load_review_world
+from tests.review_scenario import JIA, YI, flag_id, load_review_world, private_copy
 
 SECTIONS = ("一、总体情况", "（一）不适宜担任现职人选", "（二）预警", "（三）考察期到期", "（四）影响期",
             "（五）复检与重新任用", "（六）优秀等次比例核查")
@@ -49,10 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 @pytest.fixture
 def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
-    target = tmp_path / "home"
-    shutil.copytree(world[0], target)
-    monkeypatch.setenv("CADRE_HOME", str(target))
-    return DataHome.from_env(), world[1]
+    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def _sheet_rows(path: Path, sheet: str, header_row: int = 1) -> list[dict[str, object]]:
