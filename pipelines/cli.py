@@ -45,9 +45,8 @@ def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False),
         typer.echo(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=2))
     else:
         _print_receipt(receipt)
-    if receipt.status == "refused":
-        if not as_json:
-            typer.echo(f"refused: {receipt.refusal_reason}", err=True)
+    if receipt.status == "refused":  # stdout stays pure JSON with --json; the line goes to stderr
+        typer.echo(f"refused: {receipt.refusal_reason}", err=True)
         raise typer.Exit(1)
 
 

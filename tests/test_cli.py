@@ -73,3 +73,13 @@ def test_generate_writes_manifest(home: DataHome, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["files"]) > 7 and (out / "ORG" / "roster").is_dir()
+
+
+def test_refused_json_keeps_stdout_pure_json(home: DataHome, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", [ROSTER_HEADER, roster_row(1)])
+    result = runner.invoke(app, ["submit", str(path), "--unit", "PET", "--source", "roster",
+                                 "--json"])
+    assert result.exit_code == 1
+    receipt = json.loads(result.stdout)
+    assert receipt["status"] == "refused" and "无权报送" in receipt["refusal_reason"]
+    assert result.stderr.strip().startswith("refused: ")
