@@ -131,6 +131,17 @@ def suites(check: bool = typer.Option(False, "--check",
 
 
 @app.command()
+def export(table_or_sql: str = typer.Argument(..., help="schema.table in the snapshot, or a "
+                                              "SELECT over it."),
+           out: Path = typer.Option(..., "--out", help="Output .xlsx path.")) -> None:
+    """Export a table or query of the analysts' (pseudonymised) snapshot to XLSX."""
+    from pipelines.export import export_to_xlsx
+
+    rows = export_to_xlsx(_home(), table_or_sql, out)
+    console.print(f"{rows} rows written to {out}")
+
+
+@app.command()
 def demo(reset: bool = typer.Option(False, "--reset", help="Empty the data folder's state "
                                     "first (keeps Airflow's metadata DB)."),
          cadres: int = typer.Option(300, "--cadres")) -> None:

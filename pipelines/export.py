@@ -1,0 +1,58 @@
+"""Excel exports for analysts, always from the published (pseudonymised) snapshot.
+
+Analysts who work in Excel get a table or the result of their own SQL as an XLSX, with each
+column's comment from the snapshot as a header note. Reading the snapshot, never the working
+warehouse, is what keeps 身份证号 out of their files.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import DataHome
+
+EXCEL_MAX_ROWS = 1_048_575  # one row for the header
+_TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+
+
+def export_to_xlsx(home: DataHome, table_or_sql: str, out: Path) -> int:
+    """Write ``schema.table`` or a SELECT over the snapshot to ``out``; returns the row count."""
+    import xlsxwriter
+
+    if not home.published_file.exists():
+        raise FileNotFoundError(f"no published snapshot at {home.published_file}: run `cadre build`")
+    is_table = bool(_TABLE_NAME.match(table_or_sql.strip().lower()))
+    sql = f"select * from {table_or_sql}" if is_table else table_or_sql
+    # external access off: a query cannot ATTACH the working warehouse or read other files
+    with duckdb.connect(str(home.published_file), read_only=True,
+                        config={"enable_external_access": False}) as con:
+        result = con.execute(sql)
+        columns = [d[0] for d in result.description]
+        rows = result.fetchmany(EXCEL_MAX_ROWS + 1)
+        comments = dict(con.execute(
+            "select column_name, comment from duckdb_columns() where schema_name || '.' || "
+            "table_name = ?", [table_or_sql.strip().lower()]).fetchall()) if is_table else {}
+    if len(rows) > EXCEL_MAX_ROWS:
+        raise ValueError(f"more than {EXCEL_MAX_ROWS:,} rows: narrow the query or use Parquet/SQL")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(out), {"remove_timezone": True, "default_date_format": "yyyy-mm-dd"})
+    sheet = book.add_worksheet("export")
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    for col, name in enumerate(columns):
+        sheet.write_string(0, col, name, header)
+        if comments.get(name):
+            sheet.write_comment(0, col, comments[name], {"x_scale": 2, "y_scale": 1.5})
+        sheet.set_column(col, col, max(10, min(40, len(name) + 4)))
+    for row_index, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if isinstance(value, list | dict):
+                value = str(value)
+            sheet.write(row_index, col, value)
+    sheet.freeze_panes(1, 0)
+    if columns:
+        sheet.autofilter(0, 0, len(rows), len(columns) - 1)
+    book.close()
+    return len(rows)
