@@ -74,7 +74,3 @@ class Receipt:
         data = asdict(self)
         data["issues"] = [asdict(i) | {"scope": i.scope} for i in self.issues]
         return data
-
-    @property
-    def quarantined_row_numbers(self) -> set[int]:
-        return {i.source_row for i in self.issues if i.scope == "row" and i.source_row is not None}

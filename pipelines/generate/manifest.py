@@ -11,9 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.receipt import STATUSES as RECEIPT_STATUSES
+
 MANIFEST_NAME = "manifest.json"
 GENERATOR_VERSION = 1
-STATUSES = ("accepted", "partially_accepted", "refused")
+# a generated file is new bytes, so every receipt status but `duplicate` can be expected
+STATUSES = tuple(s for s in RECEIPT_STATUSES if s != "duplicate")
 
 
 @dataclass(frozen=True)
