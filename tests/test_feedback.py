@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from pipelines import feedback
@@ -188,10 +187,16 @@ def test_html_is_self_contained(tmp_path: Path) -> None:
         assert external not in html
 
 
-def test_html_caps_a_huge_issue_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(feedback, "HTML_ISSUE_LIMIT", 2)
-    xlsx, html_path = write_feedback(_partial(), tmp_path)
+def test_html_caps_a_huge_issue_list(tmp_path: Path) -> None:
+    total = feedback.HTML_ISSUE_LIMIT + 5
+    receipt = _partial()
+    receipt.issues = [Issue.make("unknown_code", source_row=row, column="grade",
+                                 header="考核等次", value=f"等次{row}", codes="优秀、称职")
+                      for row in range(2, total + 2)]
+    receipt.rows_read = receipt.rows_quarantined = total
+    receipt.rows_accepted = 0
+    xlsx, html_path = write_feedback(receipt, tmp_path)
     html = html_path.read_text(encoding="utf-8")
-    assert "共 4 项，此处仅列出前 2 项" in html
-    assert "考核年度" not in html.split("<h2>问题清单</h2>")[1].split("<h2>提示</h2>")[0]
-    assert len(_issue_rows(xlsx)) == 1 + 6
+    assert f"共 {total} 项，此处仅列出前 {feedback.HTML_ISSUE_LIMIT} 项" in html
+    assert f"等次{total + 1}" not in html  # the last rows are only in the workbook
+    assert len(_issue_rows(xlsx)) == 1 + total + 2  # header, every issue, two extra columns

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 
 from pipelines import templates
-from pipelines.contracts import Contract, Field, load_contract, normalize_header, source_names
+from pipelines.contracts import Field, load_contract, normalize_header, source_names
 from pipelines.templates import (
     BOOL_CODES,
     CODES_SHEET,
@@ -130,14 +130,24 @@ def test_drop_downs_offer_the_contract_codes(written: dict[str, Path], source: s
 
 
 def test_long_code_list_uses_the_codes_sheet(tmp_path: Path, monkeypatch) -> None:
-    """Past Excel's 255-character inline limit the drop-down points at the hidden sheet."""
-    real = load_contract("sanction")
+    """Past Excel's 255-character inline limit the drop-down points at the hidden sheet.
+
+    A jurisdiction extends a code list the supported way: its own copy of schemas/."""
+    import shutil
+
+    import yaml
+
+    from pipelines.contracts import schemas_dir
+
+    own = tmp_path / "schemas"
+    shutil.copytree(schemas_dir(), own)
+    spec = yaml.safe_load((own / "sanction.yaml").read_text(encoding="utf-8"))
     long_codes = tuple(f"自定义措施类别第{i:02d}项" for i in range(40))
-    fields = tuple(Field(**{**f.__dict__, "codes": long_codes}) if f.name == "measure" else f
-                   for f in real.fields)
-    contract = Contract(source=real.source, title_zh=real.title_zh, key=real.key,
-                        fields=fields)
-    monkeypatch.setattr(templates, "load_contract", lambda source: contract)
+    next(f for f in spec["fields"] if f["name"] == "measure")["codes"] = list(long_codes)
+    (own / "sanction.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("CADRE_SCHEMAS_DIR", str(own))
+    contract = load_contract("sanction")
+    assert contract.field("measure").codes == long_codes
     path = write_template("sanction", tmp_path / "long.xlsx")
     workbook = load_workbook(path)
     validations = _validations_by_column(workbook.worksheets[0])
