@@ -194,9 +194,13 @@ def receipt_for(home: DataHome, submission_id: str) -> Receipt:
 
 
 def submit_file(path: Path, unit: str, source: str, home: DataHome) -> Receipt:
-    """Receive, parse, validate and load one file now; the CLI's ``cadre submit``."""
-    submission_id = receive_step(path, unit, source, home)
-    return load_step(submission_id, home)
+    """Receive, parse, validate and load one file now; the CLI's ``cadre submit``.
+
+    One writer connection serves all the steps of this one file (see ``warehouse.writer``)."""
+    home.ensure()
+    with warehouse.writer(home.warehouse_file):
+        submission_id = receive_step(path, unit, source, home)
+        return load_step(submission_id, home)
 
 
 def receive_inbox(source: str, home: DataHome) -> list[str]:
@@ -223,5 +227,6 @@ def ingest_inbox(home: DataHome, sources: list[str] | None = None) -> list[Recei
     receipts = []
     for source in sources or contracts.source_names():
         for submission_id in receive_inbox(source, home):
-            receipts.append(load_step(submission_id, home))
+            with warehouse.writer(home.warehouse_file):  # one connection per submission
+                receipts.append(load_step(submission_id, home))
     return receipts

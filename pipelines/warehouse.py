@@ -14,6 +14,7 @@ there once); the hand-written SQL of later layers lives in ``warehouse/``.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -153,13 +154,26 @@ def connect(path: Path, read_only: bool = False,
     return con
 
 
+_held = threading.local()  # per thread: warehouse path -> the writer connection open for it
+
+
 @contextmanager
 def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The one read-write connection, closed on exit so other processes can open the file."""
+    """The one read-write connection, closed on exit so other processes can open the file.
+
+    Re-entrant: inside an open ``writer`` block, nested ones reuse its connection. A caller that
+    runs several steps in a row (``cadre submit``) opens one block around them instead of paying
+    an open and a checkpoint per step; steps run alone (Airflow tasks) open their own."""
+    held: dict[Path, duckdb.DuckDBPyConnection] = _held.__dict__.setdefault("connections", {})
+    if path in held:
+        yield held[path]
+        return
     con = connect(path)
+    held[path] = con
     try:
         yield con
     finally:
+        del held[path]
         con.close()
 
 
