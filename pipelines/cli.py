@@ -50,8 +50,12 @@ def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False),
         raise typer.Exit(1)
 
 
+CLI_ISSUE_LINES = 10  # the full list is in the feedback report
+
+
 def _print_receipt(receipt) -> None:  # noqa: ANN001 - pipelines.receipt.Receipt
-    console.print(f"[bold]提交编号 submission[/]: {receipt.submission_id}")
+    console.print(f"[bold]提交编号 submission[/]: {receipt.submission_id}  "
+                  f"({receipt.unit} {receipt.source} {receipt.filename})")
     console.print(f"status: [bold]{receipt.status}[/] ({STATUS_ZH.get(receipt.status, '')})")
     console.print(f"rows read {receipt.rows_read} = accepted {receipt.rows_accepted} "
                   f"+ quarantined {receipt.rows_quarantined}")
@@ -59,6 +63,11 @@ def _print_receipt(receipt) -> None:  # noqa: ANN001 - pipelines.receipt.Receipt
         console.print(f"duplicate of {receipt.duplicate_of}: nothing loaded twice")
     for reason in receipt.reasons:
         console.print(f"  - {reason}")
+    located = [i for i in receipt.issues if i.scope == "row"]
+    for issue in located[:CLI_ISSUE_LINES]:
+        console.print(f"    {issue.locate_zh()}：{issue.message_zh}", highlight=False)
+    if len(located) > CLI_ISSUE_LINES:
+        console.print(f"    …… 共 {len(located)} 处，详见反馈报告")
     for path in receipt.feedback_files:
         console.print(f"feedback: {path}")
 

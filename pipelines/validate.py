@@ -24,6 +24,7 @@ from pipelines.receipt import Issue
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+logging.getLogger("great_expectations").setLevel(logging.WARNING)  # no per-context INFO chatter
 
 
 @dataclass

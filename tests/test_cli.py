@@ -22,6 +22,8 @@ def test_submit_prints_receipt_and_exits_0_when_accepted(home: DataHome, tmp_pat
     assert "partially_accepted" in result.output
     assert "rows read 2 = accepted 1 + quarantined 1" in result.output
     assert "“性别”不在代码表中" in result.output
+    assert "第3行“性别”列" in result.output  # the row and column, not just a summary
+    assert "r.csv" in result.output
 
 
 def test_submit_json_receipt_fields(home: DataHome, tmp_path: Path) -> None:
