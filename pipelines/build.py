@@ -195,7 +195,7 @@ def _q(text: str) -> str:
 
 def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) -> None:
     """Every step of the build on an open connection, inside the caller's transaction."""
-    started = datetime.now().replace(microsecond=0)
+    started = datetime.now()  # microseconds: two builds in one second must still be ordered
     con.execute("set variable as_of = ?::date", [as_of])
     install_ruleset(con, rs)
     con.execute("create schema if not exists core")
