@@ -22,6 +22,7 @@ from datetime import date, datetime
 import duckdb
 
 from pipelines import review_sql
+from pipelines.contracts import load_contract
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,11 @@ STATES_ZH: dict[str, str] = {
     "appealed": "申诉中",
 }
 INITIAL_STATE = {"candidate": "flagged", "warning": "under_observation"}
-MEASURES = ("调离岗位", "改任职级", "免职", "降职")
-DEFAULT_OBSERVATION_MONTHS = 6
+
+
+def adjustment_measures() -> tuple[str, ...]:
+    """调离岗位 / 改任职级 / 免职 / 降职: the code list of the decision contract (declared once)."""
+    return load_contract("decision").field("measure").codes
 
 
 @dataclass(frozen=True)
@@ -223,8 +227,9 @@ def _checked(d: Decision, opened_on: date, last: LogEntry | None, today: date,
         raise DecisionRefused(f"决定日期{d.decided_on}早于线索日期{opened_on}")
     if last is not None and d.decided_on < last.decided_on:
         raise DecisionRefused(f"决定日期{d.decided_on}早于该线索上一次决定的日期{last.decided_on}")
-    if action.needs_measure and d.measure not in MEASURES:
-        raise DecisionRefused(f"组织调整须填写调整方式（{'/'.join(MEASURES)}）")
+    measures = adjustment_measures()
+    if action.needs_measure and d.measure not in measures:
+        raise DecisionRefused(f"组织调整须填写调整方式（{'/'.join(measures)}）")
     if not action.needs_measure and d.measure:
         raise DecisionRefused(f"“{action.zh}”不应填写调整方式")
     if action.needs_document and not (d.document_no or "").strip():

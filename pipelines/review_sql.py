@@ -75,40 +75,40 @@ COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
 
 # 调整方式 of a decision -> the measure of rules.md §5 whose influence period it opens.
 ADJUSTMENT_MEASURE = {"调离岗位": "调整职务", "改任职级": "调整职务", "免职": "免职", "降职": "降职"}
-DEFAULT_INFLUENCE = {"调整职务": (12, 0), "免职": (24, 12), "降职": (24, 0)}  # months, no-leading
+REVIEW_KEYS = ("recheck_months", "excellent_quota", "excellent_quota_approved")
 
 
 @dataclass(frozen=True)
 class ReviewParams:
-    observation_months: int = 6
-    recheck_months: int = 6
-    excellent_quota: float = 0.20
-    excellent_quota_approved: float = 0.25
+    observation_months: int
+    recheck_months: int
+    excellent_quota: float
+    excellent_quota_approved: float
     # 调整方式 -> (influence months, no-leading-post months)
-    adjustment_influence: tuple[tuple[str, int, int], ...] = tuple(
-        (m, *DEFAULT_INFLUENCE[target]) for m, target in ADJUSTMENT_MEASURE.items())
+    adjustment_influence: tuple[tuple[str, int, int], ...]
 
 
 def params() -> ReviewParams:
-    """Review parameters from the rule set (``review:`` and R1), else rules.md's defaults."""
+    """Review parameters, read from the rule set only (``review:``, R1, ``influence_periods``):
+    every number is declared once, in ``ruleset.yaml``."""
     from pipelines import ruleset
 
     config = ruleset.load().config  # a broken rule set must fail loudly, not fall back
     review = config.get("review") or {}
-    r1 = (config.get("rules") or {}).get("R1") or {}
-    base = ReviewParams()
-    periods = config.get("influence_periods") or {}
+    missing = [k for k in REVIEW_KEYS if k not in review]
+    if missing:
+        raise ruleset.RulesetError(f"ruleset.yaml: review: is missing {missing}")
+    periods = config["influence_periods"]
     influence = tuple(
-        (m, int(periods.get(t, {}).get("months", DEFAULT_INFLUENCE[t][0])),
-         int(periods.get(t, {}).get("no_leading_post_months", DEFAULT_INFLUENCE[t][1])))
+        # no_leading_post_months is only declared where the measure has such a bar
+        (m, int(periods[t]["months"]), int(periods[t].get("no_leading_post_months", 0)))
         for m, t in ADJUSTMENT_MEASURE.items())
     return ReviewParams(
         adjustment_influence=influence,
-        observation_months=int(r1.get("observation_months", base.observation_months)),
-        recheck_months=int(review.get("recheck_months", base.recheck_months)),
-        excellent_quota=float(review.get("excellent_quota", base.excellent_quota)),
-        excellent_quota_approved=float(review.get("excellent_quota_approved",
-                                                  base.excellent_quota_approved)),
+        observation_months=int(config["rules"]["R1"]["observation_months"]),
+        recheck_months=int(review["recheck_months"]),
+        excellent_quota=float(review["excellent_quota"]),
+        excellent_quota_approved=float(review["excellent_quota_approved"]),
     )
 
 

@@ -254,3 +254,12 @@ def test_cli_decide(built: tuple[DataHome, dict[str, str]]) -> None:
     assert shown.exit_code == 0 and "连续考核不称职" in shown.output and "组织调整" in shown.output
     listed = runner.invoke(app, ["decide", "--list", "--state", "confirmed"])
     assert flag in listed.output and "甲一" in listed.output
+
+
+def test_every_adjustment_measure_has_an_influence_period() -> None:
+    """The contract's 调整方式 codes and the influence mapping must not drift apart."""
+    from pipelines.decisions import adjustment_measures
+    from pipelines.review_sql import ADJUSTMENT_MEASURE, params
+
+    assert set(ADJUSTMENT_MEASURE) == set(adjustment_measures())
+    assert {m for m, _, _ in params().adjustment_influence} == set(adjustment_measures())
