@@ -19,6 +19,7 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from pipelines.assets import WAREHOUSE_POOL, build_asset, raw_asset
 from pipelines.contracts import evidence_sources
+from pipelines.settings import DataHome
 
 RAW_ASSETS = [Asset(**raw_asset(source)) for source in evidence_sources()]
 
@@ -38,12 +39,6 @@ Runs when any ingest DAG has loaded new rows ({", ".join(f"`{a.name}`" for a in 
 Both tasks use the warehouse, so they run in the one-slot pool `{WAREHOUSE_POOL}`. Re-running is
 safe: a build replaces only its own as-of date's results.
 """
-
-
-def _home():  # noqa: ANN202 - DataHome; imported at run time, not parse time
-    from pipelines.settings import DataHome
-
-    return DataHome.from_env().ensure()
 
 
 @dag(
@@ -67,7 +62,7 @@ def build_profiles() -> None:
         from pipelines.build import build as run_build
 
         wanted = get_current_context()["params"].get("as_of")
-        result = run_build(_home(), date.fromisoformat(wanted) if wanted else None)
+        result = run_build(DataHome.current(), date.fromisoformat(wanted) if wanted else None)
         return {"as_of": str(result.as_of), "ruleset_version": result.ruleset_version,
                 "candidates": result.candidates, "warnings": result.warnings}
 
@@ -75,7 +70,7 @@ def build_profiles() -> None:
     def publish(built: dict[str, object]) -> str:
         from pipelines.publish import publish as run_publish
 
-        return str(run_publish(_home()))
+        return str(run_publish(DataHome.current()))
 
     publish(build())
 

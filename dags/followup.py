@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, dag, get_current_context, task
 
 from pipelines.assets import WAREHOUSE_POOL, raw_asset
+from pipelines.settings import DataHome
 
 FOLLOWUP_DOC = f"""
 ### 复检与到期提醒 (weekly follow-up)
@@ -40,12 +41,6 @@ machine; ORG gets `<submission>_decision_决定处理结果.xlsx` in its outbox.
 """
 
 
-def _home():  # noqa: ANN202 - DataHome; imported at run time, not parse time
-    from pipelines.settings import DataHome
-
-    return DataHome.from_env().ensure()
-
-
 def _log():  # noqa: ANN202 - logging.Logger
     import logging
 
@@ -55,7 +50,7 @@ def _log():  # noqa: ANN202 - logging.Logger
 def _apply() -> dict[str, int]:
     from pipelines.decision_drops import apply_decision_drops
 
-    outcomes = apply_decision_drops(_home())
+    outcomes = apply_decision_drops(DataHome.current())
     for o in outcomes:
         _log().info("decision %s row %d %s %s: %s", o.submission_id, o.source_row, o.flag_id,
                     o.action_zh, o.message_zh)
@@ -89,7 +84,7 @@ def followup_weekly() -> None:
         # the run's time under either cron timetable (the end of a data interval is the run)
         when = context.get("data_interval_end") or context.get("logical_date") or datetime.now()
         as_of = date.fromisoformat(conf["as_of"]) if conf.get("as_of") else when.date()
-        result, paths = run_scan(_home(), as_of, int(conf.get("days", 30)))
+        result, paths = run_scan(DataHome.current(), as_of, int(conf.get("days", 30)))
         log = _log()
         log.info("follow-up %s (decision rows applied: %s): %s", as_of, applied, result.counts())
         for r in result.observation.itertuples():

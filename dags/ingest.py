@@ -12,6 +12,7 @@ from airflow.sdk import Asset, dag, task
 
 from pipelines.assets import WAREHOUSE_POOL, raw_asset
 from pipelines.contracts import source_names
+from pipelines.settings import DataHome
 
 DOC = """
 ### Ingest `{source}`
@@ -27,12 +28,6 @@ Picks up every file in `$CADRE_HOME/inbox/<UNIT>/{source}/`, then per file (mapp
 Every task writes the warehouse, so all run in the one-slot pool `{pool}`. Safe to re-run:
 submissions left in flight by a failed run are resumed from the archive.
 """
-
-
-def _home():  # noqa: ANN202 - DataHome; imported at run time, not parse time
-    from pipelines.settings import DataHome
-
-    return DataHome.from_env()
 
 
 def build_ingest_dag(source: str):  # noqa: ANN201 - an Airflow DAG
@@ -52,27 +47,27 @@ def build_ingest_dag(source: str):  # noqa: ANN201 - an Airflow DAG
         def receive() -> list[str]:
             from pipelines.ingest import receive_inbox
 
-            return receive_inbox(source, _home())
+            return receive_inbox(source, DataHome.current())
 
         @task
         def parse(submission_id: str) -> str:
             from pipelines.ingest import parse_step
 
-            parse_step(submission_id, _home())
+            parse_step(submission_id, DataHome.current())
             return submission_id
 
         @task
         def validate(submission_id: str) -> str:
             from pipelines.ingest import validate_step
 
-            validate_step(submission_id, _home())
+            validate_step(submission_id, DataHome.current())
             return submission_id
 
         @task(outlets=[Asset(**raw_asset(source))])
         def load(submission_id: str) -> dict[str, object]:
             from pipelines.ingest import load_step
 
-            receipt = load_step(submission_id, _home())
+            receipt = load_step(submission_id, DataHome.current())
             return {k: getattr(receipt, k) for k in (
                 "submission_id", "unit", "filename", "status", "rows_read", "rows_accepted",
                 "rows_quarantined", "refusal_reason")}

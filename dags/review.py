@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from pipelines.assets import WAREHOUSE_POOL
+from pipelines.settings import DataHome
 
 DOC = f"""
 ### 集中会诊 (half-yearly review)
@@ -31,12 +32,6 @@ period's end.
 
 All tasks use the warehouse, so they run in the one-slot pool `{WAREHOUSE_POOL}`.
 """
-
-
-def _home():  # noqa: ANN202 - DataHome; imported at run time, not parse time
-    from pipelines.settings import DataHome
-
-    return DataHome.from_env().ensure()
 
 
 def _log():  # noqa: ANN202 - logging.Logger
@@ -74,7 +69,7 @@ def review_half_yearly() -> None:
         from pipelines.review_data import parse_period
 
         if chosen["rebuild"]:
-            result = run_build(_home(), parse_period(str(chosen["period"])).end)
+            result = run_build(DataHome.current(), parse_period(str(chosen["period"])).end)
             _log().info("built as of %s: %d candidates, %d warnings", result.as_of,
                         result.candidates, result.warnings)
         return chosen
@@ -83,7 +78,7 @@ def review_half_yearly() -> None:
     def review(chosen: dict[str, object]) -> dict[str, object]:
         from pipelines.review_report import write_review
 
-        files = write_review(_home(), str(chosen["period"]))
+        files = write_review(DataHome.current(), str(chosen["period"]))
         data = files.data
         found = {"period": data.period.label, "build_as_of": str(data.build_as_of),
                  "units": len(data.units), "flags": len(data.flags),
@@ -97,7 +92,7 @@ def review_half_yearly() -> None:
     def ledger(found: dict[str, object]) -> str:
         from pipelines.ledger_report import write_ledger
 
-        html, _, data = write_ledger(_home(), str(found["period"]))
+        html, _, data = write_ledger(DataHome.current(), str(found["period"]))
         _log().info("定期盘点 %s: %s -> %s", found["period"], data.totals(), html)
         return str(html)
 

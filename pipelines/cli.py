@@ -28,7 +28,7 @@ STATUS_ZH = {"accepted": "全部接收", "partially_accepted": "部分接收", "
 
 
 def _home() -> DataHome:
-    return DataHome.from_env().ensure()
+    return DataHome.current()
 
 
 @app.command()

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import idcard
+from pipelines.ruleset import DIMENSIONS, SEVERITY_ZH
 from pipelines.settings import DataHome
 
 
@@ -26,10 +27,7 @@ def _console() -> Console:
     return Console()
 
 
-SEVERITY_ZH = {"candidate": "不适宜担任现职人选", "warning": "预警",
-               "blocks_promotion": "影响期（不得提拔）"}
-DIMENSION_ZH = {"virtue": "德", "ability": "能", "diligence": "勤", "performance": "绩",
-                "integrity": "廉", "overall": "综合"}
+DIMENSION_ZH = {**DIMENSIONS, "overall": "综合"}
 BASE_ZH = {"scores": "分项评价", "grade": "考核等次折算", "default": "无考核结果（默认基础分）"}
 STATUS_ZH = {"counted": "计入", "tolerated": "容错免责（不计入）", "dismissed": "不属实/无法查实（不计入）",
              "open": "未办结", "neutral": "—"}
@@ -194,7 +192,7 @@ def register(app: typer.Typer) -> None:
         from pipelines.build import build
         from pipelines.publish import publish
 
-        home = DataHome.from_env().ensure()
+        home = DataHome.current()
         result = build(home, _parse_date(as_of), ruleset_path)
         _console().print(f"构建完成：截至 {result.as_of}，规则集 {result.ruleset_version}，"
                       f"在册干部 {result.cadres} 人，不适宜人选 {result.candidates} 人，"

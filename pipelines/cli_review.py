@@ -13,14 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.ruleset import SEVERITY_ZH
 from pipelines.settings import DataHome
 
 console = Console()
-SEVERITY_ZH = {"candidate": "不适宜人选", "warning": "预警"}
 
 
 def _home() -> DataHome:
-    return DataHome.from_env().ensure()
+    return DataHome.current()
 
 
 def _day(text: str | None) -> date | None:

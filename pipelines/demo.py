@@ -15,11 +15,12 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.cli_analysis import SEVERITY_ZH, candidate_rows
+from pipelines.cli_analysis import candidate_rows
 from pipelines.contracts import source_names
 from pipelines.orchestrate import prepare_airflow, run_dag
 from pipelines.reports_ingest import source_totals
 from pipelines.review_report import write_demo_review
+from pipelines.ruleset import SEVERITY_ZH
 from pipelines.settings import DataHome
 from pipelines.truth import load_truth, planted_mismatches
 

@@ -18,11 +18,10 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from pipelines import decisions, review_sql
+from pipelines import decisions, review_sql, ruleset
 
-DIMENSIONS = ("virtue", "ability", "diligence", "performance", "integrity")
-DIMENSION_ZH = {"virtue": "德", "ability": "能", "diligence": "勤", "performance": "绩",
-                "integrity": "廉"}
+DIMENSION_ZH = ruleset.DIMENSIONS  # dimension -> 德/能/勤/绩/廉, declared in pipelines.ruleset
+DIMENSIONS = tuple(DIMENSION_ZH)
 GRADES = ("优秀", "称职", "基本称职", "不称职")
 
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from pipelines.decisions import ACTIONS, allowed_actions
 from pipelines.review_data import DIMENSION_ZH, DIMENSIONS, GRADES, ReviewData, quota_status
+from pipelines.ruleset import SEVERITY_ZH
 
-SEVERITY_ZH = {"candidate": "不适宜担任现职人选", "warning": "预警"}
 OBSERVATION_ZH = {"open": "考察中", "ended": "已期满", "escalated": "已升级为不适宜人选（R1）"}
 EVIDENCE_STATUS_ZH = {"counted": "计入", "tolerated": "容错免责（不计入）",
                       "dismissed": "不属实/无法查实（不计入）", "open": "未办结", "neutral": "—"}

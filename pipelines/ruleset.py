@@ -26,6 +26,8 @@ from pipelines.contracts import load_contract
 DIMENSIONS: dict[str, str] = {"virtue": "德", "ability": "能", "diligence": "勤",
                               "performance": "绩", "integrity": "廉"}
 SEVERITIES = ("candidate", "warning", "blocks_promotion")
+SEVERITY_ZH: dict[str, str] = {"candidate": "不适宜担任现职人选", "warning": "预警",
+                               "blocks_promotion": "影响期（不得提拔）"}
 CLASS_FIELDS = ("post_level", "post_category", "sector")
 HEADER_KEYS = ("id", "title", "severity", "dimension", "basis")
 BASIS_TAG = re.compile(r"\[(V|S|R|I)\]")

@@ -75,6 +75,11 @@ class DataHome:
     def from_env(cls, root: str | os.PathLike[str] | None = None) -> DataHome:
         return cls(Path(root if root is not None else get("CADRE_HOME")).resolve())
 
+    @classmethod
+    def current(cls) -> DataHome:
+        """The data folder of ``CADRE_HOME``, its layout created: what every DAG task works in."""
+        return cls.from_env().ensure()
+
     @property
     def inbox(self) -> Path:
         return self.root / "inbox"
