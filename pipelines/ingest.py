@@ -197,7 +197,6 @@ def submit_file(path: Path, unit: str, source: str, home: DataHome) -> Receipt:
     """Receive, parse, validate and load one file now; the CLI's ``cadre submit``.
 
     One writer connection serves all the steps of this one file (see ``warehouse.writer``)."""
-    home.ensure()
     with warehouse.writer(home.warehouse_file):
         submission_id = receive_step(path, unit, source, home)
         return load_step(submission_id, home)
