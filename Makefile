@@ -33,7 +33,7 @@ lint: venv
 
 ## bench: ingest and build benchmarks (figures printed, nothing asserted)
 bench: venv
-	$(BIN)/python -m pipelines.bench
+	$(BIN)/python -m pipelines.dev.bench
 
 ## airflow: local Airflow UI (airflow standalone) with our DAGs, state under $(CADRE_HOME)/airflow
 airflow: venv

@@ -1,6 +1,6 @@
 """Build DAG: profiles and flags, then the analysts' snapshot, whenever a source's data changes.
 
-Wiring only: the tasks call ``pipelines.build.build`` and ``pipelines.publish.publish``. At
+Wiring only: the tasks call ``pipelines.build.steps.build`` and ``pipelines.publish.snapshot.publish``. At
 parse time nothing is read but the list of contract files (which sources exist).
 
 Scheduling: data-aware on the ingest DAGs' raw assets, combined with OR (``a | b | ...``). A
@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from pipelines.assets import WAREHOUSE_POOL, build_asset, raw_asset
 from pipelines.contracts import evidence_sources
+from pipelines.orchestration.assets import WAREHOUSE_POOL, build_asset, raw_asset
 from pipelines.settings import DataHome
 
 RAW_ASSETS = [Asset(**raw_asset(source)) for source in evidence_sources()]
@@ -28,12 +28,12 @@ DOC = f"""
 
 Runs when any ingest DAG has loaded new rows ({", ".join(f"`{a.name}`" for a in RAW_ASSETS)}).
 
-1. **build** — `pipelines.build.build`: identity (身份证号 against the roster), evidence,
+1. **build** — `pipelines.build.steps.build`: identity (身份证号 against the roster), evidence,
    德能勤绩廉 profiles per half-year and year, the rule set's flags (candidates, warnings,
    influence periods, observation periods), as of today (or the run's `as_of` param), in
    one DuckDB transaction.
    The rule set is `CADRE_RULESET` (default `warehouse/rules/ruleset.yaml`).
-2. **publish** — `pipelines.publish.publish`: a pseudonymised, documented snapshot for
+2. **publish** — `pipelines.publish.snapshot.publish`: a pseudonymised, documented snapshot for
    analysts, swapped in atomically, plus the data dictionary page. Updates `cadre_build`.
 
 Both tasks use the warehouse, so they run in the one-slot pool `{WAREHOUSE_POOL}`. Re-running is
@@ -59,7 +59,7 @@ def build_profiles() -> None:
     def build() -> dict[str, object]:
         from datetime import date
 
-        from pipelines.build import build as run_build
+        from pipelines.build.steps import build as run_build
 
         wanted = get_current_context()["params"].get("as_of")
         result = run_build(DataHome.current(), date.fromisoformat(wanted) if wanted else None)
@@ -68,7 +68,7 @@ def build_profiles() -> None:
 
     @task(pool=WAREHOUSE_POOL, outlets=[Asset(**build_asset())])
     def publish(built: dict[str, object]) -> str:
-        from pipelines.publish import publish as run_publish
+        from pipelines.publish.snapshot import publish as run_publish
 
         return str(run_publish(DataHome.current()))
 

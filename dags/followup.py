@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
-from pipelines.assets import WAREHOUSE_POOL, raw_asset
+from pipelines.orchestration.assets import WAREHOUSE_POOL, raw_asset
 from pipelines.settings import DataHome
 
 FOLLOWUP_DOC = f"""
@@ -24,9 +24,9 @@ date (`conf.as_of` to override):
 - re-checks (复检) of adjusted cadres due, and results of those just done;
 - adjusted cadres now eligible for re-appointment (bar met again, influence periods ended).
 
-1. **apply_decisions** — `pipelines.decision_drops.apply_decision_drops`: decision files ORG
+1. **apply_decisions** — `pipelines.review.decision_drops.apply_decision_drops`: decision files ORG
    sent since the last run go through the state machine first.
-2. **scan** — `pipelines.followup.scan`: the report (HTML + XLSX, Chinese) into
+2. **scan** — `pipelines.review.followup_report.scan`: the report (HTML + XLSX, Chinese) into
    `$CADRE_HOME/reports/followup/`; the counts and names are logged.
 
 Pool `{WAREHOUSE_POOL}` (one writer).
@@ -48,7 +48,7 @@ def _log():  # noqa: ANN202 - logging.Logger
 
 
 def _apply() -> dict[str, int]:
-    from pipelines.decision_drops import apply_decision_drops
+    from pipelines.review.decision_drops import apply_decision_drops
 
     outcomes = apply_decision_drops(DataHome.current())
     for o in outcomes:
@@ -77,7 +77,7 @@ def followup_weekly() -> None:
     def scan(applied: dict[str, int]) -> dict[str, object]:
         from datetime import date
 
-        from pipelines.followup import scan as run_scan
+        from pipelines.review.followup_report import scan as run_scan
 
         context = get_current_context()
         conf = (context["dag_run"].conf or {}) if context.get("dag_run") else {}

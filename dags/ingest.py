@@ -1,4 +1,4 @@
-"""Ingest DAGs: one per source (``ingest_<source>``), each task one ``pipelines.ingest`` step.
+"""Ingest DAGs: one per source (``ingest_<source>``), each task one ``pipelines.ingest.steps`` step.
 
 Wiring only: the tasks import and call plain functions; nothing is read or written when the
 scheduler parses this file except the list of contract files (which sources exist).
@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
 
-from pipelines.assets import WAREHOUSE_POOL, raw_asset
 from pipelines.contracts import source_names
+from pipelines.orchestration.assets import WAREHOUSE_POOL, raw_asset
 from pipelines.settings import DataHome
 
 DOC = """
@@ -45,27 +45,27 @@ def build_ingest_dag(source: str):  # noqa: ANN201 - an Airflow DAG
     def ingest() -> None:
         @task
         def receive() -> list[str]:
-            from pipelines.ingest import receive_inbox
+            from pipelines.ingest.steps import receive_inbox
 
             return receive_inbox(source, DataHome.current())
 
         @task
         def parse(submission_id: str) -> str:
-            from pipelines.ingest import parse_step
+            from pipelines.ingest.steps import parse_step
 
             parse_step(submission_id, DataHome.current())
             return submission_id
 
         @task
         def validate(submission_id: str) -> str:
-            from pipelines.ingest import validate_step
+            from pipelines.ingest.steps import validate_step
 
             validate_step(submission_id, DataHome.current())
             return submission_id
 
         @task(outlets=[Asset(**raw_asset(source))])
         def load(submission_id: str) -> dict[str, object]:
-            from pipelines.ingest import load_step
+            from pipelines.ingest.steps import load_step
 
             receipt = load_step(submission_id, DataHome.current())
             return {k: getattr(receipt, k) for k in (

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from pipelines.assets import WAREHOUSE_POOL
+from pipelines.orchestration.assets import WAREHOUSE_POOL
 from pipelines.settings import DataHome
 
 DOC = f"""
@@ -23,11 +23,11 @@ half year). Trigger by hand with `{{"period": "2025H2"}}` to review another peri
 period's end.
 
 1. **period** — which half-year: `conf.period`, else the one before the run's date.
-2. **build** — `pipelines.build.build` as of the period's last day, so the review reads
+2. **build** — `pipelines.build.steps.build` as of the period's last day, so the review reads
    profiles and flags exactly as of then (with every file received since).
-3. **review** — `pipelines.review_report.write_review`: the 集中会诊 report per unit (HTML +
+3. **review** — `pipelines.review.report.write_review`: the 集中会诊 report per unit (HTML +
    XLSX, Chinese) into `$CADRE_HOME/reports/review/`; registers new flags first.
-4. **ledger** — `pipelines.ledger_report.write_ledger`: the 定期盘点 report of the same
+4. **ledger** — `pipelines.review.ledger.write_ledger`: the 定期盘点 report of the same
    half-year into `$CADRE_HOME/reports/ledger/`.
 
 All tasks use the warehouse, so they run in the one-slot pool `{WAREHOUSE_POOL}`.
@@ -54,7 +54,7 @@ def _log():  # noqa: ANN202 - logging.Logger
 def review_half_yearly() -> None:
     @task
     def period() -> dict[str, object]:
-        from pipelines.review_report import previous_period
+        from pipelines.review.report import previous_period
 
         context = get_current_context()
         conf = (context["dag_run"].conf or {}) if context.get("dag_run") else {}
@@ -65,8 +65,8 @@ def review_half_yearly() -> None:
 
     @task
     def build(chosen: dict[str, object]) -> dict[str, object]:
-        from pipelines.build import build as run_build
-        from pipelines.review_data import parse_period
+        from pipelines.build.steps import build as run_build
+        from pipelines.review.data import parse_period
 
         if chosen["rebuild"]:
             result = run_build(DataHome.current(), parse_period(str(chosen["period"])).end)
@@ -76,7 +76,7 @@ def review_half_yearly() -> None:
 
     @task
     def review(chosen: dict[str, object]) -> dict[str, object]:
-        from pipelines.review_report import write_review
+        from pipelines.review.report import write_review
 
         files = write_review(DataHome.current(), str(chosen["period"]))
         data = files.data
@@ -90,7 +90,7 @@ def review_half_yearly() -> None:
 
     @task
     def ledger(found: dict[str, object]) -> str:
-        from pipelines.ledger_report import write_ledger
+        from pipelines.review.ledger import write_ledger
 
         html, _, data = write_ledger(DataHome.current(), str(found["period"]))
         _log().info("定期盘点 %s: %s -> %s", found["period"], data.totals(), html)

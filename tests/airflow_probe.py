@@ -1,7 +1,7 @@
 """Running Airflow for tests in a subprocess whose AIRFLOW_HOME is inside the test's data folder.
 
 Airflow reads its configuration once per process, at import, so each test that needs a
-migrated metadata DB or a DagBag of its own runs this way (see pipelines.orchestrate).
+migrated metadata DB or a DagBag of its own runs this way (see pipelines.orchestration.local).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import subprocess
 import sys
 from typing import Any
 
-from pipelines.orchestrate import airflow_env
+from pipelines.orchestration.local import airflow_env
 from pipelines.settings import DataHome
 
 DAGBAG_PROBE = """
 import json
 from airflow.dag_processing.dagbag import DagBag
-from pipelines.orchestrate import DAGS_FOLDER
+from pipelines.orchestration.local import DAGS_FOLDER
 bag = DagBag(dag_folder=str(DAGS_FOLDER))
 print(json.dumps({
     "errors": {k: str(v) for k, v in bag.import_errors.items()},

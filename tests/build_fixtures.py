@@ -12,9 +12,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipelines import idcard
 from pipelines.contracts import load_contract
-from pipelines.ingest import submit_file
+from pipelines.ingest import idcard
+from pipelines.ingest.steps import submit_file
 from pipelines.settings import DataHome
 
 UNIT = {"roster": "ORG", "annual_assessment": "ORG", "personal_report_check": "ORG",

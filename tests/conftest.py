@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import idcard
+from pipelines.ingest import idcard
 from pipelines.settings import DataHome
 
 # Tests that import Airflow in-process (DagBag parsing) must not write ~/airflow: give this test

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pipelines.build import build
+from pipelines.build.steps import build
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 
@@ -71,7 +71,7 @@ def flag_id(home_or_con, name_id: str, rule_id: str) -> str:  # noqa: ANN001
     """The flag id the register gives ``rule_id`` raised for the cadre with this ID."""
     import duckdb
 
-    from pipelines import decisions
+    from pipelines.review import decisions
 
     own = not isinstance(home_or_con, duckdb.DuckDBPyConnection)
     con = duckdb.connect(str(home_or_con.warehouse_file)) if own else home_or_con

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import ruleset as rulesets
-from pipelines.build import build
-from pipelines.ingest import submit_file
+from pipelines.build import ruleset as rulesets
+from pipelines.build.steps import build
+from pipelines.ingest.steps import submit_file
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding, petition, sanction
@@ -225,8 +225,8 @@ def test_overlapping_influence_periods_longest_wins(home: DataHome, tmp_path: Pa
 def test_build_dag_is_data_aware_in_the_writer_pool() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    from pipelines.assets import WAREHOUSE_POOL, build_asset, raw_asset
     from pipelines.contracts import evidence_sources
+    from pipelines.orchestration.assets import WAREHOUSE_POOL, build_asset, raw_asset
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "build.py"))
     assert not bag.import_errors

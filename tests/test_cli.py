@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from pipelines.cli import app
+from pipelines.cli.main import app
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, write_csv
 

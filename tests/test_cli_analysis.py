@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli import app
-from pipelines.publish import cadre_key, pseudonym_key
+from pipelines.cli.main import app
+from pipelines.publish.snapshot import cadre_key, pseudonym_key
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import I1, assess, finding, petition, sanction

@@ -40,7 +40,7 @@ def test_ingest_dag_runs_end_to_end_with_dag_test(home: DataHome, tmp_path: Path
     wrong_unit.mkdir(parents=True)
     write_csv(wrong_unit / "x.csv", [ROSTER_HEADER, roster_row(5)])
 
-    run = run_python(home, "from pipelines.orchestrate import prepare_airflow, run_dag\n"
+    run = run_python(home, "from pipelines.orchestration.local import prepare_airflow, run_dag\n"
                         "from pipelines.settings import DataHome\n"
                         "home = DataHome.from_env()\nprepare_airflow(home)\n"
                         "print('STATE', run_dag('ingest_roster', home))")

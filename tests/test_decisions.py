@@ -16,11 +16,12 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from pipelines import decisions
-from pipelines.build import build
-from pipelines.cli_review import register
-from pipelines.decision_drops import apply_decision_drops
-from pipelines.decisions import (
+from pipelines.build.steps import build
+from pipelines.cli.review import register
+from pipelines.ingest.steps import submit_file
+from pipelines.review import decisions
+from pipelines.review.decision_drops import apply_decision_drops
+from pipelines.review.decisions import (
     ACTIONS,
     STATES_ZH,
     Decision,
@@ -30,7 +31,6 @@ from pipelines.decisions import (
     record_decision,
     replay,
 )
-from pipelines.ingest import submit_file
 from pipelines.settings import DataHome
 from tests.conftest import write_csv
 from tests.review_scenario import AS_OF, flag_id, load_review_world, private_copy
@@ -258,8 +258,8 @@ def test_cli_decide(built: tuple[DataHome, dict[str, str]]) -> None:
 
 def test_every_adjustment_measure_has_an_influence_period() -> None:
     """The contract's 调整方式 codes and the influence mapping must not drift apart."""
-    from pipelines.decisions import adjustment_measures
-    from pipelines.review_sql import ADJUSTMENT_MEASURE, params
+    from pipelines.review.decisions import adjustment_measures
+    from pipelines.review.sql import ADJUSTMENT_MEASURE, params
 
     assert set(ADJUSTMENT_MEASURE) == set(adjustment_measures())
     assert {m for m, _, _ in params().adjustment_influence} == set(adjustment_measures())

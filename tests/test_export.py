@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.build import build
-from pipelines.export import export_to_xlsx
-from pipelines.publish import publish
+from pipelines.build.steps import build
+from pipelines.publish.export import export_to_xlsx
+from pipelines.publish.snapshot import publish
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import assess

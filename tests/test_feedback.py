@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipelines import feedback
-from pipelines.feedback import ISSUE_COLUMNS, write_feedback
-from pipelines.receipt import Issue, Receipt
+from pipelines.ingest import feedback
+from pipelines.ingest.feedback import ISSUE_COLUMNS, write_feedback
+from pipelines.ingest.receipt import Issue, Receipt
 
 SHA = "0123456789abcdef" * 4
 

@@ -19,11 +19,12 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from pipelines import review_sql
-from pipelines.build import build
-from pipelines.cli_review import register
-from pipelines.decisions import Decision, DecisionRefused, record_decision
-from pipelines.followup import scan, set_target
+from pipelines.build.steps import build
+from pipelines.cli.review import register
+from pipelines.review import sql as review_sql
+from pipelines.review.decisions import Decision, DecisionRefused, record_decision
+from pipelines.review.followup import set_target
+from pipelines.review.followup_report import scan
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 from tests.review_scenario import SCORES_90, assess, flag_id, private_copy

@@ -21,10 +21,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipelines import idcard
 from pipelines.contracts import Contract, load_contract, load_units, normalize_header
-from pipelines.generate import Manifest, build_world, generate_drops
-from pipelines.generate.scenarios import assessment_row, new_cadre
+from pipelines.dev.generate import Manifest, build_world, generate_drops
+from pipelines.dev.generate.scenarios import assessment_row, new_cadre
+from pipelines.ingest import idcard
 
 ROW_FAULT_KINDS = {
     "required_missing", "required_if_missing", "id_excel_mangled", "id_bad_format",

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import submit_file
-from pipelines.receipt import Receipt
+from pipelines.ingest.receipt import Receipt
+from pipelines.ingest.steps import submit_file
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, valid_id, write_csv, write_xlsx
 

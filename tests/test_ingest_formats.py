@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import submit_file
+from pipelines.ingest.steps import submit_file
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, valid_id, write_csv, write_json, write_xlsx
 

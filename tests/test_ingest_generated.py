@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.generate import generate_drops
-from pipelines.ingest import submit_file
+from pipelines.dev.generate import generate_drops
+from pipelines.ingest.steps import submit_file
 from pipelines.settings import DataHome
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def _cadre(home: DataHome, *args: str, fault: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CADRE_HOME": str(home.root), "CADRE_FAULT_INJECT": fault}
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "pipelines.cli.main", *args], env=env,
                           capture_output=True, text=True, timeout=300)
 
 

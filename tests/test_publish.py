@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.build import build
-from pipelines.publish import DICTIONARY_NAME, cadre_key, pseudonym_key, publish
+from pipelines.build.steps import build
+from pipelines.publish.snapshot import DICTIONARY_NAME, cadre_key, pseudonym_key, publish
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding

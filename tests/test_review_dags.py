@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.decisions import Decision, record_decision
-from pipelines.ingest import submit_file
+from pipelines.ingest.steps import submit_file
+from pipelines.review.decisions import Decision, record_decision
 from pipelines.settings import DataHome
 from tests.airflow_probe import dagbag, run_python
 from tests.conftest import write_csv
@@ -25,7 +25,7 @@ OUR_DAGS = {"review_half_yearly": ["period", "build", "review", "ledger"],
             "apply_decisions": ["apply"]}
 
 RUN = """
-from pipelines.orchestrate import prepare_airflow, run_dag
+from pipelines.orchestration.local import prepare_airflow, run_dag
 from pipelines.settings import DataHome
 home = DataHome.from_env()
 prepare_airflow(home)

@@ -17,11 +17,11 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from pipelines.cli_review import register
-from pipelines.decisions import Decision, record_decision
-from pipelines.ledger_report import write_ledger
-from pipelines.review_report import write_demo_review, write_review
-from pipelines.review_xlsx import SHEETS
+from pipelines.cli.review import register
+from pipelines.review.decisions import Decision, record_decision
+from pipelines.review.ledger import write_ledger
+from pipelines.review.report import write_demo_review, write_review
+from pipelines.review.xlsx import SHEETS
 from pipelines.settings import DataHome
 from tests.review_scenario import JIA, YI, flag_id, load_review_world, private_copy
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import ruleset as rulesets
-from pipelines.build import build
+from pipelines.build import ruleset as rulesets
+from pipelines.build.steps import build
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
 
@@ -315,10 +315,10 @@ def test_missing_header_is_refused(tmp_path: Path) -> None:
 
 def test_generated_data_raises_exactly_the_planted_flags(tmp_path: Path) -> None:
     """The generator plants one cadre per rule case; the build must find exactly those flags."""
-    from pipelines.generate import generate_drops
-    from pipelines.generate.rule_scenarios import RULE_SCENARIOS
-    from pipelines.ingest import submit_file
-    from pipelines.truth import load_truth, planted_mismatches
+    from pipelines.dev.generate import generate_drops
+    from pipelines.dev.generate.rule_scenarios import RULE_SCENARIOS
+    from pipelines.dev.truth import load_truth, planted_mismatches
+    from pipelines.ingest.steps import submit_file
 
     drops, home = tmp_path / "drops", DataHome.from_env(tmp_path / "home").ensure()
     manifest = generate_drops(drops, cadres=40, years=3, seed=3, file_format="csv",

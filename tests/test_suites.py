@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from pipelines import reasons, suites
 from pipelines.contracts import all_contracts
-from pipelines.validate import load_suite
+from pipelines.ingest import reasons, suites
+from pipelines.ingest.validate import load_suite
 
 
 def test_committed_suites_match_their_contracts() -> None:

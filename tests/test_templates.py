@@ -8,9 +8,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 
-from pipelines import templates
 from pipelines.contracts import Field, load_contract, normalize_header, source_names
-from pipelines.templates import (
+from pipelines.ingest import templates
+from pipelines.ingest.templates import (
     BOOL_CODES,
     CODES_SHEET,
     DATA_ROWS,

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipelines import idcard, values
+from pipelines.ingest import idcard, values
 
 
 def _one(parser, text):  # noqa: ANN001, ANN202

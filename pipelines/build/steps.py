@@ -1,0 +1,244 @@
+"""Build: identity, evidence, profiles and flags as of a date, in one transaction.
+
+Order (each step reads only what the steps before it wrote):
+1. the rule set's tables (``ruleset.*``) and variables (``as_of``, ``ruleset_version``);
+2. ``core``: post history, cadres, facts and identity, per-source evidence (as-of independent);
+3. ``marts`` before the rules: periods, influence periods, deductions, profiles;
+4. every rule but R1 into ``marts.rule_hit`` (D1 reads profiles, S1 influence periods);
+5. ``marts.observation_period`` from the warnings, then R1 (it reads the observation periods);
+6. ``marts.cadre_flag``, ``marts.candidate`` and the ``marts.build_run`` record.
+
+Why one transaction: analysts and the decisions register must never see half a build; a
+failure anywhere leaves the previous results. Why replace only the as-of date's rows: builds of
+other dates are kept side by side, so "as of 30 June" can be compared with "as of today".
+Determinism: same warehouse contents + same as-of date + same rule set = same rows (every
+aggregate that lists things orders them; scores are decimals, so sums do not depend on order).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.build import ruleset as rulesets
+from pipelines.contracts import load_contract
+from pipelines.settings import DataHome
+from pipelines.sqlmodels import Model, comment, materialise, read_model, replace_as_of_rows
+from pipelines.warehouse import SQL_DIR, transaction, writer
+
+log = logging.getLogger(__name__)
+
+CORE_MODELS = ("cadre_post_history", "cadre", "fact", "unmatched_fact",
+               "identity_name_mismatch", "assessment", "inspection_finding", "audit_finding",
+               "petition", "personal_report", "sanction", "evidence")
+MARTS_BEFORE_RULES = ("cadre_period", "influence_period", "deduction", "cadre_profile")
+MARTS_AFTER_RULES = ("cadre_flag", "candidate")
+LAST_RULES = ("R1",)  # rules that read other rules' hits
+
+RULESET_DOCS = {
+    "version": "Rule set in force for the latest build: declared version, digest, file.",
+    "rule": "Enabled rules with the metadata of their SQL file headers.",
+    "post_class_parameter": "Every rule/profile parameter resolved per post class "
+                            "(职务层次 x 岗位类别 x 领域): defaults plus the most specific override.",
+    "dimension": "The five dimensions 德能勤绩廉.",
+    "dimension_weight": "Weights of the five dimensions in the overall score.",
+    "dimension_map": "Which dimension(s) negative evidence lowers, per source and category.",
+    "severity_map": "Severity (一般/较重/严重) of evidence whose source has none, per code.",
+    "severity_points": "Points lost per severity level, before the responsibility weight.",
+    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost.",
+    "grade_base": "Base score of every dimension when an assessment has a grade but no scores.",
+    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty.",
+}
+BUILD_RUN_COLUMNS = {
+    "as_of": "As-of date built.", "ruleset_version": "Rule set label (version+digest).",
+    "ruleset_declared_version": "version: as written in the rule set file.",
+    "ruleset_digest": "sha256 over the rule set file and every rule SQL file.",
+    "ruleset_path": "Rule set file used.", "built_at": "When the build ran (local time).",
+    "last_submission_seq": "Newest submission (meta.submission.seq) the build could see.",
+    "cadres": "Cadres ever in the roster.", "facts": "Fact rows from the six sources.",
+    "unmatched_facts": "Facts whose ID is not in the roster (core.unmatched_fact).",
+    "name_mismatches": "Facts whose name differs from the roster's (core.identity_name_mismatch).",
+}
+RULE_HIT_COLUMNS = {
+    "rule_id": "Rule id (warehouse/rules/<id>_*.sql).",
+    "severity": "candidate, warning or blocks_promotion, from the rule file's header.",
+    "dimension": "Dimension(s) the rule speaks to, from the rule file's header.",
+    "id_number": "身份证号 of the cadre.",
+    "flag_date": "Date the condition arose (opens the 考察期 of a warning).",
+    "evidence_ids": "Evidence rows (core.evidence) behind this hit.",
+    "detail_zh": "What the rule found, in Chinese.",
+}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    as_of: date
+    ruleset_version: str
+    cadres: int
+    candidates: int
+    warnings: int
+    unmatched_facts: int
+    name_mismatches: int
+    seconds: float
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows)
+
+
+def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> None:
+    """Write the rule set as small ``ruleset.*`` tables the SQL joins to."""
+    cfg = rs.config
+    roster = load_contract("roster")
+    classes = list(itertools.product(*(roster.field(f).codes for f in rulesets.CLASS_FIELDS)))
+    persistent = set(cfg.get("persistent_warnings", []))
+    tables = {
+        "version": [{"version": rs.version, "digest": rs.digest, "label": rs.label,
+                     "jurisdiction": rs.jurisdiction, "path": str(rs.path)}],
+        "rule": [{"rule_id": r.id, "title_zh": r.title, "severity": r.severity,
+                  "dimension": r.dimension, "basis": r.basis, "tags": ",".join(r.tags),
+                  "file": r.path.name, "persistent_warning": r.id in persistent}
+                 for r in rs.rules],
+        "post_class_parameter": rulesets.class_parameters(rs, classes),
+        "dimension": [{"dimension": d, "name_zh": zh} for d, zh in rulesets.DIMENSIONS.items()],
+        "dimension_weight": [{d: rulesets.number(cfg["profile"]["weights"][d], "weights")
+                              for d in rulesets.DIMENSIONS}],
+        "dimension_map": [{"source": s, "category": c, "dimension": d}
+                          for s, m in cfg["dimension_map"].items()
+                          for c, dims in m.items() for d in dims],
+        "severity_map": [{"source": s, "code": c, "severity_level": lvl}
+                         for s, m in cfg["severity"].items() for c, lvl in m.items()],
+        "severity_points": [{"severity_level": k, "points": v}
+                            for k, v in cfg["profile"]["severity_points"].items()],
+        "responsibility_weight": [{"responsibility": k, "weight": v}
+                                  for k, v in cfg["profile"]["responsibility_weight"].items()],
+        "grade_base": [{"grade": k, "score": v} for k, v in cfg["profile"]["grade_base"].items()],
+        "influence": [{"measure": m, "months": v.get("months", 0),
+                       "term_months": v.get("term_months", 0),
+                       "no_leading_post_months": v.get("no_leading_post_months", 0)}
+                      for m, v in cfg["influence_periods"].items()],
+    }
+    casts = {"severity_points": "points::decimal(9, 2) as points",
+             "responsibility_weight": "weight::decimal(9, 2) as weight",
+             "grade_base": "score::decimal(9, 2) as score"}
+    con.execute("create schema if not exists ruleset")
+    for name, rows in tables.items():
+        frame = _frame(rows)  # noqa: F841 - read by DuckDB below
+        cast = casts.get(name)
+        select = f"select * replace ({cast}) from frame" if cast else "select * from frame"
+        con.execute(f"create or replace table ruleset.{name} as {select}")
+        comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
+    con.execute("set variable ruleset_version = ?", [rs.label])
+    con.execute("set variable history_years = ?", [int(cfg["profile"]["history_years"])])
+    con.execute("set variable base_without_assessment = ?::decimal(9, 2)",
+                [cfg["profile"]["base_without_assessment"]])
+
+
+def ensure_rule_hit(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists marts")
+    con.execute("""create table if not exists marts.rule_hit (
+        as_of date not null, ruleset_version varchar not null, rule_id varchar not null,
+        severity varchar not null, dimension varchar not null, id_number varchar not null,
+        flag_date date, evidence_ids varchar[] not null, detail_zh varchar)""")
+    comment(con, "marts.rule_hit", "规则命中: one row per rule trigger at the as-of date, before "
+            "grouping per cadre (marts.cadre_flag).",
+            {"as_of": "As-of date of the build.", "ruleset_version": "Rule set label.",
+             **RULE_HIT_COLUMNS})
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
+    """Insert one rule's hits; its SELECT returns id_number, flag_date, evidence_ids, detail_zh."""
+    query = f"""
+        select getvariable('as_of')::date as as_of, getvariable('ruleset_version') as ruleset_version,
+               $rule_id as rule_id, $severity as severity, $dimension as dimension,
+               id_number, flag_date, evidence_ids, detail_zh
+        from (
+{rule.sql}
+        )"""
+    params = {"rule_id": rule.id, "severity": rule.severity, "dimension": rule.dimension}
+    try:
+        con.execute(f"insert into marts.rule_hit by name {query}", params)
+    except duckdb.Error as exc:
+        raise RuntimeError(f"rule {rule.path.name} failed: {exc}") from exc
+    return con.execute("select count(*) from marts.rule_hit where as_of = getvariable('as_of') "
+                       "and rule_id = ?", [rule.id]).fetchone()[0]
+
+
+def _model(schema_dir: str, name: str) -> Model:
+    return read_model(SQL_DIR / schema_dir / f"{name}.sql")
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: datetime) -> None:
+    query = f"""
+        select getvariable('as_of')::date as as_of, {_q(rs.label)} as ruleset_version,
+            {_q(rs.version)} as ruleset_declared_version, {_q(rs.digest)} as ruleset_digest,
+            {_q(str(rs.path))} as ruleset_path, {_q(started.isoformat())}::timestamp as built_at,
+            (select max(seq) from meta.submission) as last_submission_seq,
+            (select count(*) from core.cadre) as cadres,
+            (select count(*) from core.fact) as facts,
+            (select count(*) from core.unmatched_fact) as unmatched_facts,
+            (select count(*) from core.identity_name_mismatch) as name_mismatches"""
+    replace_as_of_rows(con, "marts.build_run", query)
+    comment(con, "marts.build_run", "One row per as-of date built: when, with which rule set "
+            "and which inputs (last submission seq).", BUILD_RUN_COLUMNS)
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) -> None:
+    """Every step of the build on an open connection, inside the caller's transaction."""
+    started = datetime.now()  # microseconds: two builds in one second must still be ordered
+    con.execute("set variable as_of = ?::date", [as_of])
+    install_ruleset(con, rs)
+    con.execute("create schema if not exists core")
+    con.execute("create schema if not exists marts")
+    for name in CORE_MODELS:
+        materialise(con, _model("core", name))
+    for name in MARTS_BEFORE_RULES:
+        materialise(con, _model("marts", name))
+    ensure_rule_hit(con)
+    con.execute("delete from marts.rule_hit where as_of = getvariable('as_of')")
+    for rule in rs.rules:
+        if rule.id not in LAST_RULES:
+            run_rule(con, rule)
+    materialise(con, _model("marts", "observation_period"))
+    for rule in rs.rules:
+        if rule.id in LAST_RULES:
+            run_rule(con, rule)
+    for name in MARTS_AFTER_RULES:
+        materialise(con, _model("marts", name))
+    _record_run(con, rs, started)
+    con.execute("drop table if exists temp.cadre_period")
+
+
+def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
+              seconds: float) -> BuildResult:
+    counts = con.execute("""
+        select (select count(*) from core.cadre where in_scope),
+               (select count(*) from marts.candidate where as_of = $d and severity = 'candidate'),
+               (select count(*) from marts.candidate where as_of = $d and severity = 'warning'),
+               (select count(*) from core.unmatched_fact),
+               (select count(*) from core.identity_name_mismatch)""", {"d": as_of}).fetchone()
+    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2))
+
+
+def build(home: DataHome, as_of: date | None = None,
+          ruleset_path: Path | None = None) -> BuildResult:
+    """Build profiles and flags as of ``as_of`` (default today) into the warehouse."""
+    rs = rulesets.load(ruleset_path)
+    as_of = as_of or date.today()
+    started = datetime.now()
+    with writer(home.warehouse_file) as con:
+        with transaction(con):
+            build_in(con, as_of, rs)
+        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds())
+    log.info("build as of %s with %s: %s", as_of, rs.label, result)
+    return result

@@ -1,0 +1,183 @@
+"""``cadre``: the command line. Thin: every command calls ``pipelines`` functions and prints.
+
+The data folder is ``CADRE_HOME`` (default ``./var``) for every command.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines import contracts
+from pipelines.cli.analysis import register as register_analysis
+from pipelines.cli.review import register as register_review
+from pipelines.settings import DataHome
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="cadre-pipeline: unit data drops -> validated warehouse -> profiles.")
+# Wide enough for the tables when output is piped (CI logs, make demo | tee).
+console = Console(width=None if __import__("sys").stdout.isatty() else 132)
+
+STATUS_ZH = {"accepted": "全部接收", "partially_accepted": "部分接收", "refused": "拒收",
+             "duplicate": "重复报送（未重复入库）"}
+
+
+def _home() -> DataHome:
+    return DataHome.current()
+
+
+@app.command()
+def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False),
+           unit: str = typer.Option(..., "--unit", help="Unit code, e.g. ORG, INS, AUD."),
+           source: str = typer.Option(..., "--source", help="Source name, e.g. roster."),
+           as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON.")
+           ) -> None:
+    """Receive, validate and load FILE now; print the receipt. Exit 1 when refused."""
+    from pipelines.ingest.steps import submit_file
+
+    receipt = submit_file(file, unit, source, _home())
+    if as_json:
+        typer.echo(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_receipt(receipt)
+    if receipt.status == "refused":  # stdout stays pure JSON with --json; the line goes to stderr
+        typer.echo(f"refused: {receipt.refusal_reason}", err=True)
+        raise typer.Exit(1)
+
+
+CLI_ISSUE_LINES = 10  # the full list is in the feedback report
+
+
+def _print_receipt(receipt) -> None:  # noqa: ANN001 - pipelines.ingest.receipt.Receipt
+    console.print(f"[bold]提交编号 submission[/]: {receipt.submission_id}  "
+                  f"({receipt.unit} {receipt.source} {receipt.filename})")
+    console.print(f"status: [bold]{receipt.status}[/] ({STATUS_ZH.get(receipt.status, '')})")
+    console.print(f"rows read {receipt.rows_read} = accepted {receipt.rows_accepted} "
+                  f"+ quarantined {receipt.rows_quarantined}")
+    if receipt.duplicate_of:
+        console.print(f"duplicate of {receipt.duplicate_of}: nothing loaded twice")
+    for reason in receipt.reasons:
+        console.print(f"  - {reason}")
+    located = [i for i in receipt.issues if i.scope == "row"]
+    for issue in located[:CLI_ISSUE_LINES]:
+        console.print(f"    {issue.locate_zh()}：{issue.message_zh}", highlight=False)
+    if len(located) > CLI_ISSUE_LINES:
+        console.print(f"    …… 共 {len(located)} 处，详见反馈报告")
+    for path in receipt.feedback_files:
+        console.print(f"feedback: {path}")
+
+
+@app.command()
+def ingest(source: list[str] = typer.Option(None, "--source",
+                                            help="Only these sources (repeatable).")) -> None:
+    """Process every file waiting in the inboxes (inbox/<UNIT>/<source>/), without Airflow."""
+    from pipelines.ingest.steps import ingest_inbox
+
+    receipts = ingest_inbox(_home(), source or None)
+    table = Table("submission", "unit", "source", "file", "status", "read", "accepted",
+                  "quarantined")
+    for r in receipts:
+        table.add_row(r.submission_id, r.unit, r.source, r.filename, r.status, str(r.rows_read),
+                      str(r.rows_accepted), str(r.rows_quarantined))
+    console.print(table if receipts else "inboxes are empty")
+
+
+@app.command()
+def status(limit: int = typer.Option(50, help="Most recent N submissions.")) -> None:
+    """List submissions: unit, source, file, status and counts."""
+    from pipelines.ingest.summaries import submissions_frame
+
+    frame = submissions_frame(_home(), limit)
+    table = Table(*frame.columns)
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
+def template(source: str = typer.Argument(..., help="Source name, e.g. roster."),
+             out: Path = typer.Option(None, "--out", help="Output .xlsx path.")) -> None:
+    """Write an XLSX template for SOURCE: Chinese headers, drop-downs, instructions sheet."""
+    from pipelines.ingest.templates import write_template
+
+    contract = contracts.load_contract(source)
+    path = write_template(source, out or Path(f"{contract.title_zh}_模板.xlsx"))
+    console.print(f"template written: {path}")
+
+
+@app.command()
+def generate(cadres: int = typer.Option(200, "--cadres"), years: int = typer.Option(3, "--years"),
+             seed: int = typer.Option(1, "--seed"), out: Path = typer.Option(..., "--out"),
+             faults: bool = typer.Option(False, "--faults", help="Plant every kind of bad input."),
+             file_format: str = typer.Option(None, "--format", help="Force one format: csv.")
+             ) -> None:
+    """Write deterministic sample drops (and manifest.json) for every source into OUT."""
+    from pipelines.dev.generate import generate_drops
+
+    manifest = generate_drops(out, cadres=cadres, years=years, seed=seed, faults=faults,
+                              file_format=file_format)
+    console.print(f"{len(manifest.files)} files written to {out}")
+
+
+@app.command()
+def suites(check: bool = typer.Option(False, "--check",
+                                      help="Only report suites that differ from contracts.")
+           ) -> None:
+    """Compile expectations/<source>.json from the contracts."""
+    from pipelines.ingest import suites as suite_compiler
+
+    if check:
+        drifted = suite_compiler.drifted_suites()
+        console.print(f"out of date: {', '.join(drifted)}" if drifted else "suites up to date")
+        raise typer.Exit(1 if drifted else 0)
+    for path in suite_compiler.write_suites():
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def export(table_or_sql: str = typer.Argument(..., help="schema.table in the snapshot, or a "
+                                              "SELECT over it."),
+           out: Path = typer.Option(..., "--out", help="Output .xlsx path.")) -> None:
+    """Export a table or query of the analysts' (pseudonymised) snapshot to XLSX."""
+    from pipelines.publish.export import export_to_xlsx
+
+    rows = export_to_xlsx(_home(), table_or_sql, out)
+    console.print(f"{rows} rows written to {out}")
+
+
+@app.command()
+def demo(reset: bool = typer.Option(False, "--reset", help="Empty the data folder's state "
+                                    "first (keeps Airflow's metadata DB)."),
+         cadres: int = typer.Option(300, "--cadres")) -> None:
+    """Sample drops with faults -> inboxes -> ingest DAGs (dag.test) -> summary table."""
+    from pipelines.dev.demo import run_demo
+
+    run_demo(_home(), reset=reset, cadres=cadres, console=console)
+
+
+@app.command("airflow-setup")
+def airflow_setup() -> None:
+    """Migrate Airflow's metadata DB under the data folder and create the writer pool."""
+    from pipelines.orchestration.local import prepare_airflow
+
+    prepare_airflow(_home())
+
+
+# Commands from sibling modules: profiles and flags (build, candidates, profile) and reviews,
+# decisions and follow-up (decide, report review|ledger, followup).
+register_analysis(app)
+register_review(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Load: one transaction per submission into the warehouse.
+
+Accepted rows go to ``raw.<source>`` with their submission id and source row; quarantined rows
+(with the text as read) to ``meta.quarantined_row``; every issue to ``meta.submission_issue``;
+the submission's status and counts are set last. All of it commits together or not at all: a
+process killed anywhere inside leaves the warehouse as it was, and the submission stays
+in flight, so the next run (``cadre ingest`` or the same file again) completes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from pipelines import settings
+from pipelines.contracts import Contract
+from pipelines.ingest.receipt import Issue
+from pipelines.ingest.validate import ValidatedDrop
+from pipelines.warehouse import transaction
+
+ISSUE_COLUMNS = ["submission_id", "scope", "source_row", "column_name", "header", "value",
+                 "reason", "message_zh", "fix_zh"]
+
+
+def crashpoint(name: str) -> None:
+    """Test hook: if CADRE_FAULT_INJECT names this point, the process dies here, hard."""
+    if settings.get("CADRE_FAULT_INJECT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _issue_frame(submission_id: str, issues: list[Issue]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [[submission_id, i.scope, i.source_row, i.column, i.header, i.value, i.reason,
+          i.message_zh, i.fix_zh] for i in issues], columns=ISSUE_COLUMNS,
+    ).astype({"source_row": "Int64"})
+
+
+def _insert_issues(con: duckdb.DuckDBPyConnection, submission_id: str,
+                   issues: list[Issue]) -> None:
+    if issues:
+        frame = _issue_frame(submission_id, issues)  # noqa: F841 - read by DuckDB below
+        con.execute("insert into meta.submission_issue select * from frame")
+
+
+def final_status(validated: ValidatedDrop) -> str:
+    if validated.rows_accepted == 0:
+        return "refused"
+    return "partially_accepted" if validated.rows_quarantined else "accepted"
+
+
+def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract: Contract,
+                    validated: ValidatedDrop, extra_columns: list[str],
+                    now: datetime) -> str:
+    """Write the submission's rows, issues and outcome atomically; returns the final status."""
+    status = final_status(validated)
+    issues = list(validated.issues)
+    refusal = None
+    if status == "refused":
+        refusal = Issue.make("all_rows_quarantined")
+        issues.insert(0, refusal)
+    accepted = validated.accepted.assign(submission_id=submission_id)
+    accepted = accepted[[*contract.field_names, "submission_id", "source_row"]]  # noqa: F841
+    quarantined = pd.DataFrame({  # noqa: F841 - read by DuckDB below
+        "submission_id": submission_id,
+        "source_row": validated.quarantined["source_row"].astype("int64"),
+        "reasons": validated.quarantined["reasons"],
+        "row_values": [
+            json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in row.items()},
+                       ensure_ascii=False)
+            for row in validated.quarantined.drop(columns=["source_row", "reasons"])
+            .to_dict(orient="records")],
+    })
+    with transaction(con):
+        if status != "refused":
+            con.execute(f"insert into raw.{contract.source} by name select * from accepted")
+        crashpoint("load:mid_transaction")
+        if len(quarantined):
+            con.execute("insert into meta.quarantined_row "
+                        "select submission_id, source_row, reasons, row_values::json "
+                        "from quarantined")
+        _insert_issues(con, submission_id, issues)
+        con.execute(
+            "update meta.submission set status = ?, rows_read = ?, rows_accepted = ?, "
+            "rows_quarantined = ?, refusal_reason = ?, extra_columns = ?, finished_at = ? "
+            "where submission_id = ?",
+            [status, validated.rows_read, validated.rows_accepted if status != "refused" else 0,
+             validated.rows_quarantined, refusal.message_zh if refusal else None,
+             extra_columns, now, submission_id])
+    return status
+
+
+def refuse_submission(con: duckdb.DuckDBPyConnection, submission_id: str, issue: Issue,
+                      now: datetime, rows_read: int = 0) -> None:
+    """Record a whole-file refusal: one issue, status ``refused``, nothing loaded."""
+    with transaction(con):
+        _insert_issues(con, submission_id, [issue])
+        con.execute(
+            "update meta.submission set status = 'refused', refusal_reason = ?, rows_read = ?, "
+            "finished_at = ? where submission_id = ?",
+            [issue.message_zh, rows_read, now, submission_id])
+
+
+def set_status(con: duckdb.DuckDBPyConnection, submission_id: str, status: str) -> None:
+    con.execute("update meta.submission set status = ? where submission_id = ?",
+                [status, submission_id])

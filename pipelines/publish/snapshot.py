@@ -1,0 +1,192 @@
+"""Publish: the analysts' read-only, pseudonymised snapshot, swapped in atomically.
+
+Why a separate file: DuckDB lets one process write and blocks every other process, readers too,
+so analysts read a snapshot file, never the warehouse. The snapshot is written beside the old
+one under a temporary name and moved over it with ``os.replace`` (atomic on one file system):
+a reader sees the old snapshot or the new one, never half of one, and keeps its open file.
+
+Why a keyed hash: 身份证号 are few enough to enumerate, so a plain hash of one is no
+pseudonym. ``cadre_key`` is HMAC-SHA256 under a key from ``CADRE_PSEUDONYM_KEY`` or a key file
+under the data folder's ``keys/``, never inside the snapshot. Every ``id_number`` column becomes
+``cadre_key``; birth dates are dropped; free text is scrubbed of anything shaped like an ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines import settings
+from pipelines.review import decisions
+from pipelines.settings import DataHome
+from pipelines.sqlmodels import quote
+from pipelines.warehouse import writer
+
+PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
+# Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
+PUBLISHED_DECISION_OBJECTS = ("decisions.decision_log", "decisions.flag_state",
+                              "decisions.ledger_event", "decisions.ledger_summary",
+                              "decisions.step_duration", "followup.followup_case",
+                              "followup.recheck", "followup.reappointment")
+DROPPED_COLUMNS = {"birth_date"}
+# Columns holding codes or ids the pipeline made; everything else VARCHAR is scrubbed.
+CODE_COLUMNS = {"post_level", "post_category", "sector", "period_kind", "period_label",
+                "severity", "rule_id", "dimension", "status", "source", "category",
+                "severity_level", "responsibility", "evidence_id", "submission_id",
+                "ruleset_version", "base_source", "base_evidence_id", "measure", "unit",
+                "gender", "grade", "conclusion", "disposal", "outcome", "rectification",
+                "rating", "audit_type", "check_mode", "reason_category", "escalation",
+                "rule_ref", "second_rule_id"}
+ID_PATTERN = r"[0-9０-９]{17}[0-9０-９Xx]"
+KEY_COMMENT = ("Pseudonymous cadre key: HMAC-SHA256 of the 身份证号 under a key kept outside "
+               "this snapshot. Stable across builds while the key is unchanged.")
+DICTIONARY_NAME = "data_dictionary.md"
+
+
+def pseudonym_key(home: DataHome) -> bytes:
+    """The HMAC key: the setting, else the key file (created once, readable by owner only)."""
+    configured = settings.get("CADRE_PSEUDONYM_KEY")
+    if configured:
+        return configured.encode("utf-8")
+    path = home.keys / "pseudonym.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_text(secrets.token_hex(32), encoding="ascii")
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def cadre_key(id_number: str, key: bytes) -> str:
+    """The analysts' key for one 身份证号."""
+    return "K" + hmac.new(key, id_number.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
+    return con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where database_name = 'wh' and (schema_name in $schemas "
+        "  or schema_name || '.' || table_name in $objects) "
+        "union all "
+        "select schema_name, view_name, comment from duckdb_views() "
+        "where database_name = 'wh' and schema_name || '.' || view_name in $objects "
+        "order by all",
+        {"schemas": list(PUBLISHED_SCHEMAS), "objects": list(PUBLISHED_DECISION_OBJECTS)},
+    ).fetchall()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple]:
+    return con.execute(
+        "select column_name, data_type, comment from duckdb_columns() where database_name = "
+        "'wh' and schema_name = ? and table_name = ? order by column_index",
+        [schema, table]).fetchall()
+
+
+def _key_map(con: duckdb.DuckDBPyConnection, key: bytes) -> pd.DataFrame:
+    sources = [f"select id_number from wh.{s}.{t}" for s, t, _ in _tables(con)
+               if any(c[0] == "id_number" for c in _columns(con, s, t))]
+    ids = [r[0] for r in con.execute(
+        " union ".join(sources) + " order by 1").fetchall() if r[0]] if sources else []
+    return pd.DataFrame({"id_number": ids, "cadre_key": [cadre_key(i, key) for i in ids]},
+                        dtype="object")
+
+
+def _select_list(columns: list[tuple]) -> str:
+    parts = []
+    for name, data_type, _ in columns:
+        if name in DROPPED_COLUMNS:
+            continue
+        if name == "id_number":
+            parts.append("key_map.cadre_key as cadre_key")
+        elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
+            parts.append(f"regexp_replace(t.{name}, '{ID_PATTERN}', '[身份证号已隐去]', 'g') "
+                         f"as {name}")
+        else:
+            parts.append(f"t.{name}")
+    return ", ".join(parts)
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                comment: str | None) -> None:
+    columns = _columns(con, schema, table)
+    join = ("left join key_map on key_map.id_number = t.id_number"
+            if any(c[0] == "id_number" for c in columns) else "")
+    con.execute(f"create schema if not exists snap.{schema}")
+    con.execute(f"create table snap.{schema}.{table} as "
+                f"select {_select_list(columns)} from wh.{schema}.{table} as t {join}")
+    con.execute(f"comment on table snap.{schema}.{table} is {quote(comment or table)}")
+    for name, _, text in columns:
+        if name in DROPPED_COLUMNS:
+            continue
+        target, text = ("cadre_key", KEY_COMMENT) if name == "id_number" else (name, text)
+        if text:
+            con.execute(f"comment on column snap.{schema}.{table}.{target} is {quote(text)}")
+
+
+def write_dictionary(snapshot: Path, out: Path) -> Path:
+    """A Markdown data dictionary from the snapshot's own COMMENT ON texts."""
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        tables = con.execute("select schema_name, table_name, comment, estimated_size "
+                             "from duckdb_tables() order by 1, 2").fetchall()
+        lines = ["# 数据字典 / Data dictionary (analysts' snapshot)", "",
+                 f"Generated {datetime.now():%Y-%m-%d %H:%M} from `{snapshot.name}`. "
+                 "Every `cadre_key` is a pseudonym; no 身份证号 is stored in the snapshot.", ""]
+        for schema, table, comment, rows in tables:
+            lines += [f"## {schema}.{table}", "", comment or "", "", f"Rows: ~{rows}", "",
+                      "| column | type | meaning |", "|---|---|---|"]
+            for name, dtype, text in con.execute(
+                    "select column_name, data_type, comment from duckdb_columns() where "
+                    "schema_name = ? and table_name = ? order by column_index",
+                    [schema, table]).fetchall():
+                lines.append(f"| {name} | {dtype} | {(text or '').replace('|', '/')} |")
+            lines.append("")
+    finally:
+        con.close()
+    tmp = out.with_suffix(f".{uuid.uuid4().hex}.tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def publish(home: DataHome) -> Path:
+    """Write a new snapshot from the warehouse and swap it in; returns the snapshot path."""
+    home.published_dir.mkdir(parents=True, exist_ok=True)
+    tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
+    key = pseudonym_key(home)
+    with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
+        decisions.ensure(warehouse_con)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
+        con.execute(f"attach {quote(str(tmp))} as snap")
+        key_map = _key_map(con, key)  # noqa: F841 - read by DuckDB below
+        con.execute("create temp table key_map as select * from key_map")
+        con.execute("begin transaction")
+        for schema, table, comment in _tables(con):
+            _copy_table(con, schema, table, comment)
+        con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
+                    "published_at, (select list(distinct as_of order by as_of) from "
+                    "wh.marts.build_run) as as_of_dates", {"at": datetime.now()})
+        con.execute("comment on table snap.main.snapshot_info is 'When this snapshot was "
+                    "published and which as-of dates it holds.'")
+        con.execute("commit")
+        con.execute("detach snap")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    tmp.chmod(0o444)
+    os.replace(tmp, home.published_file)
+    write_dictionary(home.published_file, home.published_dir / DICTIONARY_NAME)
+    return home.published_file

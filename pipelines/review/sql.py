@@ -1,0 +1,216 @@
+"""The review layer's SQL: the ``decisions`` tables and the views over flags, decisions and
+follow-up (``warehouse/decisions/*.sql``, ``warehouse/followup/*.sql``).
+
+Why views, created on every use: a rebuild replaces the marts underneath; a view rebinds to
+whatever the latest build wrote, so nothing here is ever stale and nothing needs rebuilding.
+Why adapters: the review layer reads the build through a few ``*_source`` views (one file
+each). They are the only files that name the build's tables; when the build is not there yet
+(a fresh warehouse), an empty stand-in with the same columns is created instead, so reports
+and DAGs still run and say "no build yet" rather than fail.
+
+Review parameters (observation and re-check months, the 优秀 quota) are read from the rule
+set's YAML when present (``review:`` section, R1.observation_months), else the defaults of
+rules.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import PROJECT_ROOT
+
+SQL_ROOT = PROJECT_ROOT / "warehouse"
+SCHEMA_FILE = SQL_ROOT / "decisions" / "schema.sql"
+# Views in dependency order: <folder>/<file stem>; each file's first line names its view.
+VIEWS = (
+    "decisions/flag_source", "decisions/profile_source", "decisions/influence_source",
+    "decisions/assessment_source", "decisions/evidence_source", "decisions/build_source",
+    "decisions/flag_state", "decisions/ledger_event", "decisions/step_duration",
+    "decisions/ledger_summary",
+    "followup/followup_case", "followup/recheck", "followup/reappointment",
+)
+# Empty stand-ins for the adapters when the build's tables do not exist yet.
+STANDINS: dict[str, str] = {
+    "flag_source": "null::date as as_of, null::varchar as flag_id, null::varchar as id_number, "
+                   "null::varchar as rule_id, null::varchar as severity, null::date as opened_on, "
+                   "null::date as observation_ends_on, null::varchar as observation_status, "
+                   "null::varchar as name, null::varchar as org_name, null::varchar as post_title, "
+                   "null::varchar as rule_title_zh, null::varchar as detail_zh, "
+                   "null::varchar[] as evidence_ids, null::varchar as ruleset_label, "
+                   "null::boolean as in_scope",
+    "profile_source": "null::date as as_of, null::varchar as id_number, "
+                      "null::varchar as period_kind, null::varchar as period_label, "
+                      "null::date as period_end, null::varchar as name, null::varchar as org_name, "
+                      "null::varchar as post_title, null::varchar as post_level, "
+                      "null::varchar as post_category, "
+                      + ", ".join(f"null::double as score_{d}, null::double as threshold_{d}"
+                                  for d in ("virtue", "ability", "diligence", "performance",
+                                            "integrity", "overall"))
+                      + ", null::varchar[] as below_threshold, null::boolean as in_scope",
+    "influence_source": "null::date as as_of, null::varchar as id_number, "
+                        "null::varchar as measure, null::varchar as decision_no, "
+                        "null::date as decided_on, null::date as effect_until, "
+                        "null::date as no_leading_post_until, null::varchar as evidence_id",
+    "assessment_source": "null::varchar as id_number, null::integer as year, "
+                         "null::varchar as grade, null::varchar as org_name, "
+                         "null::varchar as name, null::varchar as evidence_id",
+    "evidence_source": "null::varchar as evidence_id, null::varchar as source, "
+                       "null::varchar as id_number, null::date as fact_date, "
+                       "null::varchar as category, null::varchar as severity_level, "
+                       "null::varchar as status, null::varchar as status_basis, "
+                       "null::varchar as summary_zh, null::varchar as unit, "
+                       "null::varchar as filename, null::integer as source_row",
+    "build_source": "null::date as as_of, null::timestamp as built_at, "
+                    "null::varchar as ruleset_version",
+}
+HEADER = re.compile(r"^--\s*(\w+)\.(\w+):\s*(.*)$")
+COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
+
+
+# 调整方式 of a decision -> the measure of rules.md §5 whose influence period it opens.
+ADJUSTMENT_MEASURE = {"调离岗位": "调整职务", "改任职级": "调整职务", "免职": "免职", "降职": "降职"}
+REVIEW_KEYS = ("recheck_months", "excellent_quota", "excellent_quota_approved")
+
+
+@dataclass(frozen=True)
+class ReviewParams:
+    observation_months: int
+    recheck_months: int
+    excellent_quota: float
+    excellent_quota_approved: float
+    # 调整方式 -> (influence months, no-leading-post months)
+    adjustment_influence: tuple[tuple[str, int, int], ...]
+
+
+def params() -> ReviewParams:
+    """Review parameters, read from the rule set only (``review:``, R1, ``influence_periods``):
+    every number is declared once, in ``ruleset.yaml``."""
+    from pipelines.build import ruleset
+
+    config = ruleset.load().config  # a broken rule set must fail loudly, not fall back
+    review = config.get("review") or {}
+    missing = [k for k in REVIEW_KEYS if k not in review]
+    if missing:
+        raise ruleset.RulesetError(f"ruleset.yaml: review: is missing {missing}")
+    periods = config["influence_periods"]
+    influence = tuple(
+        # no_leading_post_months is only declared where the measure has such a bar
+        (m, int(periods[t]["months"]), int(periods[t].get("no_leading_post_months", 0)))
+        for m, t in ADJUSTMENT_MEASURE.items())
+    return ReviewParams(
+        adjustment_influence=influence,
+        observation_months=int(config["rules"]["R1"]["observation_months"]),
+        recheck_months=int(review["recheck_months"]),
+        excellent_quota=float(review["excellent_quota"]),
+        excellent_quota_approved=float(review["excellent_quota_approved"]),
+    )
+
+
+def observation_months() -> int:
+    return params().observation_months
+
+
+def view_sql(stem: str) -> tuple[str, str, str]:
+    """(qualified view name, description, select text) of one view file."""
+    path = SQL_ROOT / f"{stem}.sql"
+    text = path.read_text(encoding="utf-8")
+    match = HEADER.match(text.splitlines()[0])
+    if match is None:
+        raise ValueError(f"{path}: first line must be '-- <schema>.<view>: description'")
+    schema, name, doc = match.groups()
+    return f"{schema}.{name}", doc, text
+
+
+def column_docs(stem: str) -> dict[str, str]:
+    """``-- column name: text`` lines of a view file's header: the analysts' column comments."""
+    docs = {}
+    for line in (SQL_ROOT / f"{stem}.sql").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        match = COLUMN.match(line)
+        if match:
+            docs[match.group(1)] = match.group(2).strip()
+    return docs
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, rows: str) -> str:
+    """What the views depend on: their SQL, the review parameters and which of the build's
+    tables exist (an adapter is a stand-in until they do)."""
+    present = con.execute("select string_agg(schema_name || '.' || table_name, ',' order by all) "
+                          "from duckdb_tables() where schema_name in ('core', 'marts', 'ruleset') "
+                          "and database_name = current_database()").fetchone()[0]
+    digest = hashlib.sha256(SCHEMA_FILE.read_bytes())
+    for path in sql_files():
+        digest.update(path.read_bytes())
+    digest.update(f"{rows}|{present}".encode())
+    return digest.hexdigest()
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the decisions tables and (re)create every view; adapters fall back to stand-ins.
+
+    Skipped (one cheap query) when nothing the views depend on changed since the last run: the
+    DDL costs ~150 ms, and every decision and report would otherwise pay it."""
+    rows = ", ".join(f"({_quote(m)}, {months}, {no_leading})"
+                     for m, months, no_leading in params().adjustment_influence)
+    fingerprint = _fingerprint(con, rows)
+    try:
+        recorded = con.execute("select fingerprint from decisions.schema_version").fetchone()
+    except duckdb.CatalogException:
+        recorded = None
+    if recorded and recorded[0] == fingerprint:
+        return
+    con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+    con.execute("create schema if not exists followup")
+    con.execute("create or replace table decisions.adjustment_influence as select * from "
+                f"(values {rows}) as t(measure, months, no_leading_post_months)")
+    con.execute("comment on table decisions.adjustment_influence is '组织调整的影响期: months "
+                "per 调整方式, from the rule set''s influence_periods (refreshed when the rule set changes).'")
+    for stem in VIEWS:
+        name, doc, text = view_sql(stem)
+        short = name.split(".")[1]
+        try:
+            con.execute(f"create or replace view {name} as\n{text}")
+        except duckdb.CatalogException:
+            if short not in STANDINS:
+                raise
+            con.execute(f"create or replace view {name} as select {STANDINS[short]} where false")
+            doc = "（尚无画像构建结果：空视图）" + doc
+        con.execute(f"comment on view {name} is {_quote(doc)}")
+        present = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+            "and database_name = current_database()", name.split(".")).fetchall()}
+        for column, text in column_docs(stem).items():
+            if column in present:
+                con.execute(f"comment on column {name}.{column} is {_quote(text)}")
+    con.execute("create or replace table decisions.schema_version as "
+                "select ? as fingerprint, current_timestamp as applied_at", [fingerprint])
+
+
+def set_context(con: duckdb.DuckDBPyConnection, as_of: date, build: date | None = None) -> None:
+    """Variables the views read: the review date, the build to read, the review parameters."""
+    p = params()
+    con.execute("set variable review_as_of = ?::date", [as_of])
+    con.execute("set variable review_build = ?::date", [build])
+    con.execute("set variable recheck_months = ?", [p.recheck_months])
+    con.execute("set variable observation_months = ?", [p.observation_months])
+
+
+def sql_files() -> list[Path]:
+    return [SQL_ROOT / f"{stem}.sql" for stem in VIEWS]
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]):  # noqa: ANN201
+    """``sql`` as a DataFrame with those of ``params`` it names ($name): DuckDB refuses
+    unused named parameters, and one dict of the review's values serves every query."""
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()
