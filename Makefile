@@ -14,7 +14,7 @@ AIRFLOW_PORT ?= 8080
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,cluster]'
 	touch $@
 
 venv: $(VENV)/.installed

@@ -49,6 +49,22 @@ SETTINGS: tuple[Setting, ...] = (
         "in the data folder's keys/ (never inside the published snapshot).",
     ),
     Setting(
+        "CADRE_TIMEZONE",
+        "Asia/Shanghai",
+        "Deployment time zone: DAG schedules, run dates and report dates are read in it.",
+    ),
+    Setting(
+        "CADRE_DUCKDB_MEMORY_LIMIT",
+        "3GB",
+        "DuckDB memory_limit for every connection (DuckDB's own default is 80% of RAM per "
+        "process); past it DuckDB spills to its temp folder under the data folder.",
+    ),
+    Setting(
+        "CADRE_DUCKDB_THREADS",
+        "",
+        "DuckDB threads per connection; empty = DuckDB's default (one per core).",
+    ),
+    Setting(
         "CADRE_FAULT_INJECT",
         "",
         "Test-only: name of a crash point (e.g. load:mid_transaction) where the process kills "
@@ -115,6 +131,11 @@ class DataHome:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def duckdb_temp(self) -> Path:
+        """Where DuckDB spills when a query outgrows ``CADRE_DUCKDB_MEMORY_LIMIT``."""
+        return self.root / "tmp" / "duckdb"
 
     @property
     def airflow_home(self) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import settings
 from pipelines.contracts import Contract, all_contracts
 from pipelines.settings import PROJECT_ROOT
 
@@ -126,6 +127,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 LOCK_WAIT_SECONDS = 120.0  # how long a writer waits for another process's connection to close
 
 
+def duckdb_config(temp_dir: Path) -> dict[str, str]:
+    """The resource settings every connection opens with (memory, threads, spill folder).
+
+    DuckDB's defaults let each process take 80% of the machine and spill into the current
+    folder; here both come from the settings table and the spill stays in the data folder."""
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    config = {"memory_limit": settings.get("CADRE_DUCKDB_MEMORY_LIMIT"),
+              "temp_directory": str(temp_dir)}
+    threads = settings.get("CADRE_DUCKDB_THREADS")
+    if threads:
+        config["threads"] = threads
+    return config
+
+
+def default_temp_dir(path: Path) -> Path:
+    """A database file's spill folder: ``<data folder>/tmp/duckdb``, the file being one level
+    below the data folder (``warehouse/``, ``published/``)."""
+    return path.resolve().parent.parent / "tmp" / "duckdb"
+
+
 def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting while another process holds DuckDB's file lock.
 
@@ -135,7 +156,8 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
     pause = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only,
+                                  config=duckdb_config(default_temp_dir(path)))
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 raise
