@@ -17,16 +17,15 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import xlsxwriter
 
 from pipelines import warehouse
 from pipelines.render import svg_charts
+from pipelines.render.xlsx import open_workbook, write_table, write_title
 from pipelines.review import decisions
 from pipelines.review import sql as review_sql
 from pipelines.review.data import parse_period
 from pipelines.review.report import environment, safe_name
 from pipelines.review.view import text
-from pipelines.review.xlsx import Formats, write_table
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
@@ -122,11 +121,10 @@ def render_html(data: LedgerData, title: str) -> str:
 
 
 def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
-    book = xlsxwriter.Workbook(str(path))
+    book, fmt = open_workbook(path)
     try:
-        fmt = Formats(book)
         sheet = book.add_worksheet("概要")
-        sheet.write_string(0, 0, title, fmt.title)
+        write_title(sheet, fmt, 0, title)
         totals = [{"事项": COUNTS[k], "数量": v} for k, v in data.totals().items()]
         end = write_table(sheet, fmt, 2, totals)
         chart = book.add_chart({"type": "bar"})
