@@ -23,10 +23,11 @@ venv: $(VENV)/.installed
 demo: venv
 	$(BIN)/cadre demo
 
-## test: lint, the import contracts, then the whole test suite
+## test: lint, the import contracts, the SQL lint, then the whole test suite
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint warehouse/
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## test-fast: unit tests only (no build, no Airflow, no subprocess; markers in setup.cfg), ~20 s

@@ -10,13 +10,13 @@ This module says what the report says (``build_report``); how it looks is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pipelines.contracts import Contract, load_contract, load_units
 from pipelines.ingest.receipt import Issue, Receipt
+from pipelines.render.files import safe_filename
 from pipelines.render.html import environment
 from pipelines.render.xlsx import open_workbook, write_fields, write_lines, write_table, write_title
 
@@ -80,7 +80,7 @@ def write_feedback(receipt: Receipt, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(receipt)
-    stem = f"{_safe(receipt.submission_id)}_{_safe(receipt.source)}_反馈"
+    stem = f"{safe_filename(receipt.submission_id)}_{safe_filename(receipt.source)}_反馈"
     xlsx_path = out_dir / f"{stem}.xlsx"
     html_path = out_dir / f"{stem}.html"
     _write_xlsx(report, xlsx_path)
@@ -213,11 +213,6 @@ def _time_zh(text: str | None) -> str:
         return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:
         return text
-
-
-def _safe(text: str) -> str:
-    """A file-name-safe form of an id: units choose folder names, not us."""
-    return re.sub(r"[^\w.-]", "_", text).strip(".") or "_"
 
 
 # ---- drawing: the content above, through the one XLSX helper and the one template folder ----

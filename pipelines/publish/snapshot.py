@@ -27,8 +27,7 @@ import pandas as pd
 from pipelines import settings
 from pipelines.review import decisions
 from pipelines.settings import DataHome
-from pipelines.sqlmodels import quote
-from pipelines.warehouse import writer
+from pipelines.warehouse import sql_literal, writer
 
 PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
 # Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
@@ -123,13 +122,13 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
     con.execute(f"create schema if not exists snap.{schema}")
     con.execute(f"create table snap.{schema}.{table} as "
                 f"select {_select_list(columns)} from wh.{schema}.{table} as t {join}")
-    con.execute(f"comment on table snap.{schema}.{table} is {quote(comment or table)}")
+    con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
     for name, _, text in columns:
         if name in DROPPED_COLUMNS:
             continue
         target, text = ("cadre_key", KEY_COMMENT) if name == "id_number" else (name, text)
         if text:
-            con.execute(f"comment on column snap.{schema}.{table}.{target} is {quote(text)}")
+            con.execute(f"comment on column snap.{schema}.{table}.{target} is {sql_literal(text)}")
 
 
 def write_dictionary(snapshot: Path, out: Path) -> Path:
@@ -167,8 +166,8 @@ def publish(home: DataHome) -> Path:
         decisions.ensure(warehouse_con)
     con = duckdb.connect()
     try:
-        con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
-        con.execute(f"attach {quote(str(tmp))} as snap")
+        con.execute(f"attach {sql_literal(str(home.warehouse_file))} as wh (read_only)")
+        con.execute(f"attach {sql_literal(str(tmp))} as snap")
         key_map = _key_map(con, key)  # noqa: F841 - read by DuckDB below
         con.execute("create temp table key_map as select * from key_map")
         con.execute("begin transaction")

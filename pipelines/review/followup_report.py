@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import warehouse
+from pipelines.render.html import environment
 from pipelines.render.xlsx import open_workbook, write_table
 from pipelines.review import decisions
 from pipelines.review.decision_drops import apply_decision_drops
 from pipelines.review.followup import FollowupScan, scan_in
-from pipelines.review.report import environment
 from pipelines.review.view import recheck_zh, text
 from pipelines.settings import DataHome
 

@@ -20,11 +20,12 @@ import pandas as pd
 
 from pipelines import warehouse
 from pipelines.render import svg_charts
+from pipelines.render.files import safe_filename
+from pipelines.render.html import environment
 from pipelines.render.xlsx import open_workbook, write_table, write_title
 from pipelines.review import decisions
 from pipelines.review import sql as review_sql
 from pipelines.review.data import parse_period
-from pipelines.review.report import environment, safe_name
 from pipelines.review.view import text
 from pipelines.settings import DataHome
 
@@ -164,7 +165,7 @@ def write_ledger(home: DataHome, period: str, unit: str | None = None,
     title = f"干部能上能下工作定期盘点（{data.scope.label_zh}{'，' + unit if unit else ''}）"
     out_dir = out_dir or home.reports / "ledger"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"定期盘点_{data.scope.label}" + (f"_{safe_name(unit)}" if unit else "")
+    stem = f"定期盘点_{data.scope.label}" + (f"_{safe_filename(unit)}" if unit else "")
     html, xlsx = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
     html.write_text(render_html(data, title), encoding="utf-8")
     write_xlsx(data, xlsx, title)

@@ -11,13 +11,13 @@ filterable, with native Excel charts.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.render import svg_charts
+from pipelines.render.files import safe_filename
 from pipelines.render.html import environment
 from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, ReviewData, load_review, parse_period
@@ -35,10 +35,6 @@ class ReviewFiles:
     html: Path
     xlsx: Path
     data: ReviewData
-
-
-def safe_name(text: str) -> str:
-    return re.sub(r"[^\w.-]", "_", text).strip(".") or "_"
 
 
 def review_title(data: ReviewData) -> str:
@@ -87,7 +83,7 @@ def write_review(home: DataHome, period: str | Period, unit: str | None = None,
     views = unit_views(data)
     out_dir = out_dir or home.reports / "review"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"集中会诊_{period.label}" + (f"_{safe_name(unit)}" if unit else "")
+    stem = f"集中会诊_{period.label}" + (f"_{safe_filename(unit)}" if unit else "")
     html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
     html_path.write_text(render_html(data, views), encoding="utf-8")
     write_xlsx(data, views, xlsx_path, review_title(data))

@@ -1,4 +1,5 @@
 -- decisions.flag_state: 线索状态. One row per flag ever raised: its state (flagged, under_observation, confirmed, cleared, adjusted, appealed) from the flag plus the decisions on it.
+-- grain: flag_id
 -- Why: the state is never stored apart from the decisions: it is the last decision's to_state
 -- (pipelines/decisions.py admitted it), else the initial state of the severity (a candidate is
 -- flagged; a warning opens a 考察期, rules.md §2 R1). Rebuilds replace flags, never this.
