@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import settings
 from pipelines.build import ruleset as rulesets
 from pipelines.contracts import load_contract
 from pipelines.settings import DataHome
@@ -232,9 +233,12 @@ def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
 
 def build(home: DataHome, as_of: date | None = None,
           ruleset_path: Path | None = None) -> BuildResult:
-    """Build profiles and flags as of ``as_of`` (default today) into the warehouse."""
+    """Build profiles and flags as of ``as_of`` into the warehouse.
+
+    The default (for a hand-run ``cadre build``) is today in the deployment time zone; a DAG
+    always passes its run's date, so a retry after midnight builds the same date."""
     rs = rulesets.load(ruleset_path)
-    as_of = as_of or date.today()
+    as_of = as_of or settings.today()
     started = datetime.now()
     with writer(home.warehouse_file) as con:
         with transaction(con):

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import warehouse
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
@@ -50,7 +51,7 @@ def _open(home: DataHome) -> duckdb.DuckDBPyConnection:
     if not home.warehouse_file.exists():
         raise typer.BadParameter(f"数据仓库不存在：{home.warehouse_file}，请先报送数据并运行 cadre build")
     try:
-        return duckdb.connect(str(home.warehouse_file), read_only=True)
+        return warehouse.connect(home.warehouse_file, read_only=True, wait=0)
     except duckdb.IOException as exc:
         _console().print(f"[red]数据仓库正被写入（入库或构建进行中），请稍后再试：{exc}[/red]")
         raise typer.Exit(2) from exc

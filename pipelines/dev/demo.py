@@ -11,10 +11,10 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import warehouse
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
@@ -76,7 +76,7 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
 
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
     as_of = date.fromisoformat(truth["as_of"])
-    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+    with warehouse.connect(home.warehouse_file, read_only=True) as con:
         rows = candidate_rows(con, as_of)
         mismatches = planted_mismatches(con, truth)
     table = Table("身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数",

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import DataHome
+from pipelines.warehouse import duckdb_config
 
 EXCEL_MAX_ROWS = 1_048_575  # one row for the header
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -27,8 +28,10 @@ def export_to_xlsx(home: DataHome, table_or_sql: str, out: Path) -> int:
     is_table = bool(_TABLE_NAME.match(table_or_sql.strip().lower()))
     sql = f"select * from {table_or_sql}" if is_table else table_or_sql
     # external access off: a query cannot ATTACH the working warehouse or read other files
+    # (set after opening: DuckDB refuses a temp_directory once external access is off)
     with duckdb.connect(str(home.published_file), read_only=True,
-                        config={"enable_external_access": False}) as con:
+                        config=duckdb_config(home.duckdb_temp)) as con:
+        con.execute("set enable_external_access = false")
         result = con.execute(sql)
         columns = [d[0] for d in result.description]
         rows = result.fetchmany(EXCEL_MAX_ROWS + 1)

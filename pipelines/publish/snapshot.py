@@ -28,7 +28,7 @@ from pipelines import settings
 from pipelines.review import decisions
 from pipelines.settings import DataHome
 from pipelines.sqlmodels import quote
-from pipelines.warehouse import writer
+from pipelines.warehouse import connect, duckdb_config, writer
 
 PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
 # Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
@@ -134,7 +134,7 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
 
 def write_dictionary(snapshot: Path, out: Path) -> Path:
     """A Markdown data dictionary from the snapshot's own COMMENT ON texts."""
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = connect(snapshot, read_only=True)  # memory and spill folder from the settings
     try:
         tables = con.execute("select schema_name, table_name, comment, estimated_size "
                              "from duckdb_tables() order by 1, 2").fetchall()
@@ -165,7 +165,7 @@ def publish(home: DataHome) -> Path:
     key = pseudonym_key(home)
     with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
         decisions.ensure(warehouse_con)
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
     try:
         con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
         con.execute(f"attach {quote(str(tmp))} as snap")
