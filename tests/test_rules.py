@@ -142,6 +142,10 @@ case("P1 fires", "P1", True)(with_reports((2025, "瞒报", "2026-03-01")))
 case("P1 near miss: 漏报", "P1", False)(with_reports((2025, "漏报", "2026-03-01")))
 case("P1 boundary: checked on the as-of date", "P1", True)(with_reports((2025, "瞒报", "2026-06-30")))
 case("P1 boundary: checked the day after", "P1", False)(with_reports((2025, "瞒报", "2026-07-01")))
+case("P1 window boundary: checked exactly 24 months before", "P1", False)(
+    with_reports((2023, "瞒报", "2024-06-30")))
+case("P1 window boundary: checked a day inside", "P1", True)(
+    with_reports((2023, "瞒报", "2024-07-01")))
 case("P2 fires", "P2", True)(with_reports((2023, "漏报", "2024-03-01"), (2025, "漏报", "2026-03-01")))
 case("P2 near miss: once", "P2", False)(with_reports((2024, "一致", "2025-03-01"),
                                                     (2025, "漏报", "2026-03-01")))
@@ -180,6 +184,13 @@ case("I1 fires", "I1", True)(cadre_with(finding, I1))
 case("I1 near miss: 领导责任", "I1", False)(cadre_with(finding, {**I1, "responsibility": "领导责任"}))
 case("I1 boundary: severity 一般", "I1", False)(cadre_with(finding, {**I1, "severity": "一般"}))
 case("I1 tolerated never counts", "I1", False)(cadre_with(finding, {**I1, "tolerated": True}))
+# I1, U1, P1 and U2 look back I1.window_months (24) from the fact's date: (as_of - 24 months, as_of]
+case("I1 window boundary: found exactly 24 months before", "I1", False)(
+    cadre_with(finding, {**I1, "found_on": "2024-06-30"}))
+case("I1 window boundary: found a day inside", "I1", True)(
+    cadre_with(finding, {**I1, "found_on": "2024-07-01"}))
+case("I1 window: a 2016 finding does not fire in 2026", "I1", False)(
+    cadre_with(finding, {**I1, "found_on": "2016-05-10"}))
 I2 = {"rectification": "未整改", "found_on": "2026-03-01"}
 case("I2 fires", "I2", True)(cadre_with(finding, {**I2, "rectify_by": "2026-06-29"}))
 case("I2 near miss: 整改中", "I2", False)(
@@ -196,10 +207,16 @@ case("U1 boundary: 99.99 万元", "U1", False)(cadre_with(audit, {"category": "�
 case("U1 boundary: 国有企业 bar is 200 万元", "U1", False)(
     cadre_with(audit, {"category": "资金违规使用", "amount": 150}, sector="国有企业"))
 case("U1 tolerated never counts", "U1", False)(cadre_with(audit, {"category": "违规决策", "tolerated": True}))
+case("U1 window boundary: reported exactly 24 months before", "U1", False)(
+    cadre_with(audit, {"category": "违规决策", "reported_on": "2024-06-30"}))
+case("U1 window boundary: reported a day inside", "U1", True)(
+    cadre_with(audit, {"category": "违规决策", "reported_on": "2024-07-01"}))
 case("U2 fires", "U2", True)(cadre_with(audit, {"rating": "较差"}))
 case("U2 near miss: 一般", "U2", False)(cadre_with(audit, {"rating": "一般"}))
 case("U2 boundary: reported 24 months before", "U2", False)(
     cadre_with(audit, {"rating": "较差", "reported_on": "2024-06-30"}))
+case("U2 boundary: reported a day inside the window", "U2", True)(
+    cadre_with(audit, {"rating": "较差", "reported_on": "2024-07-01"}))
 D_SCORES = {"ability": 80, "diligence": 80, "performance": 80, "integrity": 80}
 
 

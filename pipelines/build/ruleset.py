@@ -45,6 +45,31 @@ class RulesetError(ValueError):
     """The rule set cannot be used as written; the message names the file and the entry."""
 
 
+# What each parameter of the default rules is, so a typo or a meaningless value is refused when
+# the rule set loads, not discovered as a silent non-match later. Kinds:
+# window = look-back in months: a positive whole number, or null (explicit "no limit"; present);
+# months / count = a positive whole number; ratio = a fraction in (0, 1]; amount = a number >= 0.
+RULE_PARAMS: dict[str, dict[str, str]] = {
+    "A1": {}, "A2": {"consecutive_years": "count"},
+    "A3": {"min_approval_ratio": "ratio", "consecutive_years": "count"},
+    "A4": {"max_incompetent_ratio": "ratio"},
+    "A5": {"max_incompetent_ratio": "ratio", "min_approval_ratio": "ratio"},
+    "P1": {"window_months": "window"},
+    "P2": {"min_omissions": "count", "report_years": "count"},
+    "V1": {"window_months": "window"}, "V2": {"window_months": "window"},
+    "I1": {"window_months": "window"},
+    "I2": {"default_rectify_months": "months"},
+    "U1": {"min_amount_wan": "amount", "window_months": "window"},
+    "U2": {"window_months": "window"}, "D1": {}, "S1": {}, "R1": {"observation_months": "months"},
+}
+TOP_LEVEL_KEYS = {"version", "jurisdiction", "rules_dir", "rules", "persistent_warnings",
+                  "assessment_years", "profile", "thresholds", "dimension_map", "severity",
+                  "influence_periods", "review", "overrides"}
+PROFILE_KEYS = {"look_back_months": "months", "history_years": "count",
+                "base_without_assessment": "score", "grade_base": None, "weights": None,
+                "severity_points": None, "responsibility_weight": None}
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     """One rule: metadata from its SQL header, the SQL itself, and where it lives."""
@@ -69,7 +94,7 @@ class Ruleset:
     digest: str
     jurisdiction: str
     rules: tuple[RuleSpec, ...]
-    params: dict[str, float]
+    params: dict[str, float | None]
     overrides: tuple[tuple[dict[str, str], dict[str, float]], ...]
     config: dict[str, Any] = field(repr=False)
 
@@ -131,6 +156,30 @@ def number(value: Any, where: str) -> float:
         raise RulesetError(f"{where}: {value!r} is not a number") from exc
 
 
+def checked(value: Any, kind: str, where: str) -> float | None:
+    """A parameter value of ``kind`` (see RULE_PARAMS), or a RulesetError saying what is wrong."""
+    if value is None:
+        if kind == "window":
+            return None
+        raise RulesetError(f"{where}: a value is required (null is only allowed for a "
+                           "window_months, where it means no limit)")
+    if isinstance(value, bool):
+        raise RulesetError(f"{where}: {value!r} is not a number")
+    result = number(value, where)
+    if kind in ("window", "months", "count"):
+        if result != int(result) or result <= 0:
+            extra = (" (write null for no limit; 0 is not allowed)"
+                     if kind == "window" else "")
+            raise RulesetError(f"{where}: {value!r} must be a positive whole number{extra}")
+    elif kind == "ratio" and not 0 < result <= 1:
+        raise RulesetError(f"{where}: {value!r} must be a fraction above 0 and at most 1")
+    elif kind in ("amount", "score") and result < 0:
+        raise RulesetError(f"{where}: {value!r} must not be negative")
+    elif kind == "score" and result > 100:
+        raise RulesetError(f"{where}: {value!r} must be a score from 0 to 100")
+    return result
+
+
 def flat_name(dotted: str) -> str:
     """``U1.min_amount_wan`` -> ``u1_min_amount_wan``: the column name in SQL."""
     return dotted.replace(".", "_").lower()
@@ -166,9 +215,71 @@ def _check_codes(config: dict[str, Any]) -> None:
         raise RulesetError("profile.grade_base: unknown grade")
 
 
-def _flat_params(config: dict[str, Any], where: str) -> dict[str, float]:
-    params = {f"{rid}.{k}": number(v, f"{where}.rules.{rid}.{k}")
-              for rid, values in config["rules"].items() for k, v in (values or {}).items()}
+def _param_kind(rule_id: str, name: str) -> str:
+    """Kind of a parameter; a rule of a jurisdiction's own (not in RULE_PARAMS) is judged by name."""
+    if rule_id in RULE_PARAMS:
+        return RULE_PARAMS[rule_id][name]
+    if name == "window_months":
+        return "window"
+    return "months" if name.endswith("_months") else "amount"
+
+
+def _check_structure(config: Any, where: str) -> None:
+    """The shape of the whole file: known sections, every default rule's parameters present
+    and no unknown ones, every number of the right kind. Messages name the entry."""
+    if not isinstance(config, dict):
+        raise RulesetError(f"{where}: not a YAML mapping")
+    unknown = set(config) - TOP_LEVEL_KEYS
+    if "overrides" in unknown:
+        raise RulesetError(f"{where}: class overrides belong in a jurisdiction profile "
+                           "(profiles/<name>.yaml, each number with its basis), not in the "
+                           "rule set itself")
+    if unknown:
+        raise RulesetError(f"{where}: unknown section(s) {sorted(unknown)}")
+    missing = {"version", "rules", "profile", "thresholds", "dimension_map", "severity",
+               "influence_periods"} - set(config)
+    if missing:
+        raise RulesetError(f"{where}: missing section(s) {sorted(missing)}")
+    if not isinstance(config["rules"], dict) or not config["rules"]:
+        raise RulesetError(f"{where}: rules: must map rule ids to their parameters")
+    for rule_id, values in config["rules"].items():
+        values = values or {}
+        if not isinstance(values, dict):
+            raise RulesetError(f"{where}: rules.{rule_id}: parameters must be a mapping")
+        if rule_id in RULE_PARAMS:
+            expected = RULE_PARAMS[rule_id]
+            extra = set(values) - set(expected)
+            if extra:
+                raise RulesetError(f"{where}: rules.{rule_id}: unknown parameter(s) "
+                                   f"{sorted(extra)}; {rule_id} takes {sorted(expected) or 'none'}")
+            absent = set(expected) - set(values)
+            if absent:
+                raise RulesetError(f"{where}: rules.{rule_id}: missing {sorted(absent)} "
+                                   "(a window with no limit is written as null)")
+        for name, value in values.items():
+            checked(value, _param_kind(rule_id, name), f"{where}: rules.{rule_id}.{name}")
+    extra = set(config["profile"] or {}) - set(PROFILE_KEYS)
+    if extra:
+        raise RulesetError(f"{where}: profile: unknown key(s) {sorted(extra)}")
+    for name, kind in PROFILE_KEYS.items():
+        if name not in (config["profile"] or {}):
+            raise RulesetError(f"{where}: profile.{name} is missing")
+        if kind:
+            checked(config["profile"][name], kind, f"{where}: profile.{name}")
+    for name, value in config["thresholds"].items():
+        checked(value, "score", f"{where}: thresholds.{name}")
+    for measure, entry in (config["influence_periods"] or {}).items():
+        for name, value in (entry or {}).items():
+            if name not in ("months", "no_leading_post_months", "term_months"):
+                raise RulesetError(f"{where}: influence_periods.{measure}: unknown {name!r}")
+            if value != 0:
+                checked(value, "months", f"{where}: influence_periods.{measure}.{name}")
+
+
+def _flat_params(config: dict[str, Any], where: str) -> dict[str, float | None]:
+    params: dict[str, float | None] = {
+        f"{rid}.{k}": checked(v, _param_kind(rid, k), f"{where}: rules.{rid}.{k}")
+        for rid, values in config["rules"].items() for k, v in (values or {}).items()}
     params.update({f"threshold.{k}": number(v, f"{where}.thresholds.{k}")
                    for k, v in config["thresholds"].items()})
     params["profile.look_back_months"] = number(config["profile"]["look_back_months"], where)
@@ -197,7 +308,11 @@ def load(path: Path | None = None) -> Ruleset:
     """Read, validate and fingerprint a rule set; raises RulesetError with the reason."""
     path = (path or default_path()).resolve()
     text = path.read_text(encoding="utf-8")
-    config = yaml.safe_load(text)
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"{path.name}: not valid YAML: {exc}") from exc
+    _check_structure(config, path.name)
     rules_dir = (path.parent / config.get("rules_dir", ".")).resolve()
     files = rule_files(rules_dir)
     specs = []
