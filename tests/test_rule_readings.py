@@ -99,3 +99,104 @@ def test_null_window_means_no_limit_for_every_rule(home: DataHome, tmp_path: Pat
     unlimited = ruleset_copy(tmp_path, *(window_edit(r, "null") for r in WINDOWED))
     build(home, AS_OF, unlimited)
     assert {rule: fired(home, cid) for rule, cid in ids.items()} == {r: [r] for r in old}
+
+
+# --- Defaults are the written rules; stricter numbers live in a named profile ---------------
+
+def test_shipped_rule_set_holds_only_rules_md_numbers() -> None:
+    rs = rulesets.load(profile="")
+    assert rs.profile is None and rs.overrides == ()
+    assert set(rs.config["thresholds"].values()) == {60}
+    assert rs.params["u1_min_amount_wan"] == 100
+    rows = {(r["post_category"], r["sector"]): (r["threshold_virtue"], r["u1_min_amount_wan"])
+            for r in rulesets.class_parameters(rs, [("县处级正职", "党政正职", "国有企业"),
+                                                     ("县处级副职", "党政副职", "党政机关")])}
+    assert set(rows.values()) == {(60, 100)}
+
+
+def test_issue16_item6_one_sanction_on_a_party_head_is_no_candidate(home: DataHome,
+                                                                    tmp_path: Path) -> None:
+    """Issue 16 "Why" 6: one 党纪严重警告 made a 党政正职 a candidate (threshold 65) while the
+    same record on a 党政副职 raised only S1; a 150 万元 直接责任 finding in a 国有企业 raised
+    no U1 (bar 200). Under the written rules both posts get S1 alone, and the finding is a U1."""
+    s = Scenario()
+    head = s.cadre(post_category="党政正职", post_level="县处级正职")
+    deputy = s.cadre(post_category="党政副职")
+    soe = s.cadre(sector="国有企业", org_name="某国有公司")
+    for cid in (head, deputy):
+        s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试",
+              measure="党纪严重警告", decided_on="2025-09-01", reason_category="作风")
+    audit(s, soe, category="资金违规使用", amount=150, reported_on="2026-01-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert fired(home, head) == ["S1"]
+    assert fired(home, deputy) == ["S1"]
+    assert fired(home, soe) == ["U1"]
+    assert rows(home, "select distinct ruleset_profile from marts.rule_hit") == [
+        (rulesets.DEFAULT_PROFILE,)]
+
+
+def test_a_profile_is_named_recorded_and_its_numbers_carry_their_basis(
+        home: DataHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_rules import assess
+
+    s = Scenario()
+    head = s.cadre(post_category="党政正职", post_level="县处级正职")
+    assess(s, head, 2025, "称职", virtue=62, ability=80, diligence=80, performance=80,
+           integrity=80)
+    soe = s.cadre(sector="国有企业", org_name="某国有公司")
+    audit(s, soe, category="资金违规使用", amount=150, reported_on="2026-01-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert (fired(home, head), fired(home, soe)) == ([], ["U1"])
+    monkeypatch.setenv("CADRE_RULESET_PROFILE", "strict_example")
+    strict = rulesets.load()
+    assert strict.profile_name == "strict_example" and strict.label != rulesets.load(
+        profile="").label
+    build(home, AS_OF)  # the setting selects the profile
+    assert "D1" in fired(home, head) and fired(home, soe) == []
+    assert rows(home, "select distinct ruleset_profile, ruleset_version from marts.rule_hit "
+                      "union select distinct ruleset_profile, ruleset_version from "
+                      "marts.cadre_flag union select distinct ruleset_profile, ruleset_version "
+                      "from marts.cadre_profile union select ruleset_profile, ruleset_version "
+                      "from marts.build_run") == [("strict_example", strict.label)]
+    basis = dict(rows(home, "select rule_id, profile_changes_zh from marts.rule_basis "
+                            "where profile_changes_zh is not null"))
+    assert set(basis) == {"D1", "U1"}
+    assert "党政正职：threshold.virtue = 65.0（默认 60.0；依据：示例数字" in basis["D1"]
+    assert "[I]" in basis["U1"] and "国有企业" in basis["U1"]
+    tags = dict(rows(home, "select rule_id, tags from marts.rule_basis"))
+    assert tags["A1"] == "S,V" and tags["V1"] == "I"
+    unverified = [r for (r,) in rows(home, "select rule_id from marts.rule_basis "
+                                           "where unverified order by 1")]
+    assert unverified == ["A1", "A2", "A3", "I1", "U1"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("threshold.virtue: {value: 65, basis: \"示例数字，无成文依据；仅演示分类设定（seed article §2）[I]\"}",
+     None),
+    ("threshold.virtue: 65", "every number of a profile carries its basis"),
+    ("threshold.virtue: {value: 65, basis: \"本地规定\"}", r"basis needs a \[V\]"),
+    ("threshold.virtue: {value: 650, basis: \"x [I]\"}", "0 to 100"),
+    ("threshold.virtu: {value: 65, basis: \"x [I]\"}", "unknown parameter"),
+])
+def test_profile_numbers_without_a_basis_are_refused(text: str, message: str | None,
+                                                     tmp_path: Path) -> None:
+    source = (RULES_DIR / "profiles" / "strict_example.yaml").read_text(encoding="utf-8")
+    line = ("threshold.virtue: {value: 65, basis: \"示例数字，无成文依据；仅演示分类设定"
+            "（seed article §2）[I]\"}")
+    assert source.count(line) == 1
+    path = tmp_path / "mine.yaml"
+    path.write_text(source.replace(line, text), encoding="utf-8")
+    if message is None:
+        assert rulesets.load(profile=str(path)).profile_name == "strict_example"
+        return
+    with pytest.raises(rulesets.RulesetError, match=message):
+        rulesets.load(profile=str(path))
+
+
+def test_class_overrides_in_the_rule_set_itself_are_refused(tmp_path: Path) -> None:
+    path = ruleset_copy(tmp_path, ("\ndimension_map:", "\noverrides:\n  - when: {sector: "
+                                   "国有企业}\n    set: {U1.min_amount_wan: 200}\n\ndimension_map:"))
+    with pytest.raises(rulesets.RulesetError, match="jurisdiction profile"):
+        rulesets.load(path)

@@ -204,7 +204,8 @@ case("U1 fires", "U1", True)(cadre_with(audit, {"category": "违规决策"}))
 case("U1 near miss: 领导责任", "U1", False)(cadre_with(audit, {"category": "违规决策", "responsibility": "领导责任"}))
 case("U1 boundary: exactly 100 万元", "U1", True)(cadre_with(audit, {"category": "资金违规使用", "amount": 100}))
 case("U1 boundary: 99.99 万元", "U1", False)(cadre_with(audit, {"category": "资金违规使用", "amount": 99.99}))
-case("U1 boundary: 国有企业 bar is 200 万元", "U1", False)(
+# rules.md: 100 万元 for every sector (the 200 万元 for 国有企业 lives in a jurisdiction profile)
+case("U1 class: 国有企业 150 万元 counts under the written rules", "U1", True)(
     cadre_with(audit, {"category": "资金违规使用", "amount": 150}, sector="国有企业"))
 case("U1 tolerated never counts", "U1", False)(cadre_with(audit, {"category": "违规决策", "tolerated": True}))
 case("U1 window boundary: reported exactly 24 months before", "U1", False)(
@@ -230,7 +231,11 @@ def with_scores(virtue: float, **cadre: object) -> Case:
 
 case("D1 fires", "D1", True)(with_scores(55))
 case("D1 boundary: exactly the threshold", "D1", False)(with_scores(60))
-case("D1 class threshold: 党政正职 needs 65", "D1", True)(with_scores(62, post_category="党政正职"))
+# rules.md: 60 for every post class (a 65 for 党政正职 lives in a jurisdiction profile)
+case("D1 class threshold: 党政正职 at 62 is above the written 60", "D1", False)(
+    with_scores(62, post_category="党政正职"))
+case("D1 class threshold: 党政正职 at 59.5 is below it", "D1", True)(
+    with_scores(59.5, post_category="党政正职"))
 case("D1 near miss: 党政副职 at 62", "D1", False)(with_scores(62))
 case("S1 fires", "S1", True)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-03-01"}))
 case("S1 near miss: period over", "S1", False)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-01"}))

@@ -64,7 +64,7 @@ RULE_PARAMS: dict[str, dict[str, str]] = {
 }
 TOP_LEVEL_KEYS = {"version", "jurisdiction", "rules_dir", "rules", "persistent_warnings",
                   "assessment_years", "profile", "thresholds", "dimension_map", "severity",
-                  "influence_periods", "review", "overrides"}
+                  "influence_periods", "review"}
 PROFILE_KEYS = {"look_back_months": "months", "history_years": "count",
                 "base_without_assessment": "score", "grade_base": None, "weights": None,
                 "severity_points": None, "responsibility_weight": None}
@@ -88,6 +88,35 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class Override:
+    """One number a jurisdiction profile changes for a post class, with the basis written
+    next to it (rules.md: a stricter number is never the default and always says why)."""
+
+    when: dict[str, str]  # post_level / post_category / sector -> code
+    parameter: str  # flat name, e.g. threshold_virtue, u1_min_amount_wan
+    dotted: str  # as written, e.g. threshold.virtue
+    value: float
+    basis: str
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(sorted(set(BASIS_TAG.findall(self.basis))))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named jurisdiction profile: stricter numbers per post class, each with its basis."""
+
+    name: str
+    title: str
+    path: Path
+    overrides: tuple[Override, ...]
+
+
+DEFAULT_PROFILE = "默认（rules.md）"  # what rows record when no profile is selected
+
+
+@dataclass(frozen=True)
 class Ruleset:
     path: Path
     version: str
@@ -95,8 +124,17 @@ class Ruleset:
     jurisdiction: str
     rules: tuple[RuleSpec, ...]
     params: dict[str, float | None]
-    overrides: tuple[tuple[dict[str, str], dict[str, float]], ...]
+    profile: Profile | None
     config: dict[str, Any] = field(repr=False)
+
+    @property
+    def profile_name(self) -> str:
+        """What every row records as the profile that produced it."""
+        return self.profile.name if self.profile else DEFAULT_PROFILE
+
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        return self.profile.overrides if self.profile else ()
 
     @property
     def label(self) -> str:
@@ -109,6 +147,11 @@ class Ruleset:
 
 def default_path() -> Path:
     return Path(settings.get("CADRE_RULESET"))
+
+
+def default_profile() -> str:
+    """The jurisdiction profile selected in settings; empty = the written rules only."""
+    return settings.get("CADRE_RULESET_PROFILE").strip()
 
 
 def parse_header(sql: str) -> dict[str, str]:
@@ -232,8 +275,8 @@ def _check_structure(config: Any, where: str) -> None:
     unknown = set(config) - TOP_LEVEL_KEYS
     if "overrides" in unknown:
         raise RulesetError(f"{where}: class overrides belong in a jurisdiction profile "
-                           "(profiles/<name>.yaml, each number with its basis), not in the "
-                           "rule set itself")
+                           "(profiles/<name>.yaml, each number with its basis, selected by "
+                           "CADRE_RULESET_PROFILE), not in the rule set itself")
     if unknown:
         raise RulesetError(f"{where}: unknown section(s) {sorted(unknown)}")
     missing = {"version", "rules", "profile", "thresholds", "dimension_map", "severity",
@@ -286,27 +329,66 @@ def _flat_params(config: dict[str, Any], where: str) -> dict[str, float | None]:
     return {flat_name(k): v for k, v in params.items()}
 
 
-def _overrides(config: dict[str, Any], params: dict[str, float],
-               where: str) -> tuple[tuple[dict[str, str], dict[str, float]], ...]:
+def profile_path(ruleset_path: Path, name: str) -> Path:
+    """A profile by name (``profiles/<name>.yaml`` beside the rule set) or by file path."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate if candidate.is_absolute() else (Path.cwd() / candidate)
+    return ruleset_path.parent / "profiles" / f"{name}.yaml"
+
+
+def load_profile(path: Path, params: dict[str, float | None]) -> Profile:
+    """Read and check a jurisdiction profile; every number must carry its basis with a tag."""
+    where = path.name
+    if not path.exists():
+        raise RulesetError(f"jurisdiction profile {path} not found")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"{where}: not valid YAML: {exc}") from exc
+    if not isinstance(config, dict) or set(config) - {"profile", "title_zh", "overrides"}:
+        raise RulesetError(f"{where}: a profile holds profile, title_zh and overrides only")
+    name = str(config.get("profile") or "").strip()
+    if not name:
+        raise RulesetError(f"{where}: profile: (its name) is required")
     roster = load_contract("roster")
     result = []
     for i, entry in enumerate(config.get("overrides") or []):
-        when = {str(k): str(v) for k, v in entry["when"].items()}
+        at = f"{where}: overrides[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"when", "set"}:
+            raise RulesetError(f"{at}: needs exactly when: and set:")
+        when = {str(k): str(v) for k, v in (entry["when"] or {}).items()}
+        if not when:
+            raise RulesetError(f"{at}.when: name a post class (a profile never changes "
+                               "the default for everybody: edit a copy of the rule set for that)")
         for key, value in when.items():
             if key not in CLASS_FIELDS or value not in roster.field(key).codes:
-                raise RulesetError(f"{where}: overrides[{i}].when {key}={value!r} unknown")
-        sets = {flat_name(k): number(v, f"{where}: overrides[{i}].{k}")
-                for k, v in entry["set"].items()}
-        unknown = set(sets) - set(params)
-        if unknown:
-            raise RulesetError(f"{where}: overrides[{i}] sets unknown {sorted(unknown)}")
-        result.append((when, sets))
-    return tuple(result)
+                raise RulesetError(f"{at}.when {key}={value!r} unknown")
+        for dotted, spec in (entry["set"] or {}).items():
+            if not isinstance(spec, dict) or set(spec) != {"value", "basis"}:
+                raise RulesetError(f"{at}.set.{dotted}: write {{value: N, basis: \"... [V/S/R/I]\"}}"
+                                   ": every number of a profile carries its basis")
+            basis = str(spec["basis"] or "")
+            if not BASIS_TAG.search(basis):
+                raise RulesetError(f"{at}.set.{dotted}: basis needs a [V]/[S]/[R]/[I] tag")
+            flat = flat_name(dotted)
+            if flat not in params:
+                raise RulesetError(f"{at}.set: unknown parameter {dotted!r}")
+            rule_id, _, param = dotted.partition(".")
+            kind = ("score" if rule_id == "threshold" else "months" if rule_id == "profile"
+                    else _param_kind(rule_id, param))
+            value = checked(spec["value"], kind, f"{at}.set.{dotted}")
+            result.append(Override(when=when, parameter=flat, dotted=dotted, value=value,
+                                   basis=basis))
+    return Profile(name=name, title=str(config.get("title_zh") or name), path=path,
+                   overrides=tuple(result))
 
 
-def load(path: Path | None = None) -> Ruleset:
-    """Read, validate and fingerprint a rule set; raises RulesetError with the reason."""
+def load(path: Path | None = None, profile: str | None = None) -> Ruleset:
+    """Read, validate and fingerprint a rule set and, when one is selected (argument, else the
+    CADRE_RULESET_PROFILE setting), a jurisdiction profile; raises RulesetError with the reason."""
     path = (path or default_path()).resolve()
+    profile = default_profile() if profile is None else profile.strip()
     text = path.read_text(encoding="utf-8")
     try:
         config = yaml.safe_load(text)
@@ -327,13 +409,15 @@ def load(path: Path | None = None) -> Ruleset:
         raise RulesetError(f"{path.name}: persistent_warnings names unknown {sorted(unknown)}")
     _check_codes(config)
     params = _flat_params(config, path.name)
+    chosen = load_profile(profile_path(path, profile), params) if profile else None
     digest = hashlib.sha256(text.encode("utf-8"))
     for spec in specs:
         digest.update(spec.sql.encode("utf-8"))
+    if chosen is not None:  # the same rules under another profile are another rule set
+        digest.update(chosen.path.read_bytes())
     return Ruleset(path=path, version=str(config["version"]), digest=digest.hexdigest(),
                    jurisdiction=str(config.get("jurisdiction", "")), rules=tuple(specs),
-                   params=params, overrides=_overrides(config, params, path.name),
-                   config=config)
+                   params=params, profile=chosen, config=config)
 
 
 def class_parameters(ruleset: Ruleset, classes: list[tuple[str, str, str]]) -> list[dict]:
@@ -342,9 +426,9 @@ def class_parameters(ruleset: Ruleset, classes: list[tuple[str, str, str]]) -> l
     for level, category, sector in classes:
         values = dict(ruleset.params)
         post = dict(zip(CLASS_FIELDS, (level, category, sector), strict=True))
-        matching = [(len(when), i, sets) for i, (when, sets) in enumerate(ruleset.overrides)
-                    if all(post[k] == v for k, v in when.items())]
-        for _, _, sets in sorted(matching, key=lambda m: (m[0], m[1])):
-            values.update(sets)
+        matching = [(len(o.when), i, o) for i, o in enumerate(ruleset.overrides)
+                    if all(post[k] == v for k, v in o.when.items())]
+        for _, _, override in sorted(matching, key=lambda m: (m[0], m[1])):
+            values[override.parameter] = override.value
         rows.append({**post, **values})
     return rows
