@@ -200,3 +200,47 @@ def test_class_overrides_in_the_rule_set_itself_are_refused(tmp_path: Path) -> N
                                    "国有企业}\n    set: {U1.min_amount_wan: 200}\n\ndimension_map:"))
     with pytest.raises(rulesets.RulesetError, match="jurisdiction profile"):
         rulesets.load(path)
+
+
+# --- Latest year and the roster as it stood on the as-of date --------------------------------
+
+def test_latest_year_window_turns_on_the_last_day_of_the_year(home: DataHome,
+                                                              tmp_path: Path) -> None:
+    """As of 30 Dec 2025 the two years are 2023-2024; on 31 Dec 2025 they are 2024-2025."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    cid = s.cadre()
+    assess(s, cid, 2023, "不称职")
+    s.load(home, tmp_path / "drops")
+    build(home, date(2025, 12, 30))
+    build(home, date(2025, 12, 31))
+    assert "A1" in fired(home, cid, date(2025, 12, 30))
+    assert "A1" not in fired(home, cid, date(2025, 12, 31))
+
+
+def test_a5_rebuilt_for_a_past_date_reads_the_roster_as_it_stood_then(
+        home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: A5 disappeared from a rebuilt past date once a later roster ended the
+    probation. The roster received by 2026-01-10 says 试用期; the one received 2026-09-01 says
+    the probation is over: a rebuild as of 2026-06-30 still reads the first."""
+    from pipelines.ingest.steps import submit_file
+    from tests.test_rules import assess
+
+    s = Scenario()
+    cid = s.cadre(on_probation=True, appointed_on="2025-03-01")
+    assess(s, cid, 2025, "称职", (1, 3, 5, 1))
+    s.load(home, tmp_path / "drops")
+    s.rows["roster"][0]["on_probation"] = False
+    later = s.write(tmp_path, "roster", s.rows["roster"], "_later")
+    assert submit_file(later, "ORG", "roster", home).status == "accepted"
+    with duckdb.connect(str(home.warehouse_file)) as con:  # when each roster was received
+        con.execute("update meta.submission set received_at = if(filename = 'roster.csv', "
+                    "timestamp '2026-01-10 09:00', timestamp '2026-09-01 09:00') "
+                    "where source = 'roster'")
+    build(home, AS_OF)
+    build(home, date(2026, 12, 31))
+    assert fired(home, cid, AS_OF) == ["A5"]
+    assert fired(home, cid, date(2026, 12, 31)) == []  # probation over by then
+    build(home, AS_OF)  # a rebuild of the past date gives what was known then
+    assert fired(home, cid, AS_OF) == ["A5"]

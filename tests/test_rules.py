@@ -117,6 +117,29 @@ case("A4 near miss: bad year is not the latest", "A4", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 1, 5), 2025: (5, 3, 1, 1)}))
 case("A4 boundary: exactly 1/3 does not count", "A4", False)(
     with_grades((2025, "称职"), votes={2025: (3, 2, 1, 3)}))
+# Latest year (rules.md): only the two most recent calendar years ended by the as-of date
+# (2024, 2025 as of 2026-06-30); a 不定等次 year takes no place; no fallback to older votes.
+case("A1 stale: 2021-2022 不称职 makes no candidate in 2026", "A1", False)(
+    with_grades((2021, "不称职"), (2022, "不称职")))
+case("A1 window boundary: 2024 not yet assessed again is still the latest", "A1", True)(
+    with_grades((2023, "称职"), (2024, "不称职")))
+case("A1 window boundary: 2023 is outside the two years", "A1", False)(
+    with_grades((2022, "称职"), (2023, "不称职")))
+case("A1 window boundary: a 不定等次 year reaches one year further back", "A1", True)(
+    with_grades((2023, "不称职"), (2025, "不定等次")))
+case("A2 stale: 2021-2022 基本称职 makes no candidate in 2026", "A2", False)(
+    with_grades((2021, "基本称职"), (2022, "基本称职")))
+case("A2 boundary: 不定等次 between does not break the run", "A2", True)(
+    with_grades((2023, "基本称职"), (2024, "不定等次"), (2025, "基本称职")))
+case("A2 boundary: 不定等次 does not count as a year of the run", "A2", False)(
+    with_grades((2024, "不定等次"), (2025, "基本称职")))
+case("A3 boundary: latest year without votes, no fallback to older votes", "A3", False)(
+    with_grades((2023, "称职"), (2024, "称职"), (2025, "称职"),
+                votes={2023: V_LOW, 2024: V_LOW}))
+case("A4 boundary: latest year without votes, no fallback to older votes", "A4", False)(
+    with_grades((2024, "称职"), (2025, "称职"), votes={2024: (2, 3, 1, 4)}))
+case("A4 stale: 2022 votes make no candidate in 2026", "A4", False)(
+    with_grades((2022, "称职"), votes={2022: (2, 3, 1, 4)}))
 # A5 — on probation and 不称职 >= 1/3 or approval < 1/2
 PROBATION = {"on_probation": True, "appointed_on": "2025-03-01"}
 case("A5 fires: approval below 1/2", "A5", True)(
@@ -127,6 +150,8 @@ case("A5 boundary: 不称职 exactly 1/3 counts", "A5", True)(
     with_grades((2025, "称职"), votes={2025: (3, 3, 0, 3)}, **PROBATION))
 case("A5 boundary: approval exactly 1/2 does not count", "A5", False)(
     with_grades((2025, "称职"), votes={2025: (2, 3, 4, 1)}, **PROBATION))
+case("A5 boundary: latest year without votes, no fallback to older votes", "A5", False)(
+    with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 5, 1)}, **PROBATION))
 
 
 def with_reports(*checks: tuple[int, str, str]) -> Case:

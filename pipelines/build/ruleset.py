@@ -280,7 +280,7 @@ def _check_structure(config: Any, where: str) -> None:
     if unknown:
         raise RulesetError(f"{where}: unknown section(s) {sorted(unknown)}")
     missing = {"version", "rules", "profile", "thresholds", "dimension_map", "severity",
-               "influence_periods"} - set(config)
+               "influence_periods", "assessment_years"} - set(config)
     if missing:
         raise RulesetError(f"{where}: missing section(s) {sorted(missing)}")
     if not isinstance(config["rules"], dict) or not config["rules"]:
@@ -311,6 +311,12 @@ def _check_structure(config: Any, where: str) -> None:
             checked(config["profile"][name], kind, f"{where}: profile.{name}")
     for name, value in config["thresholds"].items():
         checked(value, "score", f"{where}: thresholds.{name}")
+    years = checked(config["assessment_years"], "count", f"{where}: assessment_years")
+    for rule_id in ("A2", "A3"):
+        run = (config["rules"].get(rule_id) or {}).get("consecutive_years")
+        if years is not None and isinstance(run, int) and run > years:
+            raise RulesetError(f"{where}: rules.{rule_id}.consecutive_years ({run}) cannot "
+                               f"exceed assessment_years ({int(years)}): A1-A5 read no older year")
     for measure, entry in (config["influence_periods"] or {}).items():
         for name, value in (entry or {}).items():
             if name not in ("months", "no_leading_post_months", "term_months"):

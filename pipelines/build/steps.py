@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 CORE_MODELS = ("cadre_post_history", "cadre", "fact", "unmatched_fact",
                "identity_name_mismatch", "assessment", "inspection_finding", "audit_finding",
                "petition", "personal_report", "sanction", "evidence")
-MARTS_BEFORE_RULES = ("cadre_period", "influence_period", "deduction", "cadre_profile")
+MARTS_BEFORE_RULES = ("cadre_period", "assessment_recent", "influence_period", "deduction",
+                      "cadre_profile")
 MARTS_AFTER_RULES = ("cadre_flag", "candidate", "rule_basis")
 LAST_RULES = ("R1",)  # rules that read other rules' hits
 
@@ -158,6 +159,7 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
     con.execute("set variable ruleset_version = ?", [rs.label])
     con.execute("set variable ruleset_profile = ?", [rs.profile_name])
     con.execute("set variable history_years = ?", [int(cfg["profile"]["history_years"])])
+    con.execute("set variable assessment_years = ?", [int(cfg["assessment_years"])])
     con.execute("set variable base_without_assessment = ?::decimal(9, 2)",
                 [cfg["profile"]["base_without_assessment"]])
 
@@ -244,6 +246,7 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
         materialise(con, _model("marts", name))
     _record_run(con, rs, started)
     con.execute("drop table if exists temp.cadre_period")
+    con.execute("drop table if exists temp.assessment_recent")
 
 
 def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
