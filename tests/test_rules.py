@@ -174,6 +174,11 @@ case("P1 window boundary: checked a day inside", "P1", True)(
 case("P2 fires", "P2", True)(with_reports((2023, "漏报", "2024-03-01"), (2025, "漏报", "2026-03-01")))
 case("P2 near miss: once", "P2", False)(with_reports((2024, "一致", "2025-03-01"),
                                                     (2025, "漏报", "2026-03-01")))
+case("P2 boundary: one report year's omission found by two check batches", "P2", False)(
+    with_reports((2024, "漏报", "2025-03-01"), (2024, "漏报", "2026-03-01")))
+case("P2 boundary: two report years, one of them checked twice", "P2", True)(
+    with_reports((2024, "漏报", "2025-03-01"), (2024, "漏报", "2025-09-01"),
+                 (2025, "漏报", "2026-03-01")))
 case("P2 boundary: 4 report years apart", "P2", False)(
     with_reports((2022, "漏报", "2023-03-01"), (2025, "漏报", "2026-03-01")))
 
