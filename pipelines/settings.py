@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Rule-set configuration (thresholds, windows, weights); copy and edit per jurisdiction.",
     ),
     Setting(
+        "CADRE_RULESET_PROFILE",
+        "",
+        "Jurisdiction profile applied on top of the rule set: a name under the rule set's "
+        "profiles/ folder or a path to a profile file; empty = rules.md's numbers only.",
+    ),
+    Setting(
         "CADRE_PSEUDONYM_KEY",
         "",
         "Secret key for the analysts' pseudonymous cadre key; empty = a key file is created "
