@@ -152,12 +152,32 @@ def export(table_or_sql: str = typer.Argument(..., help="schema.table in the sna
 
 @app.command()
 def demo(reset: bool = typer.Option(False, "--reset", help="Empty the data folder's state "
-                                    "first (keeps Airflow's metadata DB)."),
+                                    "first (keeps Airflow's metadata DB); without it, a folder "
+                                    "that holds state is refused."),
          cadres: int = typer.Option(300, "--cadres")) -> None:
     """Sample drops with faults -> inboxes -> ingest DAGs (dag.test) -> summary table."""
-    from pipelines.dev.demo import run_demo
+    from pipelines.dev.demo import DemoFolderInUse, run_demo
 
-    run_demo(_home(), reset=reset, cadres=cadres, console=console)
+    try:
+        run_demo(_home(), reset=reset, cadres=cadres, console=console)
+    except DemoFolderInUse as exc:
+        typer.echo(f"cadre demo: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def docs(check: bool = typer.Option(False, "--check", help="Only report generated pages that "
+                                    "differ from what the code gives (exit 1).")) -> None:
+    """Regenerate the committed docs/ pages that come from code: the units' contract."""
+    from pipelines.dev.generated_docs import stale_docs, write_docs
+
+    if check:
+        stale = stale_docs()
+        console.print(f"out of date: {', '.join(stale)} (run cadre docs)" if stale
+                      else "generated docs up to date")
+        raise typer.Exit(1 if stale else 0)
+    for path in write_docs():
+        console.print(f"wrote {path}")
 
 
 @app.command("airflow-setup")
