@@ -19,9 +19,10 @@ $(VENV)/.installed: setup.cfg constraints.txt
 
 venv: $(VENV)/.installed
 
-## demo: generate sample drops with faults, ingest them through the Airflow DAGs, print results
+## demo: start $(CADRE_HOME) afresh (keeps its airflow/ DB), generate sample drops with faults,
+## ingest them through the Airflow DAGs, build, review; runs any number of times
 demo: venv
-	$(BIN)/cadre demo
+	$(BIN)/cadre demo --reset
 
 ## test: lint, then the whole test suite
 test: venv

@@ -156,6 +156,16 @@ class DataHome:
         return self.published_dir / "cadre_snapshot.duckdb"
 
     @property
+    def review_snapshot_dir(self) -> Path:
+        """The identified review snapshot for the organization department's supervisors
+        (owner-only permissions; see docs/access.md)."""
+        return self.root / "review"
+
+    @property
+    def review_snapshot_file(self) -> Path:
+        return self.review_snapshot_dir / "cadre_review.duckdb"
+
+    @property
     def keys(self) -> Path:
         return self.root / "keys"
 

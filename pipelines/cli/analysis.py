@@ -19,6 +19,7 @@ from rich.table import Table
 
 from pipelines import warehouse
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
+from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
 
@@ -49,7 +50,8 @@ def _parse_date(text: str | None) -> date | None:
 
 def _open(home: DataHome) -> duckdb.DuckDBPyConnection:
     if not home.warehouse_file.exists():
-        raise typer.BadParameter(f"数据仓库不存在：{home.warehouse_file}，请先报送数据并运行 cadre build")
+        raise UsageProblem(f"no warehouse at {home.warehouse_file}: submit data and run "
+                           "`cadre build` first (or set CADRE_HOME to the data folder)")
     try:
         return warehouse.connect(home.warehouse_file, read_only=True, wait=0)
     except duckdb.IOException as exc:
