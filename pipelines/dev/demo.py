@@ -18,6 +18,7 @@ from rich.table import Table
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
+from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
@@ -31,7 +32,8 @@ DEMO_YEARS = 3
 def reset_state(home: DataHome) -> None:
     """Empty the data folder's pipeline state; Airflow's migrated metadata DB is kept."""
     for folder in (home.inbox, home.archive, home.work, home.outbox, home.published_dir,
-                   home.reports, home.warehouse_file.parent, home.keys, home.root / "samples"):
+                   home.reports, home.warehouse_file.parent, home.keys, home.root / "samples",
+                   home.portal_dir):
         shutil.rmtree(folder, ignore_errors=True)
     home.ensure()
 
@@ -72,6 +74,10 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"analysts' snapshot: {home.published_file}")
     console.print("[bold]5.[/] sample decisions (组织部部务会, demo) and the 集中会诊 report")
     console.print(f"集中会诊报告 review report: {write_demo_review(home)}")
+    console.print("[bold]6.[/] units' portal: demo accounts (`make portal` serves it)")
+    for unit, login, password in create_demo_accounts(home):
+        console.print(f"   {unit:<4} {login:<10} {password}", highlight=False)
+    console.print(f"   written to {demo_accounts_file(home)} (mode 600)")
 
 
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
