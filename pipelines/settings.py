@@ -85,6 +85,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Airflow connection id of the SMTP server used for CADRE_ALERT_EMAIL.",
     ),
     Setting(
+        "CADRE_PORTAL_STORE_URL",
+        "",
+        "SQLAlchemy URL of the units' portal store (accounts, sessions, tokens, uploads, audit "
+        "log); empty = SQLite at portal/portal.sqlite3 in the data folder. Production: "
+        "postgresql+psycopg://...",
+    ),
+    Setting("CADRE_PORTAL_UPLOAD_LIMIT_MB", "20",
+            "Largest file the portal accepts, in MB; a bigger upload gets 413 and nothing is "
+            "written."),
+    Setting("CADRE_PORTAL_SESSION_MINUTES", "480",
+            "Lifetime of a portal login session (minutes) before the unit logs in again."),
+    Setting("CADRE_PORTAL_SECURE_COOKIES", "false",
+            "true = portal cookies carry the Secure flag (set it behind the TLS reverse proxy)."),
+    Setting("CADRE_PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1",
+            "Reverse proxies whose X-Forwarded-For/-Proto the portal trusts (client address in "
+            "the audit log); comma-separated, as uvicorn's forwarded_allow_ips."),
+    Setting("CADRE_PORTAL_ARGON2_PROFILE", "standard",
+            "Password-hash cost of the portal: standard (argon2id, argon2-cffi's RFC 9106 low-"
+            "memory profile) or test (cheap, for the test suite only)."),
+    Setting(
         "CADRE_FAULT_INJECT",
         "",
         "Test-only: name of a crash point (e.g. load:mid_transaction) where the process kills "
@@ -188,6 +208,11 @@ class DataHome:
         """The Great Expectations file context: suites, Validation Definitions, Checkpoints and
         their results. Engineers only: GX results and Data Docs show failing values."""
         return self.root / "gx"
+
+    @property
+    def portal_dir(self) -> Path:
+        """The units' portal's own state (its SQLite store, demo accounts, flags view)."""
+        return self.root / "portal"
 
     @property
     def airflow_home(self) -> Path:

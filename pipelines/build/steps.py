@@ -65,7 +65,8 @@ BUILD_RUN_COLUMNS = {
     "ruleset_declared_version": "version: as written in the rule set file.",
     "ruleset_digest": "sha256 over the rule set file and every rule SQL file.",
     "ruleset_path": "Rule set file used.",
-    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.", "built_at": "When the build ran (local time).",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
+    "built_at": "When the build ran (local time).",
     "last_submission_seq": "Newest submission (meta.submission.seq) the build could see.",
     "cadres": "Cadres ever in the roster.", "facts": "Fact rows from the six sources.",
     "unmatched_facts": "Facts whose ID is not in the roster (core.unmatched_fact).",
@@ -185,7 +186,8 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
     """Insert one rule's hits; its SELECT returns id_number, flag_date, evidence_ids, detail_zh."""
     query = f"""
         select getvariable('as_of')::date as as_of, getvariable('ruleset_version') as ruleset_version,
-               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id, $severity as severity, $dimension as dimension,
+               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id,
+               $severity as severity, $dimension as dimension,
                id_number, flag_date, evidence_ids, detail_zh
         from (
 {rule.sql}

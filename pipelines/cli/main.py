@@ -16,6 +16,7 @@ from rich.table import Table
 from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
 from pipelines.cli.fairness import register as register_fairness
+from pipelines.cli.portal import register as register_portal
 from pipelines.cli.review import register as register_review
 from pipelines.errors import UsageProblem
 from pipelines.settings import PROJECT_ROOT, DataHome
@@ -236,6 +237,7 @@ def airflow_setup() -> None:
 register_analysis(app)
 register_review(app)
 register_fairness(app)
+register_portal(app)  # cadre portal serve|worker|user|token|audit
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from pipelines import warehouse
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
+from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
@@ -37,7 +38,7 @@ def _state_folders(home: DataHome) -> tuple[Path, ...]:
     """Everything a demo run writes, except Airflow's home (its migrated metadata DB)."""
     return (home.inbox, home.archive, home.work, home.outbox, home.published_dir,
             home.review_snapshot_dir, home.reports, home.warehouse_file.parent, home.keys,
-            home.duckdb_temp.parent, home.root / "samples")
+            home.duckdb_temp.parent, home.root / "samples", home.portal_dir)
 
 
 def has_state(home: DataHome) -> bool:
@@ -102,6 +103,10 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"analysts' snapshot: {home.published_file}")
     console.print("[bold]5.[/] sample decisions (组织部部务会, demo) and the 集中会诊 report")
     console.print(f"集中会诊报告 review report: {write_demo_review(home)}")
+    console.print("[bold]6.[/] units' portal: demo accounts (`make portal` serves it)")
+    for unit, login, password in create_demo_accounts(home):
+        console.print(f"   {unit:<4} {login:<10} {password}", highlight=False)
+    console.print(f"   written to {demo_accounts_file(home)} (mode 600)")
 
 
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
