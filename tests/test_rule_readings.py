@@ -244,3 +244,35 @@ def test_a5_rebuilt_for_a_past_date_reads_the_roster_as_it_stood_then(
     assert fired(home, cid, date(2026, 12, 31)) == []  # probation over by then
     build(home, AS_OF)  # a rebuild of the past date gives what was known then
     assert fired(home, cid, AS_OF) == ["A5"]
+
+
+# --- Responsibility unknown -----------------------------------------------------------------
+
+def test_blank_responsibility_weighs_as_leadership_and_the_receipt_asks_for_it(
+        home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: a blank 责任类型 weighed as 直接责任 (1.0). It weighs as 领导责任 (0.5),
+    never satisfies I1's 直接责任, and the unit gets a note on the row (not a quarantine)."""
+    from pipelines.ingest.steps import submit_file
+
+    s = Scenario()
+    blank, direct = s.cadre(), s.cadre()
+    finding(s, blank, **{**I1, "responsibility": None})
+    finding(s, direct, **I1)
+    s.add("inspection_finding", finding_id="F-UNIT", round="2026年第一轮", org_name="某县",
+          category="其他", description="单位层面问题", severity="一般", found_on="2026-01-10",
+          rectification="已整改")  # unit-level: no person, nothing to ask
+    rows_ = s.rows.pop("inspection_finding")
+    s.load(home, tmp_path / "drops")
+    receipt = submit_file(s.write(tmp_path, "inspection_finding", rows_), "INS",
+                          "inspection_finding", home)
+    assert (receipt.status, receipt.rows_accepted) == ("accepted", 3)
+    notes = [(i.reason, i.source_row, i.header) for i in receipt.issues if i.scope == "note"]
+    assert notes == [("responsibility_blank", 2, "责任类型")]
+    assert "领导责任" in receipt.issues[0].message_zh and "补填" in receipt.issues[0].fix_zh
+    build(home, AS_OF)
+    assert fired(home, blank) == [] and fired(home, direct) == ["I1"]
+    points = dict(rows(home, "select id_number, points from marts.deduction where "
+                             "as_of = ? and period_kind = 'as_of'", [AS_OF]))
+    assert (points[blank], points[direct]) == (5, 10)  # 较重 10 x 领导责任 0.5 / 直接责任 1.0
+    assert rows(home, "select responsibility from core.evidence where id_number = ?",
+                [blank]) == [("未注明",)]

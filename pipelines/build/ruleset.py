@@ -223,6 +223,18 @@ def checked(value: Any, kind: str, where: str) -> float | None:
     return result
 
 
+RESPONSIBILITIES = ("直接责任", "领导责任", "不适用")
+BLANK_RESPONSIBILITY = "未注明"  # a finding sent without 责任类型
+
+
+def responsibility_weights(config: dict[str, Any]) -> dict[str, float]:
+    """Weights per responsibility, plus the blank one: rules.md "Responsibility unknown" — a
+    blank 责任类型 weighs as 领导责任 (the lower weight), never as 直接责任."""
+    weights = {k: number(v, f"responsibility_weight.{k}")
+               for k, v in config["profile"]["responsibility_weight"].items()}
+    return {**weights, BLANK_RESPONSIBILITY: weights["领导责任"]}
+
+
 def flat_name(dotted: str) -> str:
     """``U1.min_amount_wan`` -> ``u1_min_amount_wan``: the column name in SQL."""
     return dotted.replace(".", "_").lower()
@@ -309,6 +321,15 @@ def _check_structure(config: Any, where: str) -> None:
             raise RulesetError(f"{where}: profile.{name} is missing")
         if kind:
             checked(config["profile"][name], kind, f"{where}: profile.{name}")
+    weights = config["profile"]["responsibility_weight"]
+    if not isinstance(weights, dict) or set(weights) != set(RESPONSIBILITIES):
+        raise RulesetError(f"{where}: profile.responsibility_weight must weigh exactly "
+                           f"{'/'.join(RESPONSIBILITIES)} (a blank weighs as 领导责任)")
+    for name, value in weights.items():
+        checked(value, "amount", f"{where}: profile.responsibility_weight.{name}")
+    if number(weights["领导责任"], where) > number(weights["直接责任"], where):
+        raise RulesetError(f"{where}: profile.responsibility_weight: 领导责任 must not weigh "
+                           "more than 直接责任 (rules.md: 直接责任 > 领导责任)")
     for name, value in config["thresholds"].items():
         checked(value, "score", f"{where}: thresholds.{name}")
     years = checked(config["assessment_years"], "count", f"{where}: assessment_years")
