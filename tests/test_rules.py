@@ -225,6 +225,13 @@ I2 = {"rectification": "未整改", "found_on": "2026-03-01"}
 case("I2 fires", "I2", True)(cadre_with(finding, {**I2, "rectify_by": "2026-06-29"}))
 case("I2 near miss: 整改中", "I2", False)(
     cadre_with(finding, {**I2, "rectification": "整改中", "rectify_by": "2026-04-01"}))
+# 整改中 for ever: more than I2.stalled_months (6) past 整改期限 counts as 未整改
+case("I2 boundary: 整改中 exactly 6 months past the deadline", "I2", False)(
+    cadre_with(finding, {**I2, "found_on": "2025-10-01", "rectification": "整改中",
+                         "rectify_by": "2025-12-30"}))
+case("I2 boundary: 整改中 6 months and a day past the deadline", "I2", True)(
+    cadre_with(finding, {**I2, "found_on": "2025-10-01", "rectification": "整改中",
+                         "rectify_by": "2025-12-29"}))
 case("I2 boundary: deadline is the as-of date", "I2", False)(cadre_with(finding, {**I2, "rectify_by": "2026-06-30"}))
 case("I2 boundary: default 2 months passed", "I2", True)(
     cadre_with(finding, {**I2, "found_on": "2026-04-29"}))

@@ -58,7 +58,7 @@ RULE_PARAMS: dict[str, dict[str, str]] = {
     "P2": {"min_omissions": "count", "report_years": "count"},
     "V1": {"window_months": "window"}, "V2": {"window_months": "window"},
     "I1": {"window_months": "window"},
-    "I2": {"default_rectify_months": "months"},
+    "I2": {"default_rectify_months": "months", "stalled_months": "months"},
     "U1": {"min_amount_wan": "amount", "window_months": "window"},
     "U2": {"window_months": "window"}, "D1": {}, "S1": {}, "R1": {"observation_months": "months"},
 }
