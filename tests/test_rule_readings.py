@@ -276,3 +276,38 @@ def test_blank_responsibility_weighs_as_leadership_and_the_receipt_asks_for_it(
     assert (points[blank], points[direct]) == (5, 10)  # 较重 10 x 领导责任 0.5 / 直接责任 1.0
     assert rows(home, "select responsibility from core.evidence where id_number = ?",
                 [blank]) == [("未注明",)]
+
+
+# --- Sanctions never make a candidate by themselves ------------------------------------------
+
+def _sanction(s: Scenario, cid: str, measure: str, decided_on: str, reason: str = "作风",
+              effect_until: str | None = None) -> None:
+    s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试", measure=measure,
+          decided_on=decided_on, reason_category=reason, effect_until=effect_until)
+
+
+def test_issue16_d1_never_rests_on_sanctions_alone(home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 6/4: one 党纪严重警告 (严重, −20 德) took a 德 of 70 to 50: D1, then R1 when
+    the 考察期 ended — a candidate from a sanction alone. It now costs the points (the profile
+    shows 德 below 60) and blocks promotion (S1), but raises no D1 and no R1; a non-sanction
+    piece of evidence on the same dimension, or a base already below, still does."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    scores = {"ability": 80, "diligence": 80, "performance": 80, "integrity": 80}
+    only, with_other, low_base = s.cadre(), s.cadre(), s.cadre()
+    for cid, virtue in ((only, 70), (with_other, 70), (low_base, 58)):
+        assess(s, cid, 2024, "称职", virtue=virtue, **scores)
+        assess(s, cid, 2025, "称职", virtue=virtue, **scores)
+        _sanction(s, cid, "党纪严重警告", "2025-09-01")
+    finding(s, with_other, category="选人用人", severity="一般", found_on="2025-10-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert fired(home, only) == ["S1"]
+    assert rows(home, "select score_virtue, below_threshold from marts.cadre_profile where "
+                      "id_number = ? and period_kind = 'as_of'", [only]) == [(50, ["virtue"])]
+    assert {"D1", "S1"} <= set(fired(home, with_other))  # rests on the finding too
+    assert {"D1", "S1"} <= set(fired(home, low_base))  # the assessment itself is below
+    evidence = rows(home, "select evidence_ids from marts.rule_hit where rule_id = 'D1' and "
+                          "id_number = ?", [with_other])[0][0]
+    assert sorted(e.split(":")[0] for e in evidence) == ["inspection_finding", "sanction"]
