@@ -311,3 +311,28 @@ def test_issue16_d1_never_rests_on_sanctions_alone(home: DataHome, tmp_path: Pat
     evidence = rows(home, "select evidence_ids from marts.rule_hit where rule_id = 'D1' and "
                           "id_number = ?", [with_other])[0][0]
     assert sorted(e.split(":")[0] for e in evidence) == ["inspection_finding", "sanction"]
+
+
+def test_probation_in_the_party_needs_its_end_date_and_no_term_is_assumed(
+        home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: 留党察看 assumed a 12-month term when 影响期截止 was empty. Now a row
+    without it is a row issue at ingest (sources.md), and a sent date is used as sent."""
+    from pipelines.ingest.steps import submit_file
+
+    s = Scenario()
+    missing, given = s.cadre(), s.cadre()
+    s.load(home, tmp_path / "drops")
+    _sanction(s, missing, "留党察看", "2025-09-01")
+    _sanction(s, given, "留党察看", "2025-09-01", effect_until="2029-08-31")
+    receipt = submit_file(s.write(tmp_path, "sanction", s.rows["sanction"]), "DIS", "sanction",
+                          home)
+    assert (receipt.status, receipt.rows_accepted, receipt.rows_quarantined) == (
+        "partially_accepted", 1, 1)
+    issues = [(i.reason, i.source_row, i.header) for i in receipt.issues if i.scope == "row"]
+    assert issues == [("required_if_missing", 2, "影响期截止")]
+    assert "留党察看" in receipt.issues[0].message_zh
+    build(home, AS_OF)
+    assert rows(home, "select id_number, effect_until, derived from marts.influence_period") == [
+        (given, date(2029, 8, 31), False)]
+    influence = rulesets.load().config["influence_periods"]["留党察看"]
+    assert "term_months" not in influence and influence["end_date_required"] is True

@@ -340,8 +340,13 @@ def _check_structure(config: Any, where: str) -> None:
                                f"exceed assessment_years ({int(years)}): A1-A5 read no older year")
     for measure, entry in (config["influence_periods"] or {}).items():
         for name, value in (entry or {}).items():
-            if name not in ("months", "no_leading_post_months", "term_months"):
-                raise RulesetError(f"{where}: influence_periods.{measure}: unknown {name!r}")
+            if name == "end_date_required":
+                if not isinstance(value, bool):
+                    raise RulesetError(f"{where}: influence_periods.{measure}.{name}: true/false")
+                continue
+            if name not in ("months", "no_leading_post_months"):
+                raise RulesetError(f"{where}: influence_periods.{measure}: unknown {name!r}"
+                                   " (a term is never assumed: use end_date_required)")
             if value != 0:
                 checked(value, "months", f"{where}: influence_periods.{measure}.{name}")
 

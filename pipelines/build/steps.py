@@ -58,7 +58,8 @@ RULESET_DOCS = {
     "responsibility_weight": "Weight of 直接责任/领导责任 on points lost; 未注明 (blank) weighs "
                              "as 领导责任 (rules.md).",
     "grade_base": "Base score of every dimension when an assessment has a grade but no scores.",
-    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty.",
+    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty; "
+                 "end_date_required: never derived (留党察看: the unit must send the date).",
 }
 BUILD_RUN_COLUMNS = {
     "as_of": "As-of date built.", "ruleset_version": "Rule set label (version+digest).",
@@ -136,7 +137,7 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
                                   for k, v in rulesets.responsibility_weights(cfg).items()],
         "grade_base": [{"grade": k, "score": v} for k, v in cfg["profile"]["grade_base"].items()],
         "influence": [{"measure": m, "months": v.get("months", 0),
-                       "term_months": v.get("term_months", 0),
+                       "end_date_required": bool(v.get("end_date_required", False)),
                        "no_leading_post_months": v.get("no_leading_post_months", 0)}
                       for m, v in cfg["influence_periods"].items()],
     }

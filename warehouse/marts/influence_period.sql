@@ -18,9 +18,9 @@ periods as (
         sanction.evidence_id, sanction.id_number, sanction.decision_no, sanction.measure,
         sanction.category as reason_category, sanction.decided_on,
         sanction.effect_until as effect_until_sent,
-        if(influence.months + influence.term_months > 0,
-            (sanction.decided_on
-                + to_months((influence.months + influence.term_months)::integer))::date,
+        -- never derived when the measure's term varies (留党察看): no term is ever assumed
+        if(influence.months > 0 and not influence.end_date_required,
+            (sanction.decided_on + to_months(influence.months::integer))::date,
             null) as effect_until_derived,
         if(influence.no_leading_post_months > 0,
             (sanction.decided_on + to_months(influence.no_leading_post_months::integer))::date,
