@@ -7,7 +7,7 @@ the warehouse. Rule-set variants are copies of the shipped ``ruleset.yaml`` with
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -336,3 +336,26 @@ def test_probation_in_the_party_needs_its_end_date_and_no_term_is_assumed(
         (given, date(2029, 8, 31), False)]
     influence = rulesets.load().config["influence_periods"]["留党察看"]
     assert "term_months" not in influence and influence["end_date_required"] is True
+
+
+@pytest.mark.parametrize(("measure", "decided", "last_day"), [
+    ("诫勉", "2026-01-01", date(2026, 6, 30)),  # 6 months, day 1 = the decision day
+    ("诫勉", "2025-12-31", date(2026, 6, 29)),
+    ("党纪警告", "2025-07-01", date(2026, 6, 30)),  # 12 months
+    ("党纪严重警告", "2025-03-15", date(2026, 9, 14)),  # 18 months
+    ("政务记过", "2025-08-31", date(2026, 8, 30)),
+    ("诫勉", "2025-08-31", date(2026, 2, 27)),  # no 31 Feb: last day of Feb, then the day before
+])
+def test_influence_periods_count_the_decision_day_as_day_one(
+        measure: str, decided: str, last_day: date, home: DataHome, tmp_path: Path) -> None:
+    s = Scenario()
+    cid = s.cadre()
+    _sanction(s, cid, measure, decided)
+    s.load(home, tmp_path / "drops")
+    build(home, last_day)
+    build(home, last_day + timedelta(days=1))
+    assert rows(home, "select as_of, effect_until, active from marts.influence_period "
+                      "order by as_of") == [(last_day, last_day, True),
+                                            (last_day + timedelta(days=1), last_day, False)]
+    assert fired(home, cid, last_day) == ["S1"]
+    assert fired(home, cid, last_day + timedelta(days=1)) == []

@@ -276,10 +276,11 @@ case("D1 class threshold: 党政正职 at 59.5 is below it", "D1", True)(
 case("D1 near miss: 党政副职 at 62", "D1", False)(with_scores(62))
 case("S1 fires", "S1", True)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-03-01"}))
 case("S1 near miss: period over", "S1", False)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-01"}))
+# the decision day is day 1: 6 months from 2026-01-01 end on 2026-06-30
 case("S1 boundary: last day of the period", "S1", True)(
-    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-31"}))
+    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-01-01"}))
 case("S1 boundary: ended the day before", "S1", False)(
-    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-29"}))
+    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-31"}))
 case("S1 sent end date wins", "S1", True)(
     cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-01-01", "effect_until": "2026-12-31"}))
 
