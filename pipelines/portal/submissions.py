@@ -218,11 +218,11 @@ def listing(db: Session, home: DataHome, unit: str | None) -> list[Listed]:
         rows[upload.upload_id] = Listed(
             id=upload.upload_id, unit=upload.unit, source=upload.source,
             filename=upload.filename, status=upload.status,
-            received_at=_shown_time(upload.created_at))
+            received_at=shown_time(upload.created_at))
     return sorted(rows.values(), key=lambda r: r.received_at, reverse=True)
 
 
-def _shown_time(moment: datetime) -> str:
+def shown_time(moment: datetime) -> str:
     """Store times are UTC; receipts carry the pipeline's local time: show both alike."""
     return moment.replace(tzinfo=UTC).astimezone().replace(tzinfo=None).isoformat(sep=" ")
 
