@@ -242,6 +242,20 @@ def receive_inbox(source: str, home: DataHome) -> list[str]:
     return [r[0] for r in pending]
 
 
+def pending_submissions(home: DataHome, submission_ids: list[str]) -> list[dict[str, str]]:
+    """Submission id, unit, source and file name of each id: what a mapped task is labelled
+    with (``<unit> <file>``) and carries from step to step."""
+    if not submission_ids:
+        return []
+    with warehouse.writer(home.warehouse_file) as con:
+        rows = con.execute(
+            "select submission_id, unit, source, filename from meta.submission "
+            "where submission_id in (select unnest(?::varchar[])) order by seq",
+            [submission_ids]).fetchall()
+    return [{"submission_id": r[0], "unit": r[1], "source": r[2], "filename": r[3]}
+            for r in rows]
+
+
 def ingest_inbox(home: DataHome, sources: list[str] | None = None) -> list[Receipt]:
     """Process every inbox (or those of ``sources``) without Airflow: ``cadre ingest``."""
     receipts = []
