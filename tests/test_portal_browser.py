@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pipelines import warehouse
-from pipelines.settings import DataHome
+from tests.conftest import copy_world
 from tests.portal_server import (
     PASSWORD,
     SCREENSHOTS,
@@ -24,7 +24,6 @@ from tests.portal_server import (
     audit_drop,
     running_portal,
 )
-from tests.review_scenario import load_review_world
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -36,11 +35,10 @@ SHARED: dict[str, str] = {}  # what one test leaves for the next (run in file or
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """A portal over the small review world (flags to decide on), built the way units send."""
-    root = tmp_path_factory.mktemp("browser")
-    home = DataHome.from_env(root / "home").ensure()
-    load_review_world(home, root / "world_drops")
+def portal(review_world: tuple[Path, dict[str, str]],
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """A portal over a copy of the built review world (flags to decide on)."""
+    home = copy_world(review_world[0], tmp_path_factory.mktemp("browser") / "home")
     with running_portal(home) as running:
         yield running
 
