@@ -152,7 +152,7 @@ def _source_zh(source: str) -> str:
 @router.get("/submissions/{submission_id}/status")
 def submission_status(request: Request, submission_id: str) -> JSONResponse:
     _, found = _found(request, submission_id)
-    return JSONResponse({"status": found.status, "final": found.final,
+    return JSONResponse({"status": found.status, "final": found.settled,
                          "status_zh": subs.STATUS_ZH.get(found.status, found.status)})
 
 

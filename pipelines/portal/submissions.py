@@ -43,6 +43,7 @@ STATUS_ZH = {
     "partially_accepted": "部分接收",
     "refused": "拒收",
     "duplicate": "重复报送（未重复入库）",
+    "failed": "处理失败（文件已保存，请联系管理员）",
 }
 MAX_FILENAME = 200
 
@@ -178,6 +179,11 @@ class Found:
     @property
     def final(self) -> bool:
         return self.status in FINAL
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will happen by itself (final, or the worker gave up)."""
+        return self.final or self.status == "failed"
 
 
 def find(db: Session, home: DataHome, unit: str | None, any_id: str) -> Found | None:
