@@ -93,6 +93,11 @@ def process_decision(home: DataHome, request_id: int) -> None:
             if fields.get("observe_until") else None, remark=fields.get("remark") or None)
     try:
         with warehouse.writer(home.warehouse_file) as con:
+            # Known deciders: a decision must name a registered decider; the reviewer's
+            # account becomes one (kind "portal"). Looked up by name until that branch lands.
+            recognise = getattr(decisions, "recognise_portal_account", None)
+            if recognise is not None:
+                recognise(con, decision.decided_by)
             recorded = decisions.record_decision(con, decision, via="portal")
         status, message = "recorded", (f"已登记：{decisions.STATES_ZH[recorded.from_state]}→"
                                        f"{decisions.STATES_ZH[recorded.to_state]}")
