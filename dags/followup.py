@@ -25,7 +25,8 @@ date (`conf.as_of` to override):
 - adjusted cadres now eligible for re-appointment (bar met again, influence periods ended).
 
 1. **apply_decisions** — `pipelines.review.decision_drops.apply_decision_drops`: decision files ORG
-   sent since the last run go through the state machine first.
+   sent since the last run go through the state machine first; when one was recorded, both
+   snapshots are republished.
 2. **scan** — `pipelines.review.followup_report.scan`: the report (HTML + XLSX, Chinese) into
    `$CADRE_HOME/reports/followup/`; the counts and names are logged.
 
@@ -48,12 +49,15 @@ def _log():  # noqa: ANN202 - logging.Logger
 
 
 def _apply() -> dict[str, int]:
+    from pipelines.publish.snapshot import publish
     from pipelines.review.decision_drops import apply_decision_drops
 
     outcomes = apply_decision_drops(DataHome.current())
     for o in outcomes:
         _log().info("decision %s row %d %s %s: %s", o.submission_id, o.source_row, o.flag_id,
                     o.action_zh, o.message_zh)
+    if any(o.applied for o in outcomes):  # every decision reaches both snapshots
+        publish(DataHome.current())
     return {"rows": len(outcomes), "applied": sum(o.applied for o in outcomes)}
 
 
