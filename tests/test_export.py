@@ -17,6 +17,8 @@ from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import assess
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def snapshot_home(home: DataHome, tmp_path: Path) -> tuple[DataHome, str]:

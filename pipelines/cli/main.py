@@ -15,6 +15,8 @@ from rich.table import Table
 
 from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
+from pipelines.cli.fairness import register as register_fairness
+from pipelines.cli.portal import register as register_portal
 from pipelines.cli.review import register as register_review
 from pipelines.errors import UsageProblem
 from pipelines.settings import PROJECT_ROOT, DataHome
@@ -55,10 +57,10 @@ def data_folder_problem(cwd: Path | None = None) -> str | None:
     The default ``./var`` is relative to where ``cadre`` runs; run elsewhere it would quietly
     create an empty data folder there and report nothing received. So without CADRE_HOME the
     default is used only in the repository or where a ``var`` folder already exists."""
-    import os
+    from pipelines import settings
 
     cwd = (cwd or Path.cwd()).resolve()
-    if os.environ.get("CADRE_HOME") or cwd == PROJECT_ROOT or (cwd / "var").is_dir():
+    if settings.is_set("CADRE_HOME") or cwd == PROJECT_ROOT or (cwd / "var").is_dir():
         return None
     return (f"CADRE_HOME is not set and {cwd} has no var/ data folder; set CADRE_HOME to the "
             f"data folder (the repository's default is {PROJECT_ROOT / 'var'})")
@@ -275,6 +277,8 @@ def airflow_stop() -> None:
 # decisions and follow-up (decide, report review|ledger, followup).
 register_analysis(app)
 register_review(app)
+register_fairness(app)
+register_portal(app)  # cadre portal serve|worker|user|token|audit
 
 
 def main() -> None:

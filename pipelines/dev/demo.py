@@ -12,13 +12,14 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import warehouse
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
+from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
@@ -38,7 +39,7 @@ def _state_folders(home: DataHome) -> tuple[Path, ...]:
     """Everything a demo run writes, except Airflow's home (its migrated metadata DB)."""
     return (home.inbox, home.archive, home.work, home.outbox, home.published_dir,
             home.review_snapshot_dir, home.reports, home.warehouse_file.parent, home.keys,
-            home.duckdb_temp.parent, home.root / "samples")
+            home.duckdb_temp.parent, home.root / "samples", home.portal_dir)
 
 
 def has_state(home: DataHome) -> bool:
@@ -106,11 +107,15 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     publish(home)  # the sample decisions reach both snapshots
     console.print(f"snapshots republished with the decisions: {home.published_file} "
                   f"(analysts) and {home.review_snapshot_file} (supervisors, owner-only)")
+    console.print("[bold]6.[/] units' portal: demo accounts (`make portal` serves it)")
+    for unit, login, password in create_demo_accounts(home):
+        console.print(f"   {unit:<4} {login:<10} {password}", highlight=False)
+    console.print(f"   written to {demo_accounts_file(home)} (mode 600)")
 
 
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
     as_of = date.fromisoformat(truth["as_of"])
-    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+    with warehouse.connect(home.warehouse_file, read_only=True) as con:
         rows = candidate_rows(con, as_of)
         mismatches = planted_mismatches(con, truth)
     table = Table("身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数",

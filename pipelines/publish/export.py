@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.errors import UnknownName, UsageProblem
 from pipelines.settings import DataHome
+from pipelines.warehouse import duckdb_config
 
 EXCEL_MAX_ROWS = 1_048_575  # one row for the header
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -28,8 +29,10 @@ def export_to_xlsx(home: DataHome, table_or_sql: str, out: Path) -> int:
     is_table = bool(_TABLE_NAME.match(table_or_sql.strip().lower()))
     sql = f"select * from {table_or_sql}" if is_table else table_or_sql
     # external access off: a query cannot ATTACH the working warehouse or read other files
+    # (set after opening: DuckDB refuses a temp_directory once external access is off)
     with duckdb.connect(str(home.published_file), read_only=True,
-                        config={"enable_external_access": False}) as con:
+                        config=duckdb_config(home.duckdb_temp)) as con:
+        con.execute("set enable_external_access = false")
         tables = [r[0] for r in con.execute(
             "select schema_name || '.' || table_name from duckdb_tables() order by 1").fetchall()]
         if is_table and table_or_sql.strip().lower() not in tables:
