@@ -64,7 +64,7 @@ RULE_PARAMS: dict[str, dict[str, str]] = {
 }
 TOP_LEVEL_KEYS = {"version", "jurisdiction", "rules_dir", "rules", "persistent_warnings",
                   "assessment_years", "profile", "thresholds", "dimension_map", "severity",
-                  "influence_periods", "review"}
+                  "influence_periods", "review", "fairness"}
 PROFILE_KEYS = {"look_back_months": "months", "history_years": "count",
                 "base_without_assessment": "score", "grade_base": None, "weights": None,
                 "severity_points": None, "responsibility_weight": None}
