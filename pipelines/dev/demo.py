@@ -23,6 +23,7 @@ from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
+from pipelines.publish.snapshot import publish
 from pipelines.review.report import write_demo_review
 from pipelines.settings import DataHome
 
@@ -103,6 +104,9 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"analysts' snapshot: {home.published_file}")
     console.print("[bold]5.[/] sample decisions (组织部部务会, demo) and the 集中会诊 report")
     console.print(f"集中会诊报告 review report: {write_demo_review(home)}")
+    publish(home)  # the sample decisions reach both snapshots
+    console.print(f"snapshots republished with the decisions: {home.published_file} "
+                  f"(analysts) and {home.review_snapshot_file} (supervisors, owner-only)")
     console.print("[bold]6.[/] units' portal: demo accounts (`make portal` serves it)")
     for unit, login, password in create_demo_accounts(home):
         console.print(f"   {unit:<4} {login:<10} {password}", highlight=False)
