@@ -23,6 +23,8 @@ STATUS_ZH = {"ok": "未见显著差异", "breach": "差异超限", "insufficient
 AGE_ZH = {"<35": "35岁以下", "35-44": "35-44岁", "45-54": "45-54岁", ">=55": "55岁及以上"}
 SHEET = "公平性监测"
 TREND_SHEET = "公平性趋势"
+SHEETS = (SHEET, TREND_SHEET)
+NOT_COMPUTED = "按单位出具的报告不含公平性监测：分组比较需要全部单位的干部，请查看全部单位的报告。"
 
 
 def group_zh(grouping: str, group: str) -> str:
@@ -175,12 +177,15 @@ def section(report: FairnessReport | None) -> dict[str, Any] | None:
 
 
 def write_sheets(book: Workbook, report: FairnessReport | None) -> None:
-    """Sheets 公平性监测 (explanation, table, drill-down) and 公平性趋势 (every period's rows)."""
+    """Sheets 公平性监测 (explanation, table, drill-down) and 公平性趋势 (every period's rows);
+    without a report (a one-unit review), the two sheets say why they are empty."""
     from pipelines.review.xlsx import Formats, write_table
 
-    if report is None:
-        return
     fmt = Formats(book)
+    if report is None:  # a one-unit report: the sheets stay, saying why they are empty
+        for name in SHEETS:
+            book.add_worksheet(name).write_string(0, 0, NOT_COMPUTED, fmt.note)
+        return
     sheet = book.add_worksheet(SHEET)
     sheet.write_string(0, 0, f"公平性监测（{report.period.label_zh}）", fmt.title)
     row = 1
