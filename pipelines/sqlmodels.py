@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 MART_COLUMNS = {
     "as_of": "As-of date of the build that produced the row (evidence dated on or before it).",
     "ruleset_version": "Rule set that produced the row: declared version + content digest.",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
 }
 # Columns that recur across models, documented once; contract fields fall back to their header.
 COMMON_COLUMNS = {
@@ -88,20 +89,20 @@ COMMON_COLUMNS = {
     "flag_date": "Date the condition arose.",
     "first_flag_date": "Earliest date one of the cadre's flags arose.",
 }
-MODEL_FOLDERS = ("core", "marts", "rules", "decisions", "followup")
+MODEL_FOLDERS = ("core", "marts", "rules", "decisions", "followup", "fairness")
 BUILD_FOLDERS = ("core", "marts", "rules")  # run by every build, in its transaction
-VIEW_FOLDERS = ("decisions", "followup")  # the review layer's views
+VIEW_FOLDERS = ("decisions", "followup", "fairness")  # the review layer's views
 NOT_MODELS = ("decisions/schema.sql",)  # DDL scripts, run as they are
 KIND_BY_SCHEMA = {"core": "table", "temp": "temp", "marts": "as_of", "decisions": "view",
-                  "followup": "view"}
+                  "followup": "view", "fairness": "view"}
 RULE_HITS = "marts.rule_hit"
 
-_TARGET = re.compile(r"^--\s*(core|marts|temp|decisions|followup)\.(\w+):\s*(.+)$")
+_TARGET = re.compile(r"^--\s*(core|marts|temp|decisions|followup|fairness)\.(\w+):\s*(.+)$")
 _RULE_ID = re.compile(r"^--\s*id:\s*(\w+)\s*$")
 _RULE_TITLE = re.compile(r"^--\s*title:\s*(.+)$")
 _COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
 _LIST_KEY = re.compile(r"^--\s*(grain|depends):\s*(.*)$")
-_RELATION = re.compile(r"\b(core|marts|temp|decisions|followup|raw|staging|meta|ruleset)\.(\w+)\b",
+_RELATION = re.compile(r"\b(core|marts|temp|decisions|followup|fairness|raw|staging|meta|ruleset)\.(\w+)\b",
                        re.IGNORECASE)
 _COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
 
@@ -356,7 +357,8 @@ def materialise(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             con.execute(f"create or replace table {model.table} as select * from {body}")
         else:
             query = ("select getvariable('as_of')::date as as_of, "
-                     f"getvariable('ruleset_version')::varchar as ruleset_version, * from {body}")
+                     f"getvariable('ruleset_version')::varchar as ruleset_version, "
+                     f"getvariable('ruleset_profile')::varchar as ruleset_profile, * from {body}")
             replace_as_of_rows(con, model.table, query)
     except duckdb.Error as exc:
         raise ModelError(f"model {model.path.name} failed: {exc}") from exc

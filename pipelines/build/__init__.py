@@ -1,4 +1,4 @@
-"""Build: evidence in, profiles and flags out.
+"""Build: identity, evidence, profiles and flags as of a date, from the rule set.
 
-Owns the build step (identity, evidence, profiles, rule hits, flags as of a date, in one
-transaction) and the rule set's configuration (ruleset.yaml, labels). Reads ingest's tables only."""
+Owns the rule set (``ruleset.yaml`` loader) and the build of ``core``/``marts``. Reads what
+ingest loaded; knows nothing of decisions, reports or publishing."""

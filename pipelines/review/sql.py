@@ -59,6 +59,9 @@ STANDINS: dict[str, str] = {
                        "null::varchar as filename, null::integer as source_row",
     "build_source": "null::date as as_of, null::timestamp as built_at, "
                     "null::varchar as ruleset_version",
+    "cadre_source": "null::varchar as id_number, null::varchar as gender, "
+                    "null::date as birth_date",
+    "evidence_batch_source": "null::varchar as evidence_id, null::varchar as batch_zh",
 }
 
 
@@ -141,6 +144,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     def apply() -> None:
         con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
         con.execute("create schema if not exists followup")
+        con.execute("create schema if not exists fairness")
         con.execute("create or replace table decisions.adjustment_influence as select * from "
                     f"(values {rows}) as t(measure, months, no_leading_post_months)")
         con.execute("comment on table decisions.adjustment_influence is '组织调整的影响期: "
