@@ -24,8 +24,7 @@ from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_review
 from pipelines.review.xlsx import SHEETS
 from pipelines.settings import DataHome
-from tests.conftest import copy_world
-from tests.review_scenario import JIA, YI, flag_id
+from tests.review_scenario import JIA, YI, copy_world, flag_id
 
 pytestmark = pytest.mark.integration
 
