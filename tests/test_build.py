@@ -16,6 +16,8 @@ from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding, petition, sanction
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 
 

@@ -20,6 +20,8 @@ from pipelines.build.steps import build
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 Case = Callable[[Scenario], str]
 CASES: dict[str, tuple[str, bool, Case]] = {}
@@ -309,7 +311,7 @@ case("R1 boundary: period ends the day after", "R1", False)(
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def rules_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("rules")
     home = DataHome.from_env(root / "home")
     scenario = Scenario()
@@ -320,8 +322,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 
 
 @pytest.fixture(scope="module")
-def fired(built: tuple[Path, dict[str, str]]) -> dict[str, set[str]]:
-    path, _ = built
+def fired(rules_world: tuple[Path, dict[str, str]]) -> dict[str, set[str]]:
+    path, _ = rules_world
     con = duckdb.connect(str(path), read_only=True)
     rows = con.execute("select id_number, rule_id from marts.rule_hit where as_of = ?",
                        [AS_OF]).fetchall()
@@ -333,10 +335,10 @@ def fired(built: tuple[Path, dict[str, str]]) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_rule_case(name: str, built: tuple[Path, dict[str, str]],
+def test_rule_case(name: str, rules_world: tuple[Path, dict[str, str]],
                    fired: dict[str, set[str]]) -> None:
     rule, fires, _ = CASES[name]
-    got = fired.get(built[1][name], set())
+    got = fired.get(rules_world[1][name], set())
     assert (rule in got) == fires, f"{name}: {rule} {'should' if fires else 'should not'} fire; got {sorted(got)}"
 
 

@@ -64,10 +64,53 @@ RULE_PARAMS: dict[str, dict[str, str]] = {
 }
 TOP_LEVEL_KEYS = {"version", "jurisdiction", "rules_dir", "rules", "persistent_warnings",
                   "assessment_years", "profile", "thresholds", "dimension_map", "severity",
-                  "influence_periods", "review"}
+                  "influence_periods", "review", "fairness"}
 PROFILE_KEYS = {"look_back_months": "months", "history_years": "count",
                 "base_without_assessment": "score", "grade_base": None, "weights": None,
                 "severity_points": None, "responsibility_weight": None}
+
+
+@dataclass(frozen=True)
+class FairnessParams:
+    """The disparity monitor's numbers (``fairness:`` in ruleset.yaml, docs/reviews.md)."""
+
+    min_group: int  # a group with fewer cadres in scope is 样本不足, never a breach
+    impact_ratio_threshold: float  # rate / lowest rate above this (1.25 = 4/5 inverted)
+    alpha: float  # significance level for the Holm-corrected p-value
+    trend_periods: int  # periods in the trend table, the one asked for included
+    publish_min_cell: int  # analysts' snapshot: counts below this are suppressed
+
+
+def fairness_params(config: dict[str, Any], where: str = "ruleset.yaml") -> FairnessParams:
+    """The ``fairness:`` section, checked: a wrong number here would hide or invent breaches."""
+    section = config.get("fairness")
+    if not isinstance(section, dict):
+        raise RulesetError(f"{where}: fairness: section is missing")
+    fields = FairnessParams.__dataclass_fields__
+    unknown, missing = set(section) - set(fields), set(fields) - set(section)
+    if unknown or missing:
+        raise RulesetError(f"{where}: fairness: unknown {sorted(unknown)}, "
+                           f"missing {sorted(missing)}")
+    params = FairnessParams(
+        min_group=int(number(section["min_group"], f"{where}: fairness.min_group")),
+        impact_ratio_threshold=number(section["impact_ratio_threshold"],
+                                      f"{where}: fairness.impact_ratio_threshold"),
+        alpha=number(section["alpha"], f"{where}: fairness.alpha"),
+        trend_periods=int(number(section["trend_periods"], f"{where}: fairness.trend_periods")),
+        publish_min_cell=int(number(section["publish_min_cell"],
+                                    f"{where}: fairness.publish_min_cell")))
+    if params.min_group < 2:
+        raise RulesetError(f"{where}: fairness.min_group must be at least 2")
+    if params.impact_ratio_threshold <= 1:
+        raise RulesetError(f"{where}: fairness.impact_ratio_threshold must be above 1 "
+                           "(group rate / lowest rate of a harmful outcome)")
+    if not 0 < params.alpha < 1:
+        raise RulesetError(f"{where}: fairness.alpha must be between 0 and 1")
+    if not 1 <= params.trend_periods <= 12:
+        raise RulesetError(f"{where}: fairness.trend_periods must be 1 to 12")
+    if params.publish_min_cell < 1:
+        raise RulesetError(f"{where}: fairness.publish_min_cell must be at least 1")
+    return params
 
 
 @dataclass(frozen=True)
@@ -440,6 +483,7 @@ def load(path: Path | None = None, profile: str | None = None) -> Ruleset:
     if unknown:
         raise RulesetError(f"{path.name}: persistent_warnings names unknown {sorted(unknown)}")
     _check_codes(config)
+    fairness_params(config, path.name)
     params = _flat_params(config, path.name)
     chosen = load_profile(profile_path(path, profile), params) if profile else None
     digest = hashlib.sha256(text.encode("utf-8"))

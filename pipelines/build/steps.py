@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import settings
 from pipelines.build import ruleset as rulesets
 from pipelines.contracts import load_contract
 from pipelines.settings import DataHome
@@ -66,7 +67,8 @@ BUILD_RUN_COLUMNS = {
     "ruleset_declared_version": "version: as written in the rule set file.",
     "ruleset_digest": "sha256 over the rule set file and every rule SQL file.",
     "ruleset_path": "Rule set file used.",
-    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.", "built_at": "When the build ran (local time).",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
+    "built_at": "When the build ran (local time).",
     "last_submission_seq": "Newest submission (meta.submission.seq) the build could see.",
     "cadres": "Cadres ever in the roster.", "facts": "Fact rows from the six sources.",
     "unmatched_facts": "Facts whose ID is not in the roster (core.unmatched_fact).",
@@ -186,7 +188,8 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
     """Insert one rule's hits; its SELECT returns id_number, flag_date, evidence_ids, detail_zh."""
     query = f"""
         select getvariable('as_of')::date as as_of, getvariable('ruleset_version') as ruleset_version,
-               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id, $severity as severity, $dimension as dimension,
+               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id,
+               $severity as severity, $dimension as dimension,
                id_number, flag_date, evidence_ids, detail_zh
         from (
 {rule.sql}
@@ -264,10 +267,13 @@ def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
 
 def build(home: DataHome, as_of: date | None = None,
           ruleset_path: Path | None = None, profile: str | None = None) -> BuildResult:
-    """Build profiles and flags as of ``as_of`` (default today) into the warehouse, with the
-    rule set and jurisdiction profile given (default: the settings)."""
+    """Build profiles and flags as of ``as_of`` into the warehouse, with the rule set and
+    jurisdiction profile given (default: the settings).
+
+    The default date (for a hand-run ``cadre build``) is today in the deployment time zone; a
+    DAG always passes its run's date, so a retry after midnight builds the same date."""
     rs = rulesets.load(ruleset_path, profile)
-    as_of = as_of or date.today()
+    as_of = as_of or settings.today()
     started = datetime.now()
     with writer(home.warehouse_file) as con:
         with transaction(con):
