@@ -87,8 +87,9 @@ def test_review_workbook_has_the_expected_sections_and_numbers(
     assert observation == {("甲二", "2025-12-31", "本期到期"), ("甲一", "2026-06-30", "下期到期"),
                            ("乙二", "2026-06-30", "下期到期")}
     influence = {(r["姓名"], r["措施"], r["影响期截止"]) for r in _sheet_rows(files.xlsx, "影响期")}
-    # N months end on the corresponding day, inclusive (as marts.influence_period)
-    assert influence == {("甲三", "诫勉", "2025-11-01"), ("乙三", "组织调整（调离岗位）", "2026-09-01")}
+    # the decision day is day 1: N months end the day before the corresponding day, inclusive
+    # (as marts.influence_period)
+    assert influence == {("甲三", "诫勉", "2025-10-31"), ("乙三", "组织调整（调离岗位）", "2026-08-31")}
     recheck = _sheet_rows(files.xlsx, "复检")
     assert [(r["姓名"], r["复检日期"], r["复检结果"]) for r in recheck] == [
         ("乙三", "2026-03-01", "待复检")]
