@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -143,9 +144,12 @@ def run_once(home: DataHome) -> int:
     return done
 
 
-def run_forever(home: DataHome, poll_seconds: float = POLL_SECONDS) -> None:
+def run_forever(home: DataHome, poll_seconds: float = POLL_SECONDS,
+                parent_pid: int | None = None) -> None:
+    """Poll for work until stopped; with ``parent_pid``, until that process is gone too (a
+    ``cadre portal serve`` killed without running its clean-up leaves no worker behind)."""
     log.info("portal worker on %s", home.root)
-    while True:
+    while parent_pid is None or os.getppid() == parent_pid:
         try:
             if run_once(home) == 0:
                 time.sleep(poll_seconds)
