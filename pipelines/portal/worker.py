@@ -78,7 +78,8 @@ def pending_uploads(home: DataHome) -> list[str]:
             .order_by(Upload.created_at, Upload.upload_id)))
 
 
-def process_decision(home: DataHome, request_id: int) -> None:
+def process_decision(home: DataHome, request_id: int) -> bool:
+    """Record one reviewer's decision request; True when it was recorded."""
     from pipelines.review import decisions  # noqa: PLC0415 - only reviewers' requests need it
 
     with session_scope(home) as db:
@@ -108,6 +109,7 @@ def process_decision(home: DataHome, request_id: int) -> None:
         request = db.get(DecisionRequest, request_id)
         assert request is not None
         request.status, request.message_zh, request.done_at = status, message, utcnow()
+    return status == "recorded"
 
 
 def pending_decisions(home: DataHome) -> list[int]:
@@ -135,9 +137,12 @@ def run_once(home: DataHome) -> int:
                  last_error=type(exc).__name__)
         done += 1
     requests = pending_decisions(home)
-    for request_id in requests:
-        process_decision(home, request_id)
-        done += 1
+    recorded = [process_decision(home, request_id) for request_id in requests]
+    done += len(requests)
+    if any(recorded):  # as `cadre decide`: every decision reaches the published snapshots
+        from pipelines.publish.snapshot import publish  # noqa: PLC0415
+
+        publish(home)
     from pipelines.portal import flags  # noqa: PLC0415
 
     flags.refresh_if_changed(home, force=bool(requests))
