@@ -310,13 +310,16 @@ def suppress(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 
 def published_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every half-year with a build inside it (its latest build), suppressed for analysts."""
+    """The last ``trend_periods`` half-years with a build inside them (each read from its latest
+    build), suppressed for analysts. Bounded so that publishing does not slow down as builds
+    accumulate; older periods were in the snapshots published then."""
     decisions.sync_flags(con)
     p = params()
     builds = sorted(r[0] for r in con.execute(
         "select distinct as_of from decisions.build_source").fetchall())
     frames = []
-    for label in sorted({f"{b.year}H{1 if b.month <= 6 else 2}" for b in builds}):
+    labels = sorted({f"{b.year}H{1 if b.month <= 6 else 2}" for b in builds})
+    for label in labels[-p.trend_periods:]:
         period = parse_period(label)
         build = _build_within(builds, period)
         table = disparity_table(load_counts(con, build, period.end), p)
