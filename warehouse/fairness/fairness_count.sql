@@ -7,11 +7,11 @@
 -- column outcome: candidate, warning, or adjusted (only groups with a reviewed cadre).
 -- column in_scope: Cadres in the group (for adjusted: those reviewed; for evidence_source: cadres the source reported on).
 -- column with_outcome: Of those, cadres with the outcome.
-with cadre as (
+with cadre as materialized (
     select * from fairness.fairness_cadre
 ),
 
-member as (
+member as materialized (
     select id_number, group_by, group_value, candidate, warning, reviewed, adjusted
     from (
         unpivot cadre
