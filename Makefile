@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 PORTAL_PORT ?= 8090
 
-.PHONY: venv demo test test-fast lint bench airflow airflow-stop portal browser clean
+.PHONY: venv demo test test-fast lint bench bench-quick airflow airflow-stop portal browser clean
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,9 +39,14 @@ test-fast: venv
 lint: venv
 	$(BIN)/ruff check .
 
-## bench: ingest and build benchmarks (figures printed, nothing asserted)
+## bench: ingest (CSV, XLSX) and build benchmarks (figures printed, nothing asserted); the last
+## line is one JSON object with every figure and ratio
 bench: venv
 	$(BIN)/python -m pipelines.dev.bench
+
+## bench-quick: the same at the smallest sizes only (10k cadres), a couple of minutes
+bench-quick: venv
+	$(BIN)/python -m pipelines.dev.bench --quick
 
 ## airflow: local Airflow UI in the background with our DAGs (active on creation), sized to this
 ## machine, every listener on 127.0.0.1, state under $(CADRE_HOME)/airflow; prints the admin
