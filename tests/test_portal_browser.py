@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -173,3 +174,13 @@ def test_reviewer_records_a_decision_through_the_state_machine(page: Page,
         logged = con.execute("select action, decided_by, recorded_via, to_state from "
                              "decisions.decision_log where flag_id = ?", [flag_id]).fetchall()
     assert logged == [("clear", "组织部干部监督科", "portal", "cleared")]
+    # and, as after `cadre decide`, the analysts' snapshot is republished with it
+    for _ in range(120):
+        if portal.home.published_file.exists():
+            with duckdb.connect(str(portal.home.published_file), read_only=True) as snapshot:
+                cleared = snapshot.execute("select count(*) from decisions.decision_log "
+                                           "where action = 'clear'").fetchone()[0]
+            if cleared == 1:
+                break
+        page.wait_for_timeout(500)
+    assert cleared == 1
