@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pipelines import warehouse
-from tests.conftest import copy_world
+from pipelines.settings import DataHome
 from tests.portal_server import (
     PASSWORD,
     SCREENSHOTS,
@@ -39,7 +39,9 @@ SHARED: dict[str, str] = {}  # what one test leaves for the next (run in file or
 def portal(review_world: tuple[Path, dict[str, str]],
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """A portal over a copy of the built review world (flags to decide on)."""
-    home = copy_world(review_world[0], tmp_path_factory.mktemp("browser") / "home")
+    target = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(review_world[0], target)
+    home = DataHome(target.resolve())
     with running_portal(home) as running:
         yield running
 
