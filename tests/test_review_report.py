@@ -18,13 +18,13 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pipelines.cli.review import register
+from pipelines.dev.demo_review import write_demo_review
 from pipelines.review.decisions import Decision, record_decision
 from pipelines.review.ledger import write_ledger
-from pipelines.review.report import write_demo_review, write_review
+from pipelines.review.report import write_review
 from pipelines.review.xlsx import SHEETS
 from pipelines.settings import DataHome
-from tests.conftest import copy_world
-from tests.review_scenario import JIA, YI, flag_id
+from tests.review_scenario import JIA, YI, copy_world, flag_id
 
 pytestmark = pytest.mark.integration
 

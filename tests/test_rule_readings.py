@@ -19,6 +19,8 @@ from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import I1, V1, audit, finding, petition, report
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 RULES_DIR = PROJECT_ROOT / "warehouse" / "rules"
 WINDOWED = ("P1", "V1", "V2", "I1", "U1", "U2")
