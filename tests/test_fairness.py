@@ -219,6 +219,9 @@ def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_
     assert adjusted[("unit", OTHERS[0], "adjusted")]["status"] == "insufficient"
     assert {k[1] for k in adjusted if k[0] == "unit"} == {OTHERS[0]}
     assert adjusted[("evidence_source", "inspection_finding", "adjusted")]["with_outcome"] == 1
+    printed = _cli(home, "report", "fairness", "--period", "2025H2")
+    assert "差异超限" in printed and f"来源分析：单位“{PLANTED}”" in printed
+    assert "它不表示：存在歧视或偏见" in printed  # what a breach does not mean
 
 
 @pytest.mark.integration
