@@ -33,6 +33,8 @@ from tests.build_fixtures import Scenario
 from tests.conftest import copy_world
 from tests.review_scenario import flag_id
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2025, 12, 31)
 EARLIER = date(2025, 6, 30)
 PLANTED, OTHERS, SMALL = "市甲局", ("市乙局", "市丙局"), "市丁局"

@@ -1,4 +1,5 @@
 -- fairness.fairness_count: 分组结果计数. One row per grouping, group and outcome: cadres in scope and cadres with the outcome, for the review's build. The disparity monitor's counts; its statistics are computed from these rows (pipelines/review/fairness.py).
+-- grain: group_by, group_value, outcome
 -- Why: the counts are SQL, over the same definitions as the candidate list, so they reconcile
 -- with it exactly; the rates, ratios and tests are computed in Python (scipy) from this table.
 -- column group_by: unit, sex, age_band, post_level or evidence_source.
