@@ -30,8 +30,7 @@ from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_review
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
-from tests.conftest import copy_world
-from tests.review_scenario import flag_id
+from tests.review_scenario import flag_id, private_copy
 
 pytestmark = pytest.mark.integration
 
@@ -91,13 +90,6 @@ def planted_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def control_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _world(tmp_path_factory.mktemp("control") / "home", planted=False)
-
-
-def private_copy(world_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
-    """A private copy of a built world, made the current data folder (CADRE_HOME)."""
-    home = copy_world(world_root, tmp_path / "home")
-    monkeypatch.setenv("CADRE_HOME", str(home.root))
-    return home
 
 
 def _report(home: DataHome, period: str = "2025H2") -> fairness.FairnessReport:
