@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Rule-set configuration (thresholds, windows, weights); copy and edit per jurisdiction.",
     ),
     Setting(
+        "CADRE_RULESET_PROFILE",
+        "",
+        "Jurisdiction profile applied on top of the rule set: a name under the rule set's "
+        "profiles/ folder or a path to a profile file; empty = rules.md's numbers only.",
+    ),
+    Setting(
         "CADRE_PSEUDONYM_KEY",
         "",
         "Secret key for the analysts' pseudonymous cadre key; empty = a key file is created "
@@ -79,6 +85,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Airflow connection id of the SMTP server used for CADRE_ALERT_EMAIL.",
     ),
     Setting(
+        "CADRE_PORTAL_STORE_URL",
+        "",
+        "SQLAlchemy URL of the units' portal store (accounts, sessions, tokens, uploads, audit "
+        "log); empty = SQLite at portal/portal.sqlite3 in the data folder. Production: "
+        "postgresql+psycopg://...",
+    ),
+    Setting("CADRE_PORTAL_UPLOAD_LIMIT_MB", "20",
+            "Largest file the portal accepts, in MB; a bigger upload gets 413 and nothing is "
+            "written."),
+    Setting("CADRE_PORTAL_SESSION_MINUTES", "480",
+            "Lifetime of a portal login session (minutes) before the unit logs in again."),
+    Setting("CADRE_PORTAL_SECURE_COOKIES", "false",
+            "true = portal cookies carry the Secure flag (set it behind the TLS reverse proxy)."),
+    Setting("CADRE_PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1",
+            "Reverse proxies whose X-Forwarded-For/-Proto the portal trusts (client address in "
+            "the audit log); comma-separated, as uvicorn's forwarded_allow_ips."),
+    Setting("CADRE_PORTAL_ARGON2_PROFILE", "standard",
+            "Password-hash cost of the portal: standard (argon2id, argon2-cffi's RFC 9106 low-"
+            "memory profile) or test (cheap, for the test suite only)."),
+    Setting(
         "CADRE_FAULT_INJECT",
         "",
         "Test-only: name of a crash point (e.g. load:mid_transaction) where the process kills "
@@ -87,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def is_set(name: str) -> bool:
+    """True when a declared setting is given in the environment (not left to its default)."""
+    _BY_NAME[name]  # KeyError = an undeclared setting, a bug
+    return bool(os.environ.get(name))
 
 
 def get(name: str) -> str:
@@ -150,6 +182,16 @@ class DataHome:
         return self.published_dir / "cadre_snapshot.duckdb"
 
     @property
+    def review_snapshot_dir(self) -> Path:
+        """The identified review snapshot for the organization department's supervisors
+        (owner-only permissions; see docs/access.md)."""
+        return self.root / "review"
+
+    @property
+    def review_snapshot_file(self) -> Path:
+        return self.review_snapshot_dir / "cadre_review.duckdb"
+
+    @property
     def keys(self) -> Path:
         return self.root / "keys"
 
@@ -172,6 +214,11 @@ class DataHome:
         """The Great Expectations file context: suites, Validation Definitions, Checkpoints and
         their results. Engineers only: GX results and Data Docs show failing values."""
         return self.root / "gx"
+
+    @property
+    def portal_dir(self) -> Path:
+        """The units' portal's own state (its SQLite store, demo accounts, flags view)."""
+        return self.root / "portal"
 
     @property
     def airflow_home(self) -> Path:

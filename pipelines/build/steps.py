@@ -38,12 +38,16 @@ log = logging.getLogger(__name__)
 CORE_MODELS = ("cadre_post_history", "cadre", "fact", "unmatched_fact",
                "identity_name_mismatch", "assessment", "inspection_finding", "audit_finding",
                "petition", "personal_report", "sanction", "evidence")
-MARTS_BEFORE_RULES = ("cadre_period", "influence_period", "deduction", "cadre_profile")
-MARTS_AFTER_RULES = ("cadre_flag", "candidate")
+MARTS_BEFORE_RULES = ("cadre_period", "assessment_recent", "influence_period", "deduction",
+                      "cadre_profile")
+MARTS_AFTER_RULES = ("cadre_flag", "candidate", "rule_basis")
 LAST_RULES = ("R1",)  # rules that read other rules' hits
 
 RULESET_DOCS = {
-    "version": "Rule set in force for the latest build: declared version, digest, file.",
+    "version": "Rule set in force for the latest build: declared version, digest, file, and "
+               "the jurisdiction profile applied (profile; 默认（rules.md） when none).",
+    "profile_override": "Numbers the jurisdiction profile changes per post class, each with "
+                        "its basis and tag; empty under rules.md's defaults.",
     "rule": "Enabled rules with the metadata of their SQL file headers.",
     "post_class_parameter": "Every rule/profile parameter resolved per post class "
                             "(职务层次 x 岗位类别 x 领域): defaults plus the most specific override.",
@@ -52,15 +56,19 @@ RULESET_DOCS = {
     "dimension_map": "Which dimension(s) negative evidence lowers, per source and category.",
     "severity_map": "Severity (一般/较重/严重) of evidence whose source has none, per code.",
     "severity_points": "Points lost per severity level, before the responsibility weight.",
-    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost.",
+    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost; 未注明 (blank) weighs "
+                             "as 领导责任 (rules.md).",
     "grade_base": "Base score of every dimension when an assessment has a grade but no scores.",
-    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty.",
+    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty; "
+                 "end_date_required: never derived (留党察看: the unit must send the date).",
 }
 BUILD_RUN_COLUMNS = {
     "as_of": "As-of date built.", "ruleset_version": "Rule set label (version+digest).",
     "ruleset_declared_version": "version: as written in the rule set file.",
     "ruleset_digest": "sha256 over the rule set file and every rule SQL file.",
-    "ruleset_path": "Rule set file used.", "built_at": "When the build ran (local time).",
+    "ruleset_path": "Rule set file used.",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
+    "built_at": "When the build ran (local time).",
     "last_submission_seq": "Newest submission (meta.submission.seq) the build could see.",
     "cadres": "Cadres ever in the roster.", "facts": "Fact rows from the six sources.",
     "unmatched_facts": "Facts whose ID is not in the roster (core.unmatched_fact).",
@@ -87,6 +95,7 @@ class BuildResult:
     unmatched_facts: int
     name_mismatches: int
     seconds: float
+    ruleset_profile: str = rulesets.DEFAULT_PROFILE
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -101,7 +110,16 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
     persistent = set(cfg.get("persistent_warnings", []))
     tables = {
         "version": [{"version": rs.version, "digest": rs.digest, "label": rs.label,
-                     "jurisdiction": rs.jurisdiction, "path": str(rs.path)}],
+                     "jurisdiction": rs.jurisdiction, "path": str(rs.path),
+                     "profile": rs.profile_name,
+                     "profile_title": rs.profile.title if rs.profile else "",
+                     "profile_path": str(rs.profile.path) if rs.profile else ""}],
+        "profile_override": [{"profile": rs.profile_name, "entry": i,
+                              **{f"when_{k}": o.when.get(k) for k in rulesets.CLASS_FIELDS},
+                              "parameter": o.dotted, "value": o.value,
+                              "default_value": rs.params[o.parameter], "basis": o.basis,
+                              "tags": ",".join(o.tags)}
+                             for i, o in enumerate(rs.overrides)],
         "rule": [{"rule_id": r.id, "title_zh": r.title, "severity": r.severity,
                   "dimension": r.dimension, "basis": r.basis, "tags": ",".join(r.tags),
                   "file": r.path.name, "persistent_warning": r.id in persistent}
@@ -118,10 +136,10 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
         "severity_points": [{"severity_level": k, "points": v}
                             for k, v in cfg["profile"]["severity_points"].items()],
         "responsibility_weight": [{"responsibility": k, "weight": v}
-                                  for k, v in cfg["profile"]["responsibility_weight"].items()],
+                                  for k, v in rulesets.responsibility_weights(cfg).items()],
         "grade_base": [{"grade": k, "score": v} for k, v in cfg["profile"]["grade_base"].items()],
         "influence": [{"measure": m, "months": v.get("months", 0),
-                       "term_months": v.get("term_months", 0),
+                       "end_date_required": bool(v.get("end_date_required", False)),
                        "no_leading_post_months": v.get("no_leading_post_months", 0)}
                       for m, v in cfg["influence_periods"].items()],
     }
@@ -130,13 +148,22 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
              "grade_base": "score::decimal(9, 2) as score"}
     con.execute("create schema if not exists ruleset")
     for name, rows in tables.items():
+        if not rows and name == "profile_override":
+            con.execute("create or replace table ruleset.profile_override (profile varchar, "
+                        "entry integer, when_post_level varchar, when_post_category varchar, "
+                        "when_sector varchar, parameter varchar, value double, "
+                        "default_value double, basis varchar, tags varchar)")
+            comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
+            continue
         frame = _frame(rows)  # noqa: F841 - read by DuckDB below
         cast = casts.get(name)
         select = f"select * replace ({cast}) from frame" if cast else "select * from frame"
         con.execute(f"create or replace table ruleset.{name} as {select}")
         comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
     con.execute("set variable ruleset_version = ?", [rs.label])
+    con.execute("set variable ruleset_profile = ?", [rs.profile_name])
     con.execute("set variable history_years = ?", [int(cfg["profile"]["history_years"])])
+    con.execute("set variable assessment_years = ?", [int(cfg["assessment_years"])])
     con.execute("set variable base_without_assessment = ?::decimal(9, 2)",
                 [cfg["profile"]["base_without_assessment"]])
 
@@ -146,10 +173,14 @@ def ensure_rule_hit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""create table if not exists marts.rule_hit (
         as_of date not null, ruleset_version varchar not null, rule_id varchar not null,
         severity varchar not null, dimension varchar not null, id_number varchar not null,
-        flag_date date, evidence_ids varchar[] not null, detail_zh varchar)""")
+        flag_date date, evidence_ids varchar[] not null, detail_zh varchar,
+        ruleset_profile varchar)""")
+    # warehouses built before profiles existed: the column is added, older rows keep NULL
+    con.execute("alter table marts.rule_hit add column if not exists ruleset_profile varchar")
     comment(con, "marts.rule_hit", "规则命中: one row per rule trigger at the as-of date, before "
             "grouping per cadre (marts.cadre_flag).",
             {"as_of": "As-of date of the build.", "ruleset_version": "Rule set label.",
+             "ruleset_profile": "Jurisdiction profile applied, or 默认（rules.md）.",
              **RULE_HIT_COLUMNS})
 
 
@@ -157,7 +188,8 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
     """Insert one rule's hits; its SELECT returns id_number, flag_date, evidence_ids, detail_zh."""
     query = f"""
         select getvariable('as_of')::date as as_of, getvariable('ruleset_version') as ruleset_version,
-               $rule_id as rule_id, $severity as severity, $dimension as dimension,
+               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id,
+               $severity as severity, $dimension as dimension,
                id_number, flag_date, evidence_ids, detail_zh
         from (
 {rule.sql}
@@ -179,6 +211,7 @@ def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: d
     query = f"""
         select getvariable('as_of')::date as as_of, {_q(rs.label)} as ruleset_version,
             {_q(rs.version)} as ruleset_declared_version, {_q(rs.digest)} as ruleset_digest,
+            {_q(rs.profile_name)} as ruleset_profile,
             {_q(str(rs.path))} as ruleset_path, {_q(started.isoformat())}::timestamp as built_at,
             (select max(seq) from meta.submission) as last_submission_seq,
             (select count(*) from core.cadre) as cadres,
@@ -218,31 +251,34 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
         materialise(con, _model("marts", name))
     _record_run(con, rs, started)
     con.execute("drop table if exists temp.cadre_period")
+    con.execute("drop table if exists temp.assessment_recent")
 
 
 def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
-              seconds: float) -> BuildResult:
+              seconds: float, profile: str = rulesets.DEFAULT_PROFILE) -> BuildResult:
     counts = con.execute("""
         select (select count(*) from core.cadre where in_scope),
                (select count(*) from marts.candidate where as_of = $d and severity = 'candidate'),
                (select count(*) from marts.candidate where as_of = $d and severity = 'warning'),
                (select count(*) from core.unmatched_fact),
                (select count(*) from core.identity_name_mismatch)""", {"d": as_of}).fetchone()
-    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2))
+    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2), ruleset_profile=profile)
 
 
 def build(home: DataHome, as_of: date | None = None,
-          ruleset_path: Path | None = None) -> BuildResult:
-    """Build profiles and flags as of ``as_of`` into the warehouse.
+          ruleset_path: Path | None = None, profile: str | None = None) -> BuildResult:
+    """Build profiles and flags as of ``as_of`` into the warehouse, with the rule set and
+    jurisdiction profile given (default: the settings).
 
-    The default (for a hand-run ``cadre build``) is today in the deployment time zone; a DAG
-    always passes its run's date, so a retry after midnight builds the same date."""
-    rs = rulesets.load(ruleset_path)
+    The default date (for a hand-run ``cadre build``) is today in the deployment time zone; a
+    DAG always passes its run's date, so a retry after midnight builds the same date."""
+    rs = rulesets.load(ruleset_path, profile)
     as_of = as_of or settings.today()
     started = datetime.now()
     with writer(home.warehouse_file) as con:
         with transaction(con):
             build_in(con, as_of, rs)
-        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds())
+        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds(),
+                           rs.profile_name)
     log.info("build as of %s with %s: %s", as_of, rs.label, result)
     return result

@@ -15,11 +15,12 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from pipelines.review import fairness_report
 from pipelines.review.data import ReviewData
 from pipelines.review.view import UnitView
 
 SHEETS = ("概要", "不适宜人选", "画像图", "预警", "证据", "考察期到期", "影响期", "复检",
-          "重新任用", "优秀比例", "得分分布")
+          "重新任用", "优秀比例", "得分分布", *fairness_report.SHEETS)
 CHART_BLOCK_ROWS = 17  # rows per cadre on 画像图: a 5-row table beside a radar chart
 
 
@@ -195,6 +196,7 @@ def write_xlsx(data: ReviewData, views: list[UnitView], path: Path, title: str) 
             write_table(book.add_worksheet(name), fmt, 0, _unit_rows(views, attr))
         _quota(book, fmt, data, views)
         _distribution(book, fmt, views)
+        fairness_report.write_sheets(book, data.fairness)
     finally:
         book.close()
     return path
