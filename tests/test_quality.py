@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from pipelines import warehouse
@@ -15,6 +16,8 @@ from pipelines.ingest.quality import load_quality
 from pipelines.ingest.steps import ingest_inbox
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, write_csv
+
+pytestmark = pytest.mark.integration
 
 
 def _drop_files(home: DataHome) -> None:
