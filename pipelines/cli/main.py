@@ -17,6 +17,7 @@ from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
 from pipelines.cli.fairness import register as register_fairness
 from pipelines.cli.portal import register as register_portal
+from pipelines.cli.quality import register as register_quality
 from pipelines.cli.review import register as register_review
 from pipelines.errors import UsageProblem
 from pipelines.settings import PROJECT_ROOT, DataHome
@@ -279,6 +280,7 @@ register_analysis(app)
 register_review(app)
 register_fairness(app)
 register_portal(app)  # cadre portal serve|worker|user|token|audit
+register_quality(app)  # cadre report quality
 
 
 def main() -> None:

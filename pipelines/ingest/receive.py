@@ -3,8 +3,10 @@
 The archive comes first and is never changed: ``archive/<sha256[:2]>/<sha256><suffix>``,
 written atomically and made read-only. Identical bytes that were already loaded make a
 ``duplicate`` (recorded, nothing loaded twice); identical bytes whose earlier submission never
-finished (a crash) resume that submission; identical bytes that were refused are judged
-afresh (the unit may have fixed the unit or source it sent them as).
+finished (a crash) resume that submission when they come back under the same unit, source
+and file name, and are a ``duplicate`` of it under any other name (two copies in one inbox
+scan: each name gets its receipt, the bytes are processed once); identical bytes that were
+refused are judged afresh (the unit may have fixed the unit or source it sent them as).
 """
 
 from __future__ import annotations
@@ -69,10 +71,12 @@ def register(con: duckdb.DuckDBPyConnection, *, unit: str, source: str, filename
     ``match_earlier=False`` (the unit may not send this source) always records a new
     submission, to be refused: earlier submissions of the same bytes are not looked at."""
     earlier = con.execute(
-        "select submission_id, status from meta.submission where sha256 = ? "
-        "and status <> 'duplicate' order by seq desc", [sha]).fetchall() if match_earlier else []
-    for submission_id, status in earlier:
-        if status in LOADED:
+        "select submission_id, status, unit, source, filename from meta.submission "
+        "where sha256 = ? and status <> 'duplicate' order by seq desc",
+        [sha]).fetchall() if match_earlier else []
+    for submission_id, status, was_unit, was_source, was_name in earlier:
+        same_file = (was_unit, was_source, was_name) == (unit, source, filename)
+        if status in LOADED or (status in IN_FLIGHT and not same_file):
             new_id = _insert(con, unit, source, filename, sha, archive_path, now, "duplicate",
                              duplicate_of=submission_id)
             return Registration(new_id, "duplicate", duplicate_of=submission_id)

@@ -16,6 +16,8 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from pipelines import contracts, warehouse
 from pipelines.ingest.load import load_submission, refuse_submission, set_status
 from pipelines.ingest.parse import ParsedDrop, parse_file
@@ -132,12 +134,28 @@ def validate_step(submission_id: str, home: DataHome) -> bool:
             return False
         parsed = _load_work(home, submission_id, "parsed.pickle")
     assert isinstance(parsed, ParsedDrop)
-    validated = validate_drop(parsed, contracts.load_contract(str(sub["source"])))
+    validated = validate_drop(parsed, contracts.load_contract(str(sub["source"])), home=home)
     (_work_dir(home, submission_id) / "validated.pickle").write_bytes(
         pickle.dumps((validated, parsed.extra_columns)))
-    with warehouse.writer(home.warehouse_file) as con:
+    with warehouse.writer(home.warehouse_file) as con, warehouse.transaction(con):
+        record_validation(con, sub, validated.statistics, _now())
         set_status(con, submission_id, "validated")
     return True
+
+
+def record_validation(con: duckdb.DuckDBPyConnection, sub: dict[str, object],
+                      statistics: list[dict[str, object]], now: datetime) -> None:
+    """Keep this run's per-expectation statistics in ``meta.validation_result`` (a re-run of
+    the same submission replaces its rows): how each unit's data quality trends."""
+    con.execute("delete from meta.validation_result where submission_id = ?",
+                [sub["submission_id"]])
+    for s in statistics:
+        con.execute(
+            "insert into meta.validation_result (submission_id, unit, source, validated_at, "
+            "expectation, column_name, reason, element_count, unexpected_count, success) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sub["submission_id"], sub["unit"], sub["source"], now, s["expectation"],
+             s["column"], s["reason"], s["element_count"], s["unexpected_count"], s["success"]])
 
 
 def load_step(submission_id: str, home: DataHome) -> Receipt:

@@ -50,3 +50,17 @@ create table if not exists meta.quarantined_row (
     primary key (submission_id, source_row)
 );
 comment on table meta.quarantined_row is 'Rows held back from raw: the values as read from the file and why. Fix and resubmit.';
+
+create table if not exists meta.validation_result (
+    submission_id    varchar not null,
+    unit             varchar not null,
+    source           varchar not null,
+    validated_at     timestamp not null,
+    expectation      varchar not null,         -- GX expectation type
+    column_name      varchar,                  -- column(s) it checks
+    reason           varchar,                  -- our reason code (expectation meta.reason)
+    element_count    bigint,                   -- rows checked
+    unexpected_count bigint,                   -- rows failing it
+    success          boolean not null
+);
+comment on table meta.validation_result is 'Per submission and GX expectation: rows checked, rows failing, success. Counts only (no values); written by the validate step from the source''s Checkpoint.';
