@@ -24,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 console = Console(width=None if __import__("sys").stdout.isatty() else 132)
 
 STATUS_ZH = {"accepted": "全部接收", "partially_accepted": "部分接收", "refused": "拒收",
-             "duplicate": "重复报送（未重复入库）"}
+             "duplicate": "重复报送（未重复入库）", "failed": "处理失败（系统故障，待处理）"}
 
 
 def _home() -> DataHome:
@@ -38,9 +38,15 @@ def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False),
            as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON.")
            ) -> None:
     """Receive, validate and load FILE now; print the receipt. Exit 1 when refused."""
+    from pipelines.ingest.errors import EnvironmentFault
     from pipelines.ingest.steps import submit_file
 
-    receipt = submit_file(file, unit, source, _home())
+    try:
+        receipt = submit_file(file, unit, source, _home())
+    except EnvironmentFault as fault:  # the machine, not the file: the submission resumes
+        typer.echo(f"error: {fault}\nnothing was lost: run the same command again once the "
+                   "cause is fixed (the submission resumes)", err=True)
+        raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=2))
     else:
