@@ -10,7 +10,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 
-.PHONY: venv demo test lint bench airflow clean
+.PHONY: venv demo test lint bench airflow clean chaos
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## chaos: cadre submit killed with SIGKILL at 200 random points, 20 submits at once, a full disk
+chaos: venv
+	CHAOS_POINTS=200 $(BIN)/python -m pytest -n 0 -p no:cacheprovider tests/test_chaos.py -q
 
 lint: venv
 	$(BIN)/ruff check .
