@@ -86,11 +86,17 @@ def flag_id(home_or_con, name_id: str, rule_id: str) -> str:  # noqa: ANN001
     return rows[0][0]
 
 
-def private_copy(world_root: Path, tmp_path: Path, monkeypatch) -> DataHome:  # noqa: ANN001
-    """A private copy of a built data folder (a test may record decisions in it), made current."""
+def copy_world(world_root: Path, target: Path) -> DataHome:
+    """A copy of a built data folder at ``target``, to write in without touching the original."""
     import shutil
 
-    target = tmp_path / "home"
     shutil.copytree(world_root, target)
-    monkeypatch.setenv("CADRE_HOME", str(target))
-    return DataHome.from_env()
+    return DataHome(target.resolve())
+
+
+def private_copy(world_root: Path, tmp_path: Path, monkeypatch) -> DataHome:  # noqa: ANN001
+    """A private copy of a built data folder (a test may record decisions in it), made current
+    (CADRE_HOME): what the ``built`` fixture of tests/conftest.py hands each test."""
+    home = copy_world(world_root, tmp_path / "home")
+    monkeypatch.setenv("CADRE_HOME", str(home.root))
+    return home

@@ -18,22 +18,26 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pipelines.cli.review import register
+from pipelines.dev.demo_review import write_demo_review
 from pipelines.review.decisions import Decision, record_decision
 from pipelines.review.ledger import write_ledger
-from pipelines.review.report import write_demo_review, write_review
+from pipelines.review.report import write_review
 from pipelines.review.xlsx import SHEETS
 from pipelines.settings import DataHome
-from tests.review_scenario import JIA, YI, flag_id, load_review_world, private_copy
+from tests.review_scenario import JIA, YI, copy_world, flag_id
+
+pytestmark = pytest.mark.integration
 
 SECTIONS = ("一、总体情况", "（一）不适宜担任现职人选", "（二）预警", "（三）考察期到期", "（四）影响期",
             "（五）复检与重新任用", "（六）优秀等次比例核查")
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("review") / "home"
-    home = DataHome(root.resolve()).ensure()
-    ids = load_review_world(home, root.parent / "drops")
+def world(review_world: tuple[Path, dict[str, str]],
+          tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The review world with a few decisions recorded (observe, confirm, adjust)."""
+    home = copy_world(review_world[0], tmp_path_factory.mktemp("review") / "home")
+    root, ids = home.root, review_world[1]
     with duckdb.connect(str(home.warehouse_file)) as con:
         def decide(name: str, rule: str, action: str, on: str, **kw: object) -> None:
             record_decision(con, Decision(flag_id(con, ids[name], rule), action,
@@ -43,12 +47,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
         decide("乙三", "U1", "confirm", "2025-08-01")
         decide("乙三", "U1", "adjust", "2025-09-01", measure="调离岗位", document_no="组干〔2025〕8号")
     return root, ids
-
-
-@pytest.fixture
-def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
-    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def _sheet_rows(path: Path, sheet: str, header_row: int = 1) -> list[dict[str, object]]:
@@ -89,8 +87,9 @@ def test_review_workbook_has_the_expected_sections_and_numbers(
     assert observation == {("甲二", "2025-12-31", "本期到期"), ("甲一", "2026-06-30", "下期到期"),
                            ("乙二", "2026-06-30", "下期到期")}
     influence = {(r["姓名"], r["措施"], r["影响期截止"]) for r in _sheet_rows(files.xlsx, "影响期")}
-    # N months end on the corresponding day, inclusive (as marts.influence_period)
-    assert influence == {("甲三", "诫勉", "2025-11-01"), ("乙三", "组织调整（调离岗位）", "2026-09-01")}
+    # the decision day is day 1: N months end the day before the corresponding day, inclusive
+    # (as marts.influence_period)
+    assert influence == {("甲三", "诫勉", "2025-10-31"), ("乙三", "组织调整（调离岗位）", "2026-08-31")}
     recheck = _sheet_rows(files.xlsx, "复检")
     assert [(r["姓名"], r["复检日期"], r["复检结果"]) for r in recheck] == [
         ("乙三", "2026-03-01", "待复检")]

@@ -1,12 +1,10 @@
 """Build: identity, evidence, profiles and flags as of a date, in one transaction.
 
-Order (each step reads only what the steps before it wrote):
-1. the rule set's tables (``ruleset.*``) and variables (``as_of``, ``ruleset_version``);
-2. ``core``: post history, cadres, facts and identity, per-source evidence (as-of independent);
-3. ``marts`` before the rules: periods, influence periods, deductions, profiles;
-4. every rule but R1 into ``marts.rule_hit`` (D1 reads profiles, S1 influence periods);
-5. ``marts.observation_period`` from the warnings, then R1 (it reads the observation periods);
-6. ``marts.cadre_flag``, ``marts.candidate`` and the ``marts.build_run`` record.
+Steps: the rule set's tables (``ruleset.*``) and variables (``as_of``, ``ruleset_version``);
+then every model of ``warehouse/core``, ``warehouse/marts`` and the rule set's rule files, in
+the order their reads give (``pipelines.sqlmodels``: core before the marts that read it, the
+rules after the marts they read, R1 after ``marts.observation_period``, which reads the other
+rules' hits; each model's grain checked); then the ``marts.build_run`` record.
 
 Why one transaction: analysts and the decisions register must never see half a build; a
 failure anywhere leaves the previous results. Why replace only the as-of date's rows: builds of
@@ -26,23 +24,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import settings, sqlmodels
 from pipelines.build import ruleset as rulesets
 from pipelines.contracts import load_contract
 from pipelines.settings import DataHome
-from pipelines.sqlmodels import Model, comment, materialise, read_model, replace_as_of_rows
-from pipelines.warehouse import SQL_DIR, transaction, writer
+from pipelines.sqlmodels import Model, comment, read_model, replace_as_of_rows
+from pipelines.warehouse import sql_literal, transaction, writer
 
 log = logging.getLogger(__name__)
 
-CORE_MODELS = ("cadre_post_history", "cadre", "fact", "unmatched_fact",
-               "identity_name_mismatch", "assessment", "inspection_finding", "audit_finding",
-               "petition", "personal_report", "sanction", "evidence")
-MARTS_BEFORE_RULES = ("cadre_period", "influence_period", "deduction", "cadre_profile")
-MARTS_AFTER_RULES = ("cadre_flag", "candidate")
-LAST_RULES = ("R1",)  # rules that read other rules' hits
-
 RULESET_DOCS = {
-    "version": "Rule set in force for the latest build: declared version, digest, file.",
+    "version": "Rule set in force for the latest build: declared version, digest, file, and "
+               "the jurisdiction profile applied (profile; 默认（rules.md） when none).",
+    "profile_override": "Numbers the jurisdiction profile changes per post class, each with "
+                        "its basis and tag; empty under rules.md's defaults.",
     "rule": "Enabled rules with the metadata of their SQL file headers.",
     "post_class_parameter": "Every rule/profile parameter resolved per post class "
                             "(职务层次 x 岗位类别 x 领域): defaults plus the most specific override.",
@@ -51,15 +46,19 @@ RULESET_DOCS = {
     "dimension_map": "Which dimension(s) negative evidence lowers, per source and category.",
     "severity_map": "Severity (一般/较重/严重) of evidence whose source has none, per code.",
     "severity_points": "Points lost per severity level, before the responsibility weight.",
-    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost.",
+    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost; 未注明 (blank) weighs "
+                             "as 领导责任 (rules.md).",
     "grade_base": "Base score of every dimension when an assessment has a grade but no scores.",
-    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty.",
+    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty; "
+                 "end_date_required: never derived (留党察看: the unit must send the date).",
 }
 BUILD_RUN_COLUMNS = {
     "as_of": "As-of date built.", "ruleset_version": "Rule set label (version+digest).",
     "ruleset_declared_version": "version: as written in the rule set file.",
     "ruleset_digest": "sha256 over the rule set file and every rule SQL file.",
-    "ruleset_path": "Rule set file used.", "built_at": "When the build ran (local time).",
+    "ruleset_path": "Rule set file used.",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
+    "built_at": "When the build ran (local time).",
     "last_submission_seq": "Newest submission (meta.submission.seq) the build could see.",
     "cadres": "Cadres ever in the roster.", "facts": "Fact rows from the six sources.",
     "unmatched_facts": "Facts whose ID is not in the roster (core.unmatched_fact).",
@@ -86,6 +85,7 @@ class BuildResult:
     unmatched_facts: int
     name_mismatches: int
     seconds: float
+    ruleset_profile: str = rulesets.DEFAULT_PROFILE
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -100,7 +100,16 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
     persistent = set(cfg.get("persistent_warnings", []))
     tables = {
         "version": [{"version": rs.version, "digest": rs.digest, "label": rs.label,
-                     "jurisdiction": rs.jurisdiction, "path": str(rs.path)}],
+                     "jurisdiction": rs.jurisdiction, "path": str(rs.path),
+                     "profile": rs.profile_name,
+                     "profile_title": rs.profile.title if rs.profile else "",
+                     "profile_path": str(rs.profile.path) if rs.profile else ""}],
+        "profile_override": [{"profile": rs.profile_name, "entry": i,
+                              **{f"when_{k}": o.when.get(k) for k in rulesets.CLASS_FIELDS},
+                              "parameter": o.dotted, "value": o.value,
+                              "default_value": rs.params[o.parameter], "basis": o.basis,
+                              "tags": ",".join(o.tags)}
+                             for i, o in enumerate(rs.overrides)],
         "rule": [{"rule_id": r.id, "title_zh": r.title, "severity": r.severity,
                   "dimension": r.dimension, "basis": r.basis, "tags": ",".join(r.tags),
                   "file": r.path.name, "persistent_warning": r.id in persistent}
@@ -117,10 +126,10 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
         "severity_points": [{"severity_level": k, "points": v}
                             for k, v in cfg["profile"]["severity_points"].items()],
         "responsibility_weight": [{"responsibility": k, "weight": v}
-                                  for k, v in cfg["profile"]["responsibility_weight"].items()],
+                                  for k, v in rulesets.responsibility_weights(cfg).items()],
         "grade_base": [{"grade": k, "score": v} for k, v in cfg["profile"]["grade_base"].items()],
         "influence": [{"measure": m, "months": v.get("months", 0),
-                       "term_months": v.get("term_months", 0),
+                       "end_date_required": bool(v.get("end_date_required", False)),
                        "no_leading_post_months": v.get("no_leading_post_months", 0)}
                       for m, v in cfg["influence_periods"].items()],
     }
@@ -129,13 +138,22 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
              "grade_base": "score::decimal(9, 2) as score"}
     con.execute("create schema if not exists ruleset")
     for name, rows in tables.items():
+        if not rows and name == "profile_override":
+            con.execute("create or replace table ruleset.profile_override (profile varchar, "
+                        "entry integer, when_post_level varchar, when_post_category varchar, "
+                        "when_sector varchar, parameter varchar, value double, "
+                        "default_value double, basis varchar, tags varchar)")
+            comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
+            continue
         frame = _frame(rows)  # noqa: F841 - read by DuckDB below
         cast = casts.get(name)
         select = f"select * replace ({cast}) from frame" if cast else "select * from frame"
         con.execute(f"create or replace table ruleset.{name} as {select}")
         comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
     con.execute("set variable ruleset_version = ?", [rs.label])
+    con.execute("set variable ruleset_profile = ?", [rs.profile_name])
     con.execute("set variable history_years = ?", [int(cfg["profile"]["history_years"])])
+    con.execute("set variable assessment_years = ?", [int(cfg["assessment_years"])])
     con.execute("set variable base_without_assessment = ?::decimal(9, 2)",
                 [cfg["profile"]["base_without_assessment"]])
 
@@ -145,10 +163,14 @@ def ensure_rule_hit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""create table if not exists marts.rule_hit (
         as_of date not null, ruleset_version varchar not null, rule_id varchar not null,
         severity varchar not null, dimension varchar not null, id_number varchar not null,
-        flag_date date, evidence_ids varchar[] not null, detail_zh varchar)""")
+        flag_date date, evidence_ids varchar[] not null, detail_zh varchar,
+        ruleset_profile varchar)""")
+    # warehouses built before profiles existed: the column is added, older rows keep NULL
+    con.execute("alter table marts.rule_hit add column if not exists ruleset_profile varchar")
     comment(con, "marts.rule_hit", "规则命中: one row per rule trigger at the as-of date, before "
             "grouping per cadre (marts.cadre_flag).",
             {"as_of": "As-of date of the build.", "ruleset_version": "Rule set label.",
+             "ruleset_profile": "Jurisdiction profile applied, or 默认（rules.md）.",
              **RULE_HIT_COLUMNS})
 
 
@@ -156,7 +178,8 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
     """Insert one rule's hits; its SELECT returns id_number, flag_date, evidence_ids, detail_zh."""
     query = f"""
         select getvariable('as_of')::date as as_of, getvariable('ruleset_version') as ruleset_version,
-               $rule_id as rule_id, $severity as severity, $dimension as dimension,
+               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id,
+               $severity as severity, $dimension as dimension,
                id_number, flag_date, evidence_ids, detail_zh
         from (
 {rule.sql}
@@ -170,15 +193,20 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
                        "and rule_id = ?", [rule.id]).fetchone()[0]
 
 
-def _model(schema_dir: str, name: str) -> Model:
-    return read_model(SQL_DIR / schema_dir / f"{name}.sql")
+def build_models(rs: rulesets.Ruleset) -> list[Model]:
+    """The build's models in run order: core and marts, plus the rule set's enabled rules."""
+    models = sqlmodels.discover(("core", "marts"))
+    return sqlmodels.order(models + [read_model(rule.path) for rule in rs.rules])
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: datetime) -> None:
     query = f"""
-        select getvariable('as_of')::date as as_of, {_q(rs.label)} as ruleset_version,
-            {_q(rs.version)} as ruleset_declared_version, {_q(rs.digest)} as ruleset_digest,
-            {_q(str(rs.path))} as ruleset_path, {_q(started.isoformat())}::timestamp as built_at,
+        select getvariable('as_of')::date as as_of, {sql_literal(rs.label)} as ruleset_version,
+            {sql_literal(rs.version)} as ruleset_declared_version,
+            {sql_literal(rs.digest)} as ruleset_digest,
+            {sql_literal(rs.profile_name)} as ruleset_profile,
+            {sql_literal(str(rs.path))} as ruleset_path,
+            {sql_literal(started.isoformat())}::timestamp as built_at,
             (select max(seq) from meta.submission) as last_submission_seq,
             (select count(*) from core.cadre) as cadres,
             (select count(*) from core.fact) as facts,
@@ -189,10 +217,6 @@ def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: d
             "and which inputs (last submission seq).", BUILD_RUN_COLUMNS)
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) -> None:
     """Every step of the build on an open connection, inside the caller's transaction."""
     started = datetime.now()  # microseconds: two builds in one second must still be ordered
@@ -200,45 +224,46 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
     install_ruleset(con, rs)
     con.execute("create schema if not exists core")
     con.execute("create schema if not exists marts")
-    for name in CORE_MODELS:
-        materialise(con, _model("core", name))
-    for name in MARTS_BEFORE_RULES:
-        materialise(con, _model("marts", name))
     ensure_rule_hit(con)
     con.execute("delete from marts.rule_hit where as_of = getvariable('as_of')")
-    for rule in rs.rules:
-        if rule.id not in LAST_RULES:
-            run_rule(con, rule)
-    materialise(con, _model("marts", "observation_period"))
-    for rule in rs.rules:
-        if rule.id in LAST_RULES:
-            run_rule(con, rule)
-    for name in MARTS_AFTER_RULES:
-        materialise(con, _model("marts", name))
+    rules = {f"rules.{rule.id}": rule for rule in rs.rules}
+
+    def insert_hits(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+        run_rule(con, rules[model.key])
+
+    models = build_models(rs)
+    sqlmodels.run(con, models, {"rule": insert_hits})
     _record_run(con, rs, started)
-    con.execute("drop table if exists temp.cadre_period")
+    for model in models:
+        if model.kind == "temp":  # helpers of this build only
+            con.execute(f"drop table if exists temp.{model.relation}")
 
 
 def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
-              seconds: float) -> BuildResult:
+              seconds: float, profile: str = rulesets.DEFAULT_PROFILE) -> BuildResult:
     counts = con.execute("""
         select (select count(*) from core.cadre where in_scope),
                (select count(*) from marts.candidate where as_of = $d and severity = 'candidate'),
                (select count(*) from marts.candidate where as_of = $d and severity = 'warning'),
                (select count(*) from core.unmatched_fact),
                (select count(*) from core.identity_name_mismatch)""", {"d": as_of}).fetchone()
-    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2))
+    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2), ruleset_profile=profile)
 
 
 def build(home: DataHome, as_of: date | None = None,
-          ruleset_path: Path | None = None) -> BuildResult:
-    """Build profiles and flags as of ``as_of`` (default today) into the warehouse."""
-    rs = rulesets.load(ruleset_path)
-    as_of = as_of or date.today()
+          ruleset_path: Path | None = None, profile: str | None = None) -> BuildResult:
+    """Build profiles and flags as of ``as_of`` into the warehouse, with the rule set and
+    jurisdiction profile given (default: the settings).
+
+    The default date (for a hand-run ``cadre build``) is today in the deployment time zone; a
+    DAG always passes its run's date, so a retry after midnight builds the same date."""
+    rs = rulesets.load(ruleset_path, profile)
+    as_of = as_of or settings.today()
     started = datetime.now()
     with writer(home.warehouse_file) as con:
         with transaction(con):
             build_in(con, as_of, rs)
-        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds())
+        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds(),
+                           rs.profile_name)
     log.info("build as of %s with %s: %s", as_of, rs.label, result)
     return result

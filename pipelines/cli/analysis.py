@@ -17,7 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import warehouse
+from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
+from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
 
@@ -48,9 +51,10 @@ def _parse_date(text: str | None) -> date | None:
 
 def _open(home: DataHome) -> duckdb.DuckDBPyConnection:
     if not home.warehouse_file.exists():
-        raise typer.BadParameter(f"数据仓库不存在：{home.warehouse_file}，请先报送数据并运行 cadre build")
+        raise UsageProblem(f"no warehouse at {home.warehouse_file}: submit data and run "
+                           "`cadre build` first (or set CADRE_HOME to the data folder)")
     try:
-        return duckdb.connect(str(home.warehouse_file), read_only=True)
+        return warehouse.connect(home.warehouse_file, read_only=True, wait=0)
     except duckdb.IOException as exc:
         _console().print(f"[red]数据仓库正被写入（入库或构建进行中），请稍后再试：{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -72,22 +76,6 @@ def _as_of(con: duckdb.DuckDBPyConnection, wanted: date | None) -> date:
         _console().print(f"[red]{wanted} 尚未构建，请先运行 cadre build --as-of {wanted}[/red]")
         raise typer.Exit(2)
     return wanted
-
-
-def candidate_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
-    """The candidate and warning list for a built as-of date, candidates first."""
-    cursor = con.execute(
-        "select id_number, name, org_name, post_title, post_level, severity, rule_ids, "
-        "evidence_count, first_flag_date, in_influence_period, ruleset_version "
-        "from marts.candidate where as_of = ? "
-        "order by severity = 'warning', org_name, name, id_number", [as_of])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    for row in rows:
-        row["rules"] = row.pop("rule_ids")
-        row["first_flag_date"] = str(row["first_flag_date"])
-        row["as_of"] = str(as_of)
-    return rows
 
 
 def resolve_cadre(con: duckdb.DuckDBPyConnection, home: DataHome, text: str) -> str | None:
@@ -120,13 +108,21 @@ def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
     return table
 
 
-def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -> None:
+def masked_id(id_number: str) -> str:
+    """An ID with its middle hidden (area code and last four kept): enough to tell two cadres
+    of one name apart on screen, not enough to be the ID."""
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date,
+                  show_id: bool = False) -> None:
     """The profile card: scores vs thresholds, flags, periods, tolerated items, evidence."""
     q = {"id": id_number, "d": as_of}
     out = _console()
     cadre = _run(con, "select name, org_name, post_title, post_level, post_category, sector, "
                         "in_scope from core.cadre where id_number = $id", q).fetchone()
-    out.print(f"[bold]干部画像[/bold]  {cadre[0]}  {id_number}  {cadre[1]} {cadre[2]}"
+    shown = id_number if show_id else masked_id(id_number)
+    out.print(f"[bold]干部画像[/bold]  {cadre[0]}  {shown}  {cadre[1]} {cadre[2]}"
                   f"（{cadre[3]}，{cadre[4]}，{cadre[5]}）{'' if cadre[6] else '  [已不在最新名册]'}")
     profile = _run(con, "select * from marts.cadre_profile where as_of = $d and id_number = $id "
                           "and period_kind = 'as_of'", q).fetchdf()
@@ -135,7 +131,8 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -
         base = BASE_ZH[p["base_source"]]
         if p["base_source"] != "default":
             base += f"（{int(p['base_year'])}年度考核）"
-        out.print(f"截至 {as_of}，规则集 {p['ruleset_version']}；基础分来源：{base}")
+        out.print(f"截至 {as_of}，规则集 {p['ruleset_version']}（配置：{p['ruleset_profile']}）；"
+                  f"基础分来源：{base}")
         rows = [(DIMENSION_ZH[d], p[f"score_{d}"], p[f"threshold_{d}"],
                  "低于阈值" if p[f"score_{d}"] < p[f"threshold_{d}"] else "")
                 for d in DIMENSION_ZH]
@@ -146,11 +143,12 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -
         "id_number = $id and period_kind <> 'as_of' order by period_end, period_kind", q).fetchall()
     out.print(_table("分期画像", ["期间", "德", "能", "勤", "绩", "廉", "综合"], history))
     flags = _run(con,
-        "select f.rule_id, r.title_zh, f.severity, f.first_flag_date, f.detail_zh "
+        "select f.rule_id, r.title_zh, f.severity, f.first_flag_date, f.detail_zh, r.basis "
         "from marts.cadre_flag f left join ruleset.rule r using (rule_id) "
         "where f.as_of = $d and f.id_number = $id order by f.severity, f.rule_id", q).fetchall()
-    out.print(_table("标记", ["规则", "名称", "类别", "起始日期", "说明"],
-                         [(r[0], r[1], SEVERITY_ZH.get(r[2], r[2]), r[3], r[4]) for r in flags]))
+    out.print(_table("标记", ["规则", "名称", "类别", "起始日期", "说明", "依据"],
+                         [(r[0], r[1], SEVERITY_ZH.get(r[2], r[2]), r[3], r[4], r[5])
+                          for r in flags]))
     out.print(_table("考察期", ["预警规则", "开始", "期满", "状态", "升级原因"], _run(con,
         "select rule_id, opened_on, ends_on, status, escalation from marts.observation_period "
         "where as_of = $d and id_number = $id order by opened_on", q).fetchall()))
@@ -185,6 +183,9 @@ def register(app: typer.Typer) -> None:
     def build_command(
         as_of: str = typer.Option(None, "--as-of", help="As-of date YYYY-MM-DD (default today)."),
         ruleset_path: Path = typer.Option(None, "--ruleset", help="Rule set YAML to use."),
+        profile: str = typer.Option(None, "--profile",
+                                    help="Jurisdiction profile (name or file); default the "
+                                         "CADRE_RULESET_PROFILE setting, '' = none."),
         publish_snapshot: bool = typer.Option(True, "--publish/--no-publish",
                                               help="Publish the analysts' snapshot afterwards."),
     ) -> None:
@@ -193,8 +194,9 @@ def register(app: typer.Typer) -> None:
         from pipelines.publish.snapshot import publish
 
         home = DataHome.current()
-        result = build(home, _parse_date(as_of), ruleset_path)
-        _console().print(f"构建完成：截至 {result.as_of}，规则集 {result.ruleset_version}，"
+        result = build(home, _parse_date(as_of), ruleset_path, profile)
+        _console().print(f"构建完成：截至 {result.as_of}，规则集 {result.ruleset_version}"
+                      f"（配置：{result.ruleset_profile}），"
                       f"在册干部 {result.cadres} 人，不适宜人选 {result.candidates} 人，"
                       f"预警 {result.warnings} 人，未匹配事实 {result.unmatched_facts} 条，"
                       f"姓名不一致 {result.name_mismatches} 条，用时 {result.seconds} 秒")
@@ -227,6 +229,8 @@ def register(app: typer.Typer) -> None:
     def profile_command(
         id_or_key: str = typer.Argument(..., help="身份证号 or an analyst's cadre_key."),
         as_of: str = typer.Option(None, "--as-of", help="As-of date (default: latest build)."),
+        show_id: bool = typer.Option(False, "--show-id", help="Print the full 身份证号 (masked "
+                                     "otherwise; see docs/access.md)."),
     ) -> None:
         """Print a cadre's profile card with every piece of evidence and its file and row."""
         home = DataHome.from_env()
@@ -237,6 +241,6 @@ def register(app: typer.Typer) -> None:
             if id_number is None:
                 _console().print(f"[red]名册中没有该干部：{id_or_key}[/red]")
                 raise typer.Exit(1)
-            print_profile(con, id_number, day)
+            print_profile(con, id_number, day, show_id)
         finally:
             con.close()

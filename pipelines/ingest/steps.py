@@ -9,6 +9,7 @@ archived original bytes on the next run: the archive, not the work folder, is th
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -157,10 +158,12 @@ def receive_step(path: Path, unit: str, source: str, home: DataHome) -> str:
 
 def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: DataHome,
                   now: datetime | None = None) -> str:
-    """Archive the bytes, register the submission; returns its id. Every way in (inbox, CLI,
-    portal) comes through here. ``now`` is the arrival time (a rebuild replays the original).
+    """The receive step on bytes already in hand (the portal's uploads, a rebuild's replay);
+    ``filename`` is only recorded (readably: ``display_name``), never used as a path. Every
+    way in comes through here. ``now`` is the arrival time (a rebuild replays the original).
 
-    A unit sending a source it may not send is refused here, after the archive."""
+    A unit sending a source it may not send is refused here, after the archive and before the
+    duplicate check: the refusal must not depend on (nor reveal) what another unit sent."""
     home.ensure()
     name = display_name(filename)
     try:
@@ -168,16 +171,18 @@ def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: Data
     except OSError as exc:  # nothing registered yet: the sender keeps the file and retries
         raise EnvironmentFault(f"archiving {name}: {describe(exc)}") from exc
     crashpoint("receive:archived")
+    problem = unit_problem(unit, source)
     with warehouse.writer(home.warehouse_file) as con:
         registration = register(con, unit=unit, source=source, filename=name, sha=sha,
-                                archive_path=archived, now=now or _now())
+                                archive_path=archived, now=now or _now(),
+                                match_earlier=problem is None)
     crashpoint("receive:registered")
     log.info("received %s from %s as %s (%s)", sha[:12], unit, registration.submission_id,
              registration.status)
-    if registration.status == "duplicate":
-        finish(home, registration.submission_id)
-    elif not registration.resumed and (problem := unit_problem(unit, source)) is not None:
+    if problem is not None:
         _refuse(home, registration.submission_id, problem)
+    elif registration.status == "duplicate":
+        finish(home, registration.submission_id)
     return registration.submission_id
 
 
@@ -203,6 +208,9 @@ def parse_step(submission_id: str, home: DataHome) -> bool:
     """Parse the archived bytes; False when the file was refused."""
     sub = _submission(home, submission_id)
     if sub["status"] not in IN_FLIGHT:
+        return False
+    if (problem := unit_problem(str(sub["unit"]), str(sub["source"]))) is not None:
+        _refuse(home, submission_id, problem)  # a crash came between register and refusal
         return False
     contract = contracts.load_contract(str(sub["source"]))
     try:
@@ -287,11 +295,23 @@ def finish(home: DataHome, submission_id: str) -> Receipt:
     crashpoint("feedback:started")
     receipt.feedback_files = [str(p) for p in
                               write_feedback(receipt, home.outbox_for(receipt.unit))]
+    write_receipt_json(receipt, home.outbox_for(receipt.unit))
     crashpoint("feedback:written")
     with warehouse.writer(home.warehouse_file) as con:
         con.execute("update meta.submission set feedback_pending = false "
                     "where submission_id = ? and feedback_pending", [submission_id])
     return receipt
+
+
+def write_receipt_json(receipt: Receipt, out_dir: Path) -> Path:
+    """``<submission_id>.receipt.json`` beside the feedback reports: the final receipt as
+    ``cadre submit --json`` prints it, so readers (the portal) need not open the warehouse."""
+    target = out_dir / f"{receipt.submission_id}.receipt.json"
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=1),
+                       encoding="utf-8")
+    partial.replace(target)  # atomic: a reader sees the whole receipt or none
+    return target
 
 
 def receipt_for(home: DataHome, submission_id: str) -> Receipt:
@@ -360,6 +380,20 @@ def receive_inbox(source: str, home: DataHome) -> list[str]:
             "('received', 'parsed', 'validated') or feedback_pending) order by seq",
             [source]).fetchall()
     return [r[0] for r in pending]
+
+
+def pending_submissions(home: DataHome, submission_ids: list[str]) -> list[dict[str, str]]:
+    """Submission id, unit, source and file name of each id: what a mapped task is labelled
+    with (``<unit> <file>``) and carries from step to step."""
+    if not submission_ids:
+        return []
+    with warehouse.writer(home.warehouse_file) as con:
+        rows = con.execute(
+            "select submission_id, unit, source, filename from meta.submission "
+            "where submission_id in (select unnest(?::varchar[])) order by seq",
+            [submission_ids]).fetchall()
+    return [{"submission_id": r[0], "unit": r[1], "source": r[2], "filename": r[3]}
+            for r in rows]
 
 
 def ingest_inbox(home: DataHome, sources: list[str] | None = None) -> list[Receipt]:

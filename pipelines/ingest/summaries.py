@@ -14,6 +14,7 @@ select submission_id, unit, source, filename, status, rows_read, rows_accepted,
        case when status not in ('accepted', 'partially_accepted', 'refused', 'duplicate')
             and error is not null then attempts || 'x ' || left(error, 100) else '' end as fault
 from meta.submission
+where ? is null or unit = ?
 order by seq desc
 limit ?
 """
@@ -37,8 +38,15 @@ def _query(home: DataHome, sql: str, params: list[object] | None = None) -> pd.D
         return con.execute(sql, params or []).df()
 
 
-def submissions_frame(home: DataHome, limit: int = 50) -> pd.DataFrame:
-    return _query(home, SUBMISSIONS_SQL, [limit])
+def submissions_frame(home: DataHome, limit: int = 50, unit: str | None = None) -> pd.DataFrame:
+    """The most recent submissions, newest first; only one unit's when ``unit`` is given."""
+    if unit is not None:
+        from pipelines.contracts import load_units
+        from pipelines.errors import UnknownName
+
+        if unit not in load_units():
+            raise UnknownName("unit", unit, load_units())
+    return _query(home, SUBMISSIONS_SQL, [unit, unit, limit])
 
 
 def source_totals(home: DataHome) -> pd.DataFrame:

@@ -48,6 +48,9 @@ def _batch_definition() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # That module sets its own logger to INFO on import ("Created temporary directory ... for
+    # ephemeral docs site" on every context): quiet it, or `cadre submit` writes it to stderr.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("cadre_drops").add_dataframe_asset("drop")
@@ -115,7 +118,24 @@ def validate_drop(parsed: ParsedDrop, contract: Contract,
                 reason, source_row=rows[position], column=column,
                 header=spec.header_zh if spec else None,
                 value=value, codes="、".join(spec.codes) if spec else "", detail=detail))
+    issues.extend(_blank_notes(parsed, contract))
     return _split(parsed, issues)
+
+
+def _blank_notes(parsed: ParsedDrop, contract: Contract) -> list[Issue]:
+    """A note per row that left an ``ask_if_blank`` field empty (the row still loads)."""
+    notes = []
+    for spec in contract.fields:
+        if spec.ask_if_blank is None or spec.name not in parsed.typed:
+            continue
+        reason, when_present = spec.ask_if_blank
+        blank = parsed.typed[spec.name].isna()
+        if when_present is not None and when_present in parsed.typed:
+            blank &= parsed.typed[when_present].notna()
+        for position in blank[blank].index:
+            notes.append(Issue.make(reason, source_row=parsed.source_rows[position],
+                                    column=spec.name, header=spec.header_zh))
+    return notes
 
 
 def _detail(reason: str, contract: Contract, expectation: dict[str, Any], frame: pd.DataFrame,

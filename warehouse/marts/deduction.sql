@@ -1,4 +1,5 @@
 -- marts.deduction: 扣分明细. Every point lost, per cadre, period and dimension, with the evidence row and rule-set entry behind it.
+-- grain: id_number, period_kind, period_label, dimension, evidence_id
 -- Why: every point lost must trace to its evidence (rules.md §1); tolerated (容错免责) and
 -- dismissed (不属实/无法查实) items are listed with 0 points and their basis, never counted.
 -- column dimension: virtue/ability/diligence/performance/integrity (德能勤绩廉).
@@ -15,9 +16,9 @@ overdue_inspection as (
     select evidence.* replace ('逾期未整改' as category,
         (select severity_level from ruleset.severity_map
          where source = 'inspection_finding' and code = '逾期未整改') as severity_level),
-        inspection.rectify_deadline
+        inspection.overdue_from
     from evidence join core.inspection_finding as inspection using (evidence_id)
-    where inspection.rectification = '未整改'
+    where inspection.overdue_from is not null
 ),
 poor_audit_rating as (
     select evidence.* replace ('审计评价较差' as category,
@@ -25,7 +26,8 @@ poor_audit_rating as (
          where source = 'audit_finding' and code = '审计评价较差') as severity_level)
     from evidence join core.audit_finding as audit using (evidence_id)
     where audit.rating = '较差'
-    qualify row_number() over (partition by audit.audit_id order by audit.item_no) = 1
+    -- once per audit and cadre: every cadre of a multi-cadre audit bears its rating
+    qualify row_number() over (partition by audit.audit_id, audit.id_number order by audit.item_no) = 1
 ),
 in_window as (
     select period.period_kind, period.period_label, period.period_end, evidence.*
@@ -40,10 +42,10 @@ in_window as (
         and poor_audit_rating.fact_date <= period.period_end
         and poor_audit_rating.fact_date > period.period_end - to_months(parameter.profile_look_back_months::integer)
     union all by name
-    select period.period_kind, period.period_label, period.period_end, overdue.* exclude (rectify_deadline)
+    select period.period_kind, period.period_label, period.period_end, overdue.* exclude (overdue_from)
     from period join overdue_inspection as overdue
         on overdue.id_number = period.id_number and overdue.fact_date <= period.period_end
-        and overdue.rectify_deadline < period.period_end
+        and overdue.overdue_from <= period.period_end
 )
 select
     in_window.period_kind, in_window.period_label, in_window.period_end, in_window.id_number,

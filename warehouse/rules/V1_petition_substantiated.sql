@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: V1
 -- title: 信访举报查核属实或基本属实（廉洁、作风、不担当不作为）且后续处理为诫勉或更重
 -- severity: candidate
@@ -23,5 +24,6 @@ from petition
 where conclusion in ('属实', '基本属实')
     and category in ('廉洁问题', '作风问题', '不担当不作为')
     and outcome in ('诫勉', '组织处理', '纪律处分')
-    and fact_date > getvariable('as_of') - to_months(window_months::integer)
+    and (window_months is null
+        or fact_date > getvariable('as_of') - to_months(window_months::integer))
 group by id_number
