@@ -16,6 +16,7 @@ from pipelines.ingest.steps import submit_file
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, write_csv
 
+pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
