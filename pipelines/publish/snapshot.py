@@ -365,7 +365,9 @@ def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     con.close()
+    # The dictionary is read from the new file before the swap: after it, this process may
+    # still hold the old file open under the same path, and DuckDB would hand that back.
+    write_dictionary(tmp, home.published_dir / DICTIONARY_NAME)
     tmp.chmod(0o444)
     os.replace(tmp, home.published_file)
-    write_dictionary(home.published_file, home.published_dir / DICTIONARY_NAME)
     return home.published_file

@@ -4,7 +4,9 @@ Seed §5 asks for a regular stock-take of how 能上能下 is carried out; rules
 figures: flags raised, confirmed, cleared, appealed, adjusted, restored, per unit and period,
 and how long each step took. The figures come from the warehouse views
 ``decisions.ledger_summary``, ``decisions.ledger_event`` and ``decisions.step_duration``, the
-same ones analysts query, so the report and an analyst's query cannot disagree.
+same ones analysts query, so the report and an analyst's query cannot disagree. A last section
+shows how well the units' data drops fared in the same half-years (``ingest.quality``): flags
+are only as good as the files behind them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import warehouse
+from pipelines.ingest.quality import DataQuality, load_quality
 from pipelines.render import svg_charts
 from pipelines.render.files import safe_filename
 from pipelines.render.html import environment
@@ -70,6 +73,7 @@ class LedgerData:
     steps: pd.DataFrame  # decisions.step_duration rows in scope
     events: pd.DataFrame  # decisions.ledger_event rows in scope
     fairness: Any = None  # pipelines.review.fairness.FairnessReport for the scope's period
+    quality: DataQuality | None = None  # the units' drops in the same half-years
 
     def totals(self) -> dict[str, int]:
         return {k: int(self.summary[k].sum()) if len(self.summary) else 0 for k in COUNTS}
@@ -97,7 +101,7 @@ def load_ledger(con: duckdb.DuckDBPyConnection, period: str, unit: str | None = 
               for view, order in (("decisions.ledger_summary", "half_year, org_name"),
                                   ("decisions.step_duration", "half_year, org_name, started_on"),
                                   ("decisions.ledger_event", "event_on, flag_id, decision_id"))]
-    return LedgerData(s, unit, *frames)
+    return LedgerData(s, unit, *frames, quality=load_quality(con, None, s.half_years))
 
 
 def render_html(data: LedgerData, title: str) -> str:
@@ -122,7 +126,9 @@ def render_html(data: LedgerData, title: str) -> str:
         title=title, d=data, totals=[(COUNTS[k], v) for k, v in totals.items()],
         count_chart=count_chart, unit_chart=unit_chart, step_chart=step_chart, steps=steps,
         rows=rows, events=events, generated_at=datetime.now().replace(microsecond=0),
-        fairness=fairness_report.section(data.fairness))
+        fairness=fairness_report.section(data.fairness),
+        quality=data.quality.month_rows_zh() if data.quality else [],
+        quality_reasons=data.quality.reason_rows_zh() if data.quality else [])
 
 
 def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
@@ -157,6 +163,10 @@ def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
                   for _, e in data.events.iterrows()]
         write_table(book.add_worksheet("事件明细"), fmt, 0, events)
         fairness_report.write_sheets(book, fmt, data.fairness)
+        if data.quality is not None:
+            quality = book.add_worksheet("数据质量")
+            end = write_table(quality, fmt, 0, data.quality.month_rows_zh())
+            write_table(quality, fmt, end + 1, data.quality.reason_rows_zh())
     finally:
         book.close()
     return path
