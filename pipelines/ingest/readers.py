@@ -190,29 +190,37 @@ def find_header(rows: Sequence[Sequence[object]], known: set[str],
 def _frame(header: Sequence[object], body: Iterable[Sequence[object]], first_row_number: int,
            file_fmt: str, encoding: str | None, header_row: int | None,
            limits: Limits) -> TextTable:
+    """The text cells under ``header`` as a frame: blank cells NA, rows with nothing in them
+    dropped (their numbers skipped), headerless empty columns dropped, cells over the length
+    limit refused (naming the first such row).
+
+    Whole columns at a time (Arrow strings), not a Python test per cell: this runs on every
+    row of every file, and per cell it was the largest single cost of reading a CSV."""
     names = [str(h).strip() if h is not None and str(h).strip() else f"(第{i + 1}列)"
              for i, h in enumerate(header)]
     width = len(names)
-    kept: list[list[object]] = []
-    numbers: list[int] = []
-    for offset, row in enumerate(body):
-        cells = [None if c is None or (isinstance(c, str) and not c.strip()) else c
-                 for c in list(row)[:width]]
-        if any(c is not None for c in cells):
-            for c in cells:
-                if isinstance(c, str) and len(c) > limits.cell_chars:
-                    raise InputRefused("cell_too_long", first_row_number + offset,
-                                       limits.cell_chars)
-            kept.append(cells + [None] * (width - len(cells)))
-            numbers.append(first_row_number + offset)
+    rows = [r if len(r) == width else (list(r) + [None] * width)[:width] for r in body]
+    if rows and width:
+        grid = pd.DataFrame(rows, dtype=object).astype("str")  # None -> NA, text kept as is
+        grid = grid.mask(grid.apply(lambda column: column.str.strip() == ""))
+        present = grid.notna()
+        keep = present.any(axis=1).to_numpy()
+        too_long = (grid.apply(lambda column: column.str.len()) > limits.cell_chars).any(axis=1)
+        if too_long.any():
+            raise InputRefused("cell_too_long", first_row_number + int(too_long.idxmax()),
+                               limits.cell_chars)
+        has_value = present[keep].any(axis=0).to_numpy()
+        grid = grid[keep]
+    else:
+        grid, keep, has_value = None, [False] * len(rows), [False] * width
+    numbers = [first_row_number + offset for offset, kept in enumerate(keep) if kept]
     # formatted but empty columns (no header, no value) are not columns at all
-    used = [i for i, h in enumerate(header) if (h is not None and str(h).strip())
-            or any(row[i] is not None for row in kept)]
-    names = [names[i] for i in used]
-    kept = [[row[i] for i in used] for row in kept]
-    frame = pd.DataFrame(kept, columns=pd.Index(names), dtype="str")
-    if not kept:
-        frame = pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
+    used = [i for i, h in enumerate(header) if (h is not None and str(h).strip()) or has_value[i]]
+    if grid is not None and numbers:
+        frame = grid.iloc[:, used].reset_index(drop=True)
+        frame.columns = pd.Index([names[i] for i in used])
+    else:
+        frame = pd.DataFrame({names[i]: pd.Series([], dtype="str") for i in used})
     return TextTable(frame, numbers, file_fmt, encoding, header_row)
 
 
