@@ -10,6 +10,7 @@
 -- column score_performance: Profile score of 绩 (performance) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_performance).
 -- column score_integrity: Profile score of 廉 (integrity) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_integrity).
 -- column base_year: Year of the assessment the base was read from.
+-- column base_virtue: 德 before deductions (score, mapped grade or the default); likewise base_ability, base_diligence, base_performance, base_integrity.
 -- column threshold_virtue: Threshold of 德 for the post class; a score below it raises D1.
 -- column threshold_ability: Threshold of 能 for the post class.
 -- column threshold_diligence: Threshold of 勤 for the post class.
@@ -54,7 +55,7 @@ scored as (
         greatest(0, base_integrity - coalesce(lost_integrity, 0))::decimal(6, 2) as score_integrity
     from based left join deduction using (period_kind, period_label, id_number)
 )
-select scored.* exclude (base_virtue, base_ability, base_diligence, base_performance, base_integrity),
+select scored.*,
     ((score_virtue * w.virtue + score_ability * w.ability + score_diligence * w.diligence
       + score_performance * w.performance + score_integrity * w.integrity)
       / (w.virtue + w.ability + w.diligence + w.performance + w.integrity))::decimal(6, 2) as score_overall,
