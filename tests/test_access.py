@@ -156,7 +156,8 @@ def test_who_is_flagged_and_why_runs_as_documented(
 
     from pipelines.publish.snapshot import WHO_IS_FLAGGED_SQL
 
-    result = runner.invoke(app, ["sql", "--csv", WHO_IS_FLAGGED_SQL])
+    # as a file piped into the shell: `cadre sql --csv < who_is_flagged.sql`
+    result = runner.invoke(app, ["sql", "--csv"], input=WHO_IS_FLAGGED_SQL)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     a1 = [r for r in rows if r["rule_id"] == "A1"]

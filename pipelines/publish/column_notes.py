@@ -114,6 +114,9 @@ EXACT: dict[str, str] = {
 PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^(\w\d)_window_months$", "Look-back window of rule {0} in months."),
     (r"^(\w\d)_(.+)$", "Rule {0} parameter: {1}."),
+    (r"^base_(virtue|ability|diligence|performance|integrity)$",
+     "Base score of {0} before deductions: the assessment's score, its grade mapped, or the "
+     "default without a graded assessment."),
     (r"^threshold_(\w+)$", "Profile threshold of {0} for the post class."),
     (r"^score_(\w+)$", "Profile score of {0} at the re-check, after deductions."),
     (r"^median_days_(\w+)$", "Median days taken by the {0} step."),

@@ -344,8 +344,12 @@ def render_dictionary(snapshot: Path) -> str:
 
 
 def write_dictionary(snapshot: Path, out: Path) -> Path:
+    return _write_text(out, render_dictionary(snapshot))
+
+
+def _write_text(out: Path, text: str) -> Path:
     tmp = out.with_suffix(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(render_dictionary(snapshot), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)
     return out
 
@@ -360,7 +364,8 @@ def dictionary_for_docs() -> str:
     with tempfile.TemporaryDirectory(prefix="cadre-dictionary-") as root:
         home = DataHome(Path(root)).ensure()
         build(home, date(2026, 6, 30))
-        return render_dictionary(publish(home))
+        publish(home)
+        return (home.published_dir / DICTIONARY_NAME).read_text(encoding="utf-8")
 
 
 def publish(home: DataHome) -> Path:
@@ -439,7 +444,10 @@ def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     con.close()
+    # read from the new file under its temporary name: an analyst's open connection to the
+    # published path (a DuckDB instance keyed by path in this process) is left alone
+    dictionary = render_dictionary(tmp)
     tmp.chmod(0o444)
     os.replace(tmp, home.published_file)
-    write_dictionary(home.published_file, home.published_dir / DICTIONARY_NAME)
+    _write_text(home.published_dir / DICTIONARY_NAME, dictionary)
     return home.published_file
