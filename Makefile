@@ -25,9 +25,11 @@ venv: $(VENV)/.installed
 demo: venv
 	$(BIN)/cadre demo --reset
 
-## test: lint, then the whole test suite
+## test: lint, the import contracts, the SQL lint, then the whole test suite
 test: venv browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint warehouse/
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## test-fast: unit tests only (no build, no Airflow, no subprocess; markers in setup.cfg), ~20 s

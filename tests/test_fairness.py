@@ -30,7 +30,10 @@ from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_review
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
-from tests.review_scenario import flag_id, private_copy
+from tests.conftest import copy_world
+from tests.review_scenario import flag_id
+
+pytestmark = pytest.mark.integration
 
 AS_OF = date(2025, 12, 31)
 EARLIER = date(2025, 6, 30)
@@ -90,6 +93,13 @@ def control_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _world(tmp_path_factory.mktemp("control") / "home", planted=False)
 
 
+def private_copy(world_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
+    """A private copy of a built world, made the current data folder (CADRE_HOME)."""
+    home = copy_world(world_root, tmp_path / "home")
+    monkeypatch.setenv("CADRE_HOME", str(home.root))
+    return home
+
+
 def _report(home: DataHome, period: str = "2025H2") -> fairness.FairnessReport:
     with duckdb.connect(str(home.warehouse_file)) as con:
         return fairness.load_fairness(con, parse_period(period))
@@ -102,6 +112,7 @@ def _row(report: fairness.FairnessReport, grouping: str, group: str, outcome: st
     return rows[0]
 
 
+@pytest.mark.integration
 def test_a_planted_disparity_is_a_breach_with_its_round_in_the_drill_down(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     report = _report(private_copy(planted_world, tmp_path, monkeypatch))
@@ -119,6 +130,7 @@ def test_a_planted_disparity_is_a_breach_with_its_round_in_the_drill_down(
         "inspection_finding", f"巡视轮次 {PLANTED_ROUND}", 13)
 
 
+@pytest.mark.integration
 def test_the_same_world_without_the_disparity_has_no_breach(
         control_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     report = _report(private_copy(control_world, tmp_path, monkeypatch))
@@ -127,6 +139,7 @@ def test_the_same_world_without_the_disparity_has_no_breach(
     assert report.drilldown == {}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("world", ["planted_world", "control_world"])
 def test_a_group_of_12_is_insufficient_whatever_its_rate(
         world: str, request: pytest.FixtureRequest, tmp_path: Path,
@@ -169,6 +182,7 @@ def _age_band(id_number: str, end: date) -> str:
     return "<35" if age < 35 else "35-44" if age < 45 else "45-54" if age < 55 else ">=55"
 
 
+@pytest.mark.integration
 def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_cadres(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = private_copy(planted_world, tmp_path, monkeypatch)
@@ -209,6 +223,7 @@ def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_
     assert adjusted[("evidence_source", "inspection_finding", "adjusted")]["with_outcome"] == 1
 
 
+@pytest.mark.integration
 def test_trend_reads_one_build_per_period(planted_world: Path, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     report = _report(private_copy(planted_world, tmp_path, monkeypatch))
@@ -223,6 +238,7 @@ def test_trend_reads_one_build_per_period(planted_world: Path, tmp_path: Path,
         "2024", "2025"]
 
 
+@pytest.mark.integration
 def test_review_and_ledger_show_the_section_and_sheets(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from openpyxl import load_workbook
@@ -247,6 +263,7 @@ def test_review_and_ledger_show_the_section_and_sheets(
     assert "公平性监测" in load_workbook(ledger_xlsx).sheetnames
 
 
+@pytest.mark.integration
 def test_the_published_table_suppresses_small_cells_and_is_documented(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = private_copy(planted_world, tmp_path, monkeypatch)

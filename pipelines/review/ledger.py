@@ -18,17 +18,17 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import xlsxwriter
 
 from pipelines import warehouse
 from pipelines.render import svg_charts
+from pipelines.render.files import safe_filename
+from pipelines.render.html import environment
+from pipelines.render.xlsx import open_workbook, write_table, write_title
 from pipelines.review import decisions, fairness_report
 from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, parse_period
 from pipelines.review.fairness import load_fairness
-from pipelines.review.report import environment, safe_name
 from pipelines.review.view import text
-from pipelines.review.xlsx import Formats, write_table
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
@@ -126,11 +126,10 @@ def render_html(data: LedgerData, title: str) -> str:
 
 
 def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
-    book = xlsxwriter.Workbook(str(path))
+    book, fmt = open_workbook(path)
     try:
-        fmt = Formats(book)
         sheet = book.add_worksheet("概要")
-        sheet.write_string(0, 0, title, fmt.title)
+        write_title(sheet, fmt, 0, title)
         totals = [{"事项": COUNTS[k], "数量": v} for k, v in data.totals().items()]
         end = write_table(sheet, fmt, 2, totals)
         chart = book.add_chart({"type": "bar"})
@@ -157,7 +156,7 @@ def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
                    "决定人": text(e["decided_by"]), "文号": text(e["document_no"])}
                   for _, e in data.events.iterrows()]
         write_table(book.add_worksheet("事件明细"), fmt, 0, events)
-        fairness_report.write_sheets(book, data.fairness)
+        fairness_report.write_sheets(book, fmt, data.fairness)
     finally:
         book.close()
     return path
@@ -183,7 +182,7 @@ def write_ledger(home: DataHome, period: str, unit: str | None = None,
     title = f"干部能上能下工作定期盘点（{data.scope.label_zh}{'，' + unit if unit else ''}）"
     out_dir = out_dir or home.reports / "ledger"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"定期盘点_{data.scope.label}" + (f"_{safe_name(unit)}" if unit else "")
+    stem = f"定期盘点_{data.scope.label}" + (f"_{safe_filename(unit)}" if unit else "")
     html, xlsx = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
     html.write_text(render_html(data, title), encoding="utf-8")
     write_xlsx(data, xlsx, title)

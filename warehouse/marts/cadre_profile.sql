@@ -1,4 +1,5 @@
 -- marts.cadre_profile: 德能勤绩廉画像. Per cadre and period: the five dimension scores, the overall score and the thresholds of the post class.
+-- grain: id_number, period_kind, period_label
 -- Why: rules.md §1: base = the latest graded assessment's scores (or its grade mapped), minus
 -- the deductions inside the look-back window; thresholds differ by post level/category/sector.
 -- column period_kind: as_of (the build's date), half_year or year.

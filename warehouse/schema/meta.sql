@@ -36,7 +36,7 @@ create table if not exists meta.submission_issue (
     column_name   varchar,                     -- contract field name
     header        varchar,                     -- header as written in the file
     value         varchar,
-    reason        varchar not null,            -- code from pipelines/reasons.py
+    reason        varchar not null,            -- code from pipelines/ingest/reasons.py
     message_zh    varchar not null,
     fix_zh        varchar not null
 );
