@@ -1,5 +1,6 @@
 """An empty cell is shown empty to the unit, never as ``nan``: in the receipt, the HTML and the
-XLSX feedback (7 of the demo's own reports showed ``nan`` before)."""
+XLSX feedback (7 of the demo's own reports showed ``nan`` before); and the XLSX feedback prints
+on A4 (fit to width, wrapped text, the header row repeated on every page)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,13 @@ def test_empty_required_cells_show_empty_everywhere(home: DataHome, tmp_path: Pa
     for sheet in load_workbook(xlsx).worksheets:
         for row in sheet.iter_rows(values_only=True):
             assert not any(isinstance(v, str) and NAN.search(v) for v in row), (sheet.title, row)
+    book = load_workbook(xlsx)
+    for sheet in book.worksheets:
+        assert sheet.page_setup.paperSize == 9, sheet.title  # A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth in (None, 1)  # one page wide (1 is the default)
+        assert sheet.page_setup.fitToHeight == 0  # as many pages long as it takes
+    issues = book["问题清单"]
+    assert issues.print_title_rows in ("1:1", "$1:$1")  # the header row on every page
+    assert all(c.alignment.wrap_text for c in issues[2] if c.value is not None)
+
