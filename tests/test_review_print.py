@@ -16,9 +16,9 @@ import pytest
 
 from pipelines.build.steps import build
 from pipelines.dev.demo import stage_samples
+from pipelines.dev.demo_review import write_demo_review
 from pipelines.dev.truth import load_truth
 from pipelines.ingest.steps import ingest_inbox
-from pipelines.review.report import write_demo_review
 from pipelines.settings import DataHome
 
 pytestmark = pytest.mark.slow

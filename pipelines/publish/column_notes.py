@@ -88,6 +88,8 @@ EXACT: dict[str, str] = {
     "months": "Influence period in months.",
     "term_months": "Term of the measure in months, where it has one.",
     "no_leading_post_months": "Months during which no leading post may be held.",
+    "end_date_required": "True when the unit must send the measure's end date (影响期截止): its "
+                         "term varies (e.g. 留党察看), so none is assumed.",
     "persistent_warning": "True when the warning stays until a person clears it.",
     "basis": "Legal or policy basis (依据) of the rule or number.",
     "tags": "Verification tag of the basis: [V] verified, [S] secondary source, [R] recalled, "
