@@ -21,7 +21,7 @@ import pytest
 
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
-from tests.review_scenario import load_review_world, private_copy
+from tests.review_scenario import copy_world, load_review_world, private_copy  # noqa: F401 (re-exported)
 
 # Tests that import Airflow in-process (DagBag parsing) must not write ~/airflow: give this test
 # session its own AIRFLOW_HOME before anything imports airflow. Subprocess runs set their own.

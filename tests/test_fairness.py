@@ -30,8 +30,7 @@ from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_review
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
-from tests.conftest import copy_world
-from tests.review_scenario import flag_id
+from tests.review_scenario import flag_id, private_copy
 
 pytestmark = pytest.mark.integration
 
@@ -91,13 +90,6 @@ def planted_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def control_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _world(tmp_path_factory.mktemp("control") / "home", planted=False)
-
-
-def private_copy(world_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
-    """A private copy of a built world, made the current data folder (CADRE_HOME)."""
-    home = copy_world(world_root, tmp_path / "home")
-    monkeypatch.setenv("CADRE_HOME", str(home.root))
-    return home
 
 
 def _report(home: DataHome, period: str = "2025H2") -> fairness.FairnessReport:
@@ -221,6 +213,9 @@ def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_
     assert adjusted[("unit", OTHERS[0], "adjusted")]["status"] == "insufficient"
     assert {k[1] for k in adjusted if k[0] == "unit"} == {OTHERS[0]}
     assert adjusted[("evidence_source", "inspection_finding", "adjusted")]["with_outcome"] == 1
+    printed = _cli(home, "report", "fairness", "--period", "2025H2")
+    assert "差异超限" in printed and f"来源分析：单位“{PLANTED}”" in printed
+    assert "它不表示：存在歧视或偏见" in printed  # what a breach does not mean
 
 
 @pytest.mark.integration

@@ -11,7 +11,11 @@
 -- column score_performance: Profile score of 绩 (performance) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_performance).
 -- column score_integrity: Profile score of 廉 (integrity) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_integrity).
 -- column base_year: Year of the assessment the base was read from.
--- column base_virtue: 德 before deductions (score, mapped grade or the default); likewise base_ability, base_diligence, base_performance, base_integrity.
+-- column base_virtue: 德 before deductions (the assessment's score, its grade mapped, or the default).
+-- column base_ability: 能 before deductions.
+-- column base_diligence: 勤 before deductions.
+-- column base_performance: 绩 before deductions.
+-- column base_integrity: 廉 before deductions.
 -- column threshold_virtue: Threshold of 德 for the post class; a score below it raises D1.
 -- column threshold_ability: Threshold of 能 for the post class.
 -- column threshold_diligence: Threshold of 勤 for the post class.
