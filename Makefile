@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 PORTAL_PORT ?= 8090
 
-.PHONY: venv demo test test-fast lint bench airflow airflow-stop portal browser clean chaos
+.PHONY: venv demo test test-fast lint bench sql airflow airflow-stop portal browser clean chaos
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,6 +46,10 @@ lint: venv
 ## bench: ingest and build benchmarks (figures printed, nothing asserted)
 bench: venv
 	$(BIN)/python -m pipelines.dev.bench
+
+## sql: a read-only SQL shell on the analysts' snapshot of $(CADRE_HOME) (cadre sql)
+sql: venv
+	$(BIN)/cadre sql
 
 ## airflow: local Airflow UI in the background with our DAGs (active on creation), sized to this
 ## machine, every listener on 127.0.0.1, state under $(CADRE_HOME)/airflow; prints the admin
