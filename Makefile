@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 PORTAL_PORT ?= 8090
 
-.PHONY: venv demo test test-fast lint bench bench-quick airflow airflow-stop portal browser clean chaos
+.PHONY: venv demo test test-fast lint bench bench-quick sql airflow airflow-stop portal browser clean chaos
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: venv
 ## bench-quick: the same at the smallest sizes only (10k cadres), a couple of minutes
 bench-quick: venv
 	$(BIN)/python -m pipelines.dev.bench --quick
+
+## sql: a read-only SQL shell on the analysts' snapshot of $(CADRE_HOME) (cadre sql)
+sql: venv
+	$(BIN)/cadre sql
 
 ## airflow: local Airflow UI in the background with our DAGs (active on creation), sized to this
 ## machine, every listener on 127.0.0.1, state under $(CADRE_HOME)/airflow; prints the admin

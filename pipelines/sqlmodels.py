@@ -294,12 +294,24 @@ def run(con: duckdb.DuckDBPyConnection, models: list[Model],
 
 @cache
 def _contract_headers() -> dict[str, str]:
+    """Fallback comment per contract column: its English description (one language per
+    text; the Chinese header is the data dictionary's 中文名, see ``column_terms_zh``)."""
     headers: dict[str, str] = {}
     for contract in all_contracts().values():
         for f in contract.fields:
-            headers.setdefault(f.name, f.header_zh + (f" — {f.description}" if f.description
-                                                      else ""))
+            headers.setdefault(f.name, f.description or
+                               f"As the units send it ({contract.source}.{f.name}).")
     return headers
+
+
+@cache
+def column_terms_zh() -> dict[str, str]:
+    """Column name -> its Chinese term (the contracts' header), for the data dictionary."""
+    terms: dict[str, str] = {}
+    for contract in all_contracts().values():
+        for f in contract.fields:
+            terms.setdefault(f.name, f.header_zh)
+    return terms
 
 
 def comment(con: duckdb.DuckDBPyConnection, table: str, description: str,

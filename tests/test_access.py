@@ -148,3 +148,23 @@ def test_profile_shows_the_id_only_when_asked(world: tuple[DataHome, dict[str, s
     assert id_number not in masked.output and id_number[-4:] in masked.output
     shown = runner.invoke(app, ["profile", id_number, "--show-id"])
     assert id_number in shown.output
+
+
+def test_who_is_flagged_and_why_runs_as_documented(
+        world: tuple[DataHome, dict[str, str]]) -> None:
+    """The data dictionary's worked query, through the shell the README gives analysts."""
+    import csv
+    import io
+
+    from pipelines.publish.snapshot import WHO_IS_FLAGGED_SQL
+
+    # as a file piped into the shell: `cadre sql --csv < who_is_flagged.sql`
+    result = runner.invoke(app, ["sql", "--csv"], input=WHO_IS_FLAGGED_SQL)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    a1 = [r for r in rows if r["rule_id"] == "A1"]
+    assert len(a1) == 1 and a1[0]["severity"] == "candidate" and a1[0]["basis"]
+    assert a1[0]["source"] == "annual_assessment" and a1[0]["org_name"] == "市甲局"
+    refused = runner.invoke(app, ["sql", "attach 'x.duckdb' as x"])
+    assert refused.exit_code != 0
+

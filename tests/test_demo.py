@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli.main import app
 from pipelines.dev.demo import has_state, reset_message, reset_state, stage_samples
 from pipelines.settings import PROJECT_ROOT, DataHome
+
+pytestmark = pytest.mark.integration
 
 runner = CliRunner()
 

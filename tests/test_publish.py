@@ -103,7 +103,7 @@ def test_tables_and_columns_are_documented(published: tuple[DataHome, list[str]]
     assert not undocumented and not bare
     page = (home.published_dir / DICTIONARY_NAME).read_text(encoding="utf-8")
     assert "## marts.cadre_profile" in page and "| cadre_key |" in page
-    assert "德 score after deductions" in page
+    assert "Profile score of 德 (virtue) for the period: the base minus the deductions" in page
 
 
 def test_swap_is_atomic_and_read_only(published: tuple[DataHome, list[str]]) -> None:

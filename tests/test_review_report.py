@@ -28,8 +28,8 @@ from tests.review_scenario import JIA, YI, copy_world, flag_id
 
 pytestmark = pytest.mark.integration
 
-SECTIONS = ("一、总体情况", "（一）不适宜担任现职人选", "（二）预警", "（三）考察期到期", "（四）影响期",
-            "（五）复检与重新任用", "（六）优秀等次比例核查")
+SECTIONS = ("一、规则及依据", "二、总体情况", "）不适宜担任现职人选", "）预警", "）考察期到期",
+            "）影响期", "）复检与重新任用", "）优秀等次比例核查")
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_review_page_is_complete_offline_and_printable(
     page = write_review(home, "2025H2").html.read_text(encoding="utf-8")
     for heading in SECTIONS:
         assert heading in page
-    assert {f"<h2>二、{YI}</h2>", f"<h2>三、{JIA}</h2>"} <= set(re.findall("<h2>.*?</h2>", page))
+    assert {f"<h2>三、{YI}</h2>", f"<h2>四、{JIA}</h2>"} <= set(re.findall("<h2>.*?</h2>", page))
     assert page.count('class="chart radar"') == 3
     assert 'class="chart stacked"' in page and page.count('class="chart bars"') >= 4
     assert "@media print" in page and "@page" in page
@@ -179,3 +179,45 @@ def test_cli_reports(built: tuple[DataHome, dict[str, str]]) -> None:
     assert ledger.exit_code == 0 and "adjusted=1" in ledger.output
     bad = runner.invoke(app, ["report", "review", "--period", "2025Q3"])
     assert bad.exit_code != 0
+
+
+def test_review_shows_rule_basis_ruleset_and_no_command(
+        built: tuple[DataHome, dict[str, str]]) -> None:
+    """Each rule behind a flag with its 依据 and tags, a note where the basis is unverified,
+    which rule-set version and profile produced the flags; decisions go through ORG's tools."""
+    home, _ = built
+    files = write_review(home, "2025H2")
+    page = files.html.read_text(encoding="utf-8")
+    basis = files.data.rule_basis
+    assert set(basis["rule_id"]) == set(files.data.flags["rule_id"])
+    rules_section = page.split("一、规则及依据")[1].split("二、总体情况")[0]
+    for r in basis.itertuples():
+        assert f"<td>{r.rule_id}</td>" in rules_section and r.basis.split("[")[0].strip() in page
+    unverified = basis[basis["unverified"]]
+    assert page.count("依据尚未核对原文（") == len(unverified)
+    assert f"规则集：{files.data.ruleset_version}" in page and files.data.ruleset_version
+    assert f"适用规则配置：{files.data.ruleset_profile}" in page
+    assert "cadre decide" not in page and "cadre " not in page.split("<body>")[1]
+    assert "干部数据报送门户" in page
+
+
+def test_units_with_nothing_this_period_collapse_into_one_line(
+        built: tuple[DataHome, dict[str, str]]) -> None:
+    from pipelines import warehouse
+    from pipelines.review.data import load_review
+    from pipelines.review.report import render_html
+    from pipelines.review.view import UnitView, has_business, unit_views
+
+    home, _ = built
+    with warehouse.writer(home.warehouse_file) as con:
+        data = load_review(con, __import__("pipelines.review.data", fromlist=["x"])
+                           .parse_period("2025H2"))
+    views = unit_views(data)
+    quiet = UnitView(name="市丙局", summary={**views[0].summary, "在册干部": 7,
+                                            "优秀比例核查": "符合"})
+    assert all(has_business(v) for v in views) and not has_business(quiet)
+    page = render_html(data, [*views, quiet])
+    assert "本期无需会诊事项的单位（1 个" in page and "市丙局（在册 7 人）" in page
+    assert "<h2>五、市丙局</h2>" not in page and page.count("市丙局") == 1
+    assert "本期无预警" not in page  # empty subsections are left out, not announced
+

@@ -202,6 +202,62 @@ def export(table_or_sql: str = typer.Argument(..., help="schema.table in the sna
 
 
 @app.command()
+def sql(query: str = typer.Argument(None, help="One SQL statement; omit for a shell that "
+                                    "reads statements ending in ';' from stdin."),
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table.")
+        ) -> None:
+    """A read-only SQL shell on the analysts' snapshot (external access off)."""
+    import sys
+
+    from pipelines.publish.export import open_snapshot, run_query
+
+    con = open_snapshot(_home())
+    try:
+        if query is not None:
+            _print_result(*run_query(con, query), as_csv)
+            return
+        interactive = sys.stdin.isatty()
+        if interactive:
+            typer.echo("cadre sql: the analysts' snapshot, read-only. End a statement with ';'; "
+                       ".tables lists the tables; Ctrl-D quits.")
+        buffer = ""
+        while True:
+            try:
+                line = input("sql> " if interactive and not buffer else
+                             ("...> " if interactive else ""))
+            except EOFError:
+                break
+            if not buffer and line.strip() == ".tables":
+                line = ("select schema_name || '.' || table_name as table_name, comment "
+                        "from duckdb_tables() order by 1;")
+            buffer += line + "\n"
+            if buffer.rstrip().endswith(";"):
+                try:
+                    _print_result(*run_query(con, buffer), as_csv)
+                except UsageProblem as exc:
+                    typer.echo(f"cadre sql: {exc}", err=True)
+                buffer = ""
+    finally:
+        con.close()
+
+
+def _print_result(columns: list[str], rows: list[tuple], as_csv: bool) -> None:
+    if as_csv:
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    console.print(f"({len(rows)} rows)")
+
+
+@app.command()
 def demo(reset: bool = typer.Option(False, "--reset", help="Empty the data folder's state "
                                     "first (keeps Airflow's metadata DB); without it, a folder "
                                     "that holds state is refused."),

@@ -1,6 +1,7 @@
 """The pages of ``docs/`` generated from code, written by ``cadre docs``.
 
-Each page has one source of truth in the code (the contracts in ``schemas/``, ...); the
+Each page has one source of truth in the code (the contracts in ``schemas/``; the snapshot's
+COMMENT ON texts, from the SQL model headers, for the data dictionary); the
 committed page is its readable form. ``stale_docs`` is what ``tests/test_docs.py`` checks, so a
 contract change that is not regenerated fails a test.
 """
@@ -16,17 +17,22 @@ from pipelines.ingest.contract_doc import CONTRACT_DOC, render_contract_doc
 from pipelines.settings import PROJECT_ROOT
 
 DOCS_DIR = PROJECT_ROOT / "docs"
+DATA_DICTIONARY_DOC = "data_dictionary.md"
 
 
 def generated_pages() -> dict[str, Callable[[], str]]:
     """File name under docs/ -> a function rendering its text."""
-    return {CONTRACT_DOC: render_contract_doc}
+    from pipelines.publish.snapshot import dictionary_for_docs
+
+    return {CONTRACT_DOC: render_contract_doc, DATA_DICTIONARY_DOC: dictionary_for_docs}
 
 
-def stale_docs(docs_dir: Path = DOCS_DIR) -> list[str]:
+def stale_docs(docs_dir: Path = DOCS_DIR, only: set[str] | None = None) -> list[str]:
     """Names of generated pages whose committed text differs from what the code gives."""
     stale = []
     for name, render in generated_pages().items():
+        if only is not None and name not in only:
+            continue
         path = docs_dir / name
         if not path.exists() or path.read_text(encoding="utf-8") != render():
             stale.append(name)

@@ -100,6 +100,19 @@ def _column_of(expectation: dict[str, Any]) -> str | None:
     return kwargs.get("column") or kwargs.get("column_A") or None
 
 
+def cell_text(value: Any) -> str:
+    """A cell as the unit typed it; an empty cell is '' (pandas reads it as NaN, which must
+    never reach a unit as the word 'nan')."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
 def validate_drop(parsed: ParsedDrop, contract: Contract, suite: dict[str, Any] | None = None,
                   home: DataHome | None = None) -> ValidatedDrop:
     """Validate the parsed drop; with ``home``, through the source's GX Checkpoint there."""
@@ -119,8 +132,9 @@ def validate_drop(parsed: ParsedDrop, contract: Contract, suite: dict[str, Any] 
             if (rows[position], column) in reported:
                 continue
             reported.add((rows[position], column))
-            value = "、".join(str(parsed.text[k][position]) for k in key_columns) \
-                if reason == "duplicate_key" else parsed.text[column][position] if column else None
+            value = "、".join(cell_text(parsed.text[k][position]) for k in key_columns) \
+                if reason == "duplicate_key" else \
+                (cell_text(parsed.text[column][position]) or None) if column else None
             detail = _detail(reason, contract, expectation, frame, position)
             issues.append(Issue.make(
                 reason, source_row=rows[position], column=column,

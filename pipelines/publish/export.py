@@ -57,3 +57,26 @@ def export_to_xlsx(home: DataHome, table_or_sql: str, out: Path) -> int:
     finally:
         book.close()
     return len(rows)
+
+
+def open_snapshot(home: DataHome) -> duckdb.DuckDBPyConnection:
+    """The analysts' snapshot, read-only, with external access off: a query cannot attach the
+    working warehouse or read any other file."""
+    if not home.published_file.exists():
+        raise UsageProblem(f"no published snapshot at {home.published_file}: run `cadre build`")
+    return duckdb.connect(str(home.published_file), read_only=True,
+                          config={"enable_external_access": False})
+
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
+    """Columns and rows of one statement on the snapshot; a failing statement is a
+    ``UsageProblem`` naming DuckDB's first line."""
+    try:
+        result = con.execute(sql)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UsageProblem(f"the query failed on the snapshot: {first}") from exc
+    if result.description is None:
+        return [], []
+    return [d[0] for d in result.description], result.fetchall()
+

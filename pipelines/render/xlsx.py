@@ -142,6 +142,23 @@ def _display(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+A4 = 9  # xlsxwriter's paper code
+
+
+def print_on_a4(sheet: Worksheet, *, header_row: int | None = None,
+                landscape: bool = False) -> None:
+    """Print setup for a sheet someone will print: A4, fit to one page wide (as many long as
+    it takes), narrow margins, and the table's header row repeated on every page. Cells wrap
+    (the cell formats carry text_wrap), so a long reason grows the row, not the page."""
+    sheet.set_paper(A4)
+    if landscape:
+        sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_row is not None and not sheet.repeat_row_range:  # the sheet's first table
+        sheet.repeat_rows(header_row)
+
+
 def write_table(sheet: Worksheet, fmt: Formats, top: int,
                 rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
                 columns: Sequence[str] | None = None, *,
@@ -190,6 +207,7 @@ def write_table(sheet: Worksheet, fmt: Formats, top: int,
                         fmt.toned(fmt.cell, tone) if tone else fmt.cell)
     sheet.autofilter(top, 0, top + max(len(rows), 1), len(columns) - 1)
     sheet.freeze_panes(top + 1, 0)
+    print_on_a4(sheet, header_row=top, landscape=len(columns) > 5)
     return top + len(rows) + 2
 
 
@@ -205,6 +223,7 @@ def write_fields(sheet: Worksheet, fmt: Formats, top: int,
         write_value(sheet, fmt, r, 0, label, fmt.label)
         tone = tones.get(label)
         write_value(sheet, fmt, r, 1, value, fmt.toned(fmt.cell, tone) if tone else fmt.cell)
+    print_on_a4(sheet)
     return top + len(fields)
 
 

@@ -81,6 +81,10 @@ class ReviewData:
     excellent_in_influence: pd.DataFrame
     params: review_sql.ReviewParams = field(default_factory=review_sql.ReviewParams)
     fairness: Any = None  # pipelines.review.fairness.FairnessReport, set by write_review
+    # the rule set that produced the flags, and each flagged rule's 依据 (marts.rule_basis)
+    ruleset_version: str = ""
+    ruleset_profile: str = ""
+    rule_basis: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def build_note(self) -> str:
@@ -221,7 +225,24 @@ def load_review(con: duckdb.DuckDBPyConnection, period: Period, unit: str | None
         excellent_in_influence=_only(review_sql.query(con, EXCELLENT_IN_INFLUENCE_SQL,
                                          {"year": year, "build": build}), unit),
         params=review_sql.params(),
+        **_ruleset_of(con, build, flags),
     )
+
+
+def _ruleset_of(con: duckdb.DuckDBPyConnection, build: date | None,
+                flags: pd.DataFrame) -> dict[str, Any]:
+    """Which rule set version and jurisdiction profile produced the build's flags, and the
+    依据 (basis, tags, unverified) of every rule that raised a flag shown."""
+    if build is None:
+        return {}
+    run = con.execute("select ruleset_version, ruleset_profile from marts.build_run "
+                      "where as_of = ? order by built_at desc limit 1", [build]).fetchone()
+    rules = sorted(set(flags["rule_id"].dropna())) if len(flags) else []
+    basis = con.execute("select rule_id, title_zh, basis, tags, unverified, profile_changes_zh "
+                        "from marts.rule_basis where as_of = ? and list_contains(?, rule_id) "
+                        "order by rule_id", [build, rules]).df()
+    return {"ruleset_version": run[0] if run else "", "ruleset_profile": run[1] if run else "",
+            "rule_basis": basis}
 
 
 def quota_status(excellent: int, assessed: int, params: review_sql.ReviewParams) -> str:

@@ -23,7 +23,7 @@ from pipelines.review import fairness_report
 from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, ReviewData, load_review, parse_period
 from pipelines.review.fairness import load_fairness
-from pipelines.review.view import UnitView, unit_views
+from pipelines.review.view import UnitView, has_business, rule_rows, unit_views
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
@@ -67,11 +67,13 @@ def render_html(data: ReviewData, views: list[UnitView]) -> str:
         [v.name for v in flagged],
         [(s, [v.state_counts.get(s, 0) for v in flagged]) for s in states],
         title="各单位线索及处理状态", colours=[STATE_COLOURS[s] for s in states]) if flagged else None
-    summary_rows = [{"单位": v.name, **v.summary} for v in views]
+    active = [v for v in views if has_business(v)]
+    quiet = [v for v in views if not has_business(v)]
+    summary_rows = [{"单位": v.name, **v.summary} for v in active]
     template = environment().get_template("review.html.j2")
-    return template.render(d=data, units=views, title=review_title(data),
+    return template.render(d=data, units=active, quiet_units=quiet, title=review_title(data),
                            summary_rows=summary_rows, state_chart=state_chart,
-                           fairness=fairness_report.section(data.fairness))
+                           rules=rule_rows(data), fairness=fairness_report.section(data.fairness))
 
 
 def write_review(home: DataHome, period: str | Period, unit: str | None = None,

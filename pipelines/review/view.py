@@ -245,3 +245,26 @@ def _evidence_brief(data: ReviewData, flag_id: str) -> str:
 
 def unit_views(data: ReviewData) -> list[UnitView]:
     return [unit_view(data, unit) for unit in data.units]
+
+
+def has_business(view: UnitView) -> bool:
+    """Whether a unit has anything for the meeting this period: a candidate, a warning, an
+    observation or influence period, a re-check or re-appointment, or a 优秀 share to look
+    at. Units without are listed on one line, not given a section of empty headings."""
+    return bool(view.candidates or view.warnings or view.observation or view.influence
+                or view.rechecks or view.reappointment or view.excellent_in_influence
+                or view.summary.get("优秀比例核查") not in ("符合", "无考核结果"))
+
+
+def rule_rows(data: ReviewData) -> list[dict[str, str]]:
+    """One row per rule that raised a flag in the report: its 依据, the basis' verification
+    tags and, where the basis is unverified ([S] secondary or [R] recalled), a note saying so."""
+    rows = []
+    for r in data.rule_basis.itertuples():
+        note = ("依据尚未核对原文（[S] 转引 / [R] 记忆），适用前须核实" if bool(r.unverified)
+                else "")
+        rows.append({"规则": r.rule_id, "名称": text(r.title_zh), "依据": text(r.basis),
+                     "核实标记": text(r.tags), "说明": note,
+                     "本地规则集调整": text(r.profile_changes_zh)})
+    return rows
+

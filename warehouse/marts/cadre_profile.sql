@@ -5,7 +5,11 @@
 -- column period_kind: as_of (the build's date), half_year or year.
 -- column base_source: scores (分项评价), grade (等次 mapped) or default (no graded assessment).
 -- column base_evidence_id: The assessment the base was read from.
--- column score_virtue: 德 score after deductions (0-100); likewise score_ability 能, score_diligence 勤, score_performance 绩, score_integrity 廉.
+-- column score_virtue: Profile score of 德 (virtue) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_virtue).
+-- column score_ability: Profile score of 能 (ability) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_ability).
+-- column score_diligence: Profile score of 勤 (diligence) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_diligence).
+-- column score_performance: Profile score of 绩 (performance) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_performance).
+-- column score_integrity: Profile score of 廉 (integrity) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_integrity).
 -- column base_year: Year of the assessment the base was read from.
 -- column base_virtue: 德 before deductions (the assessment's score, its grade mapped, or the default).
 -- column base_ability: 能 before deductions.
