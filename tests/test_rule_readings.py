@@ -378,3 +378,19 @@ def test_issue16_u2_hits_every_cadre_of_a_multi_cadre_audit(home: DataHome,
     lost = rows(home, "select id_number, count(*), sum(points) from marts.deduction where "
                       "category = '审计评价较差' and period_kind = 'as_of' group by 1 order by 1")
     assert sorted(lost) == sorted([(first, 1, 10), (second, 1, 10)])  # once per audit and cadre
+
+
+def test_a_wasteful_item_of_a_poorly_rated_audit_costs_points_for_both_reasons(
+        home: DataHome, tmp_path: Path) -> None:
+    """An audit item of 损失浪费 (→ 绩) in an audit rated 较差 (→ 绩) is one evidence row with two
+    reasons to lose 绩 points; the build must not fail on marts.deduction's grain for it."""
+    s = Scenario()
+    cid = s.cadre()
+    s.add("audit_finding", audit_id="AU-2026-9", item_no=1, id_number=cid, name="测试",
+          audit_type="经济责任审计", category="损失浪费", responsibility="直接责任", rating="较差",
+          reported_on="2026-01-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    lost = rows(home, "select category, dimension from marts.deduction where id_number = ? "
+                      "and period_kind = 'as_of' order by 1", [cid])
+    assert lost == [("审计评价较差", "performance"), ("损失浪费", "performance")]

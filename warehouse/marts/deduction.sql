@@ -1,5 +1,7 @@
 -- marts.deduction: 扣分明细. Every point lost, per cadre, period and dimension, with the evidence row and rule-set entry behind it.
--- grain: id_number, period_kind, period_label, dimension, evidence_id
+-- grain: id_number, period_kind, period_label, dimension, evidence_id, category
+-- (one evidence row can cost points twice on one dimension for two reasons: an audit item of
+-- 损失浪费 whose audit is rated 较差 loses points for the item and for the rating.)
 -- Why: every point lost must trace to its evidence (rules.md §1); tolerated (容错免责) and
 -- dismissed (不属实/无法查实) items are listed with 0 points and their basis, never counted.
 -- column dimension: virtue/ability/diligence/performance/integrity (德能勤绩廉).
