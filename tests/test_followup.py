@@ -27,7 +27,7 @@ from pipelines.review.followup import set_target
 from pipelines.review.followup_report import scan
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
-from tests.review_scenario import SCORES_90, assess, flag_id, private_copy
+from tests.review_scenario import SCORES_90, assess, flag_id, private_copy, register_deciders
 
 AS_OF = date(2026, 3, 31)
 UNIT = "市丙局"
@@ -52,6 +52,7 @@ def _world(home: DataHome, folder: Path) -> dict[str, str]:
           rectification="已整改", tolerated=False, tolerance_basis=None)
     s.load(home, folder)
     build(home, AS_OF)
+    register_deciders(home)
     with duckdb.connect(str(home.warehouse_file)) as con:
         for name, (on, measure) in ADJUSTMENTS.items():
             flag = flag_id(con, ids[name], "P1")

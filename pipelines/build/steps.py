@@ -204,6 +204,10 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
         materialise(con, _model("core", name))
     for name in MARTS_BEFORE_RULES:
         materialise(con, _model("marts", name))
+    # Observation periods read people's decisions (rules.md, "People's decisions bind the
+    # engine"): the decisions tables must exist, even before anyone decided anything. The DDL
+    # is idempotent and never touches a row.
+    con.execute((SQL_DIR / "decisions" / "schema.sql").read_text(encoding="utf-8"))
     ensure_rule_hit(con)
     con.execute("delete from marts.rule_hit where as_of = getvariable('as_of')")
     for rule in rs.rules:

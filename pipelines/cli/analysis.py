@@ -87,6 +87,35 @@ def candidate_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
         row["rules"] = row.pop("rule_ids")
         row["first_flag_date"] = str(row["first_flag_date"])
         row["as_of"] = str(as_of)
+    return with_identity_doubts(con, rows, as_of)
+
+
+def with_identity_doubts(con: duckdb.DuckDBPyConnection, rows: list[dict],
+                         as_of: date) -> list[dict]:
+    """Mark 身份存疑 (rules.md, "Identity doubts stop evidence"): each listed cadre gets
+    ``identity_doubts``, the rows under their ID whose name contradicts the roster and that
+    count toward nothing; cadres with such rows and no flag are listed after the others with
+    severity ``identity_doubt``, so the doubt is seen before anyone relies on the list."""
+    from pipelines.ingest.identity import identity_doubt_rows
+
+    doubts = identity_doubt_rows(con)
+    counts = doubts.groupby("id_number").size().to_dict() if len(doubts) else {}
+    for row in rows:
+        row["identity_doubts"] = int(counts.get(row["id_number"], 0))
+    listed = {r["id_number"] for r in rows}
+    extra = [i for i in sorted(counts) if i not in listed]
+    if extra:
+        found = con.execute(
+            "select id_number, name, org_name, post_title, post_level from core.cadre "
+            "where list_contains(?, id_number) order by org_name, name, id_number",
+            [extra]).fetchall()
+        for id_number, name, org_name, post_title, post_level in found:
+            rows.append({"id_number": id_number, "name": name, "org_name": org_name,
+                         "post_title": post_title, "post_level": post_level,
+                         "severity": "identity_doubt", "rules": [], "evidence_count": 0,
+                         "first_flag_date": None, "in_influence_period": None,
+                         "ruleset_version": None, "as_of": str(as_of),
+                         "identity_doubts": int(counts[id_number])})
     return rows
 
 
@@ -165,6 +194,14 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -
                    q).fetchall()
     out.print(_table("容错免责及不予采信事项（不计入）", ["来源", "日期", "事项", "状态", "依据"],
                      [(_source_zh(r[0]), r[1], r[2], STATUS_ZH[r[3]], r[4]) for r in excused]))
+    from pipelines.ingest.identity import identity_doubt_rows
+
+    doubts = identity_doubt_rows(con)
+    doubts = doubts[doubts["id_number"] == id_number]
+    out.print(_table("身份存疑事项（姓名与名册不符，不计入画像和预警，待单位更正或组织部核实）",
+                     ["来源", "记录", "所填姓名", "名册姓名", "报送单位", "文件", "行"],
+                     [(r.source_zh, r.record_key, r.name, r.roster_name, r.unit, r.filename,
+                       r.source_row) for r in doubts.itertuples()]))
     evidence = _run(con, """
         select e.source, e.fact_date, e.summary_zh, e.status,
                (select sum(points) from marts.deduction d where d.as_of = $d
@@ -218,10 +255,11 @@ def register(app: typer.Typer) -> None:
             return
         _console().print(_table(
             f"不适宜担任现职人选及预警名单（截至 {day}，共 {len(rows)} 人）",
-            ["身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数", "影响期内"],
+            ["身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数", "影响期内", "身份存疑"],
             [(r["id_number"], r["name"], r["org_name"], r["post_title"],
-              SEVERITY_ZH[r["severity"]], "、".join(r["rules"]), r["evidence_count"],
-              "是" if r["in_influence_period"] else "") for r in rows]))
+              SEVERITY_ZH.get(r["severity"], "身份存疑（不计入，待核实）"), "、".join(r["rules"]),
+              r["evidence_count"], "是" if r["in_influence_period"] else "",
+              f"{r['identity_doubts']} 条" if r["identity_doubts"] else "") for r in rows]))
 
     @app.command("profile")
     def profile_command(

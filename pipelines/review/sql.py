@@ -29,7 +29,8 @@ SQL_ROOT = PROJECT_ROOT / "warehouse"
 SCHEMA_FILE = SQL_ROOT / "decisions" / "schema.sql"
 # Views in dependency order: <folder>/<file stem>; each file's first line names its view.
 VIEWS = (
-    "decisions/flag_source", "decisions/profile_source", "decisions/influence_source",
+    "decisions/flag_raised", "decisions/flag_source", "decisions/profile_source",
+    "decisions/influence_source",
     "decisions/assessment_source", "decisions/evidence_source", "decisions/build_source",
     "decisions/flag_state", "decisions/ledger_event", "decisions/step_duration",
     "decisions/ledger_summary",
@@ -37,12 +38,13 @@ VIEWS = (
 )
 # Empty stand-ins for the adapters when the build's tables do not exist yet.
 STANDINS: dict[str, str] = {
-    "flag_source": "null::date as as_of, null::varchar as flag_id, null::varchar as id_number, "
+    "flag_raised": "null::date as as_of, null::varchar as id_number, "
                    "null::varchar as rule_id, null::varchar as severity, null::date as opened_on, "
                    "null::date as observation_ends_on, null::varchar as observation_status, "
                    "null::varchar as name, null::varchar as org_name, null::varchar as post_title, "
                    "null::varchar as rule_title_zh, null::varchar as detail_zh, "
-                   "null::varchar[] as evidence_ids, null::varchar as ruleset_label, "
+                   "null::varchar[] as evidence_ids, null::varchar[] as evidence_keys, "
+                   "null::varchar as ruleset_label, "
                    "null::boolean as in_scope",
     "profile_source": "null::date as as_of, null::varchar as id_number, "
                       "null::varchar as period_kind, null::varchar as period_label, "
