@@ -61,6 +61,18 @@ class Scenario:
             "on_probation": on_probation})
         return id_number
 
+    def name_facts_by_roster(self) -> None:
+        """A fact row whose ``name`` the test left as None gets its cadre's roster name: a name
+        that contradicts the roster is 身份存疑 and counts toward nothing, so tests that are
+        not about identity must write the right one."""
+        names = {r["id_number"]: r["name"] for r in self.rows["roster"]}
+        for source, rows in self.rows.items():
+            if source == "roster":
+                continue
+            for row in rows:
+                if row.get("name", "") is None and row.get("id_number"):
+                    row["name"] = names.get(row["id_number"], "某人")  # unknown ID: any name
+
     def add(self, source: str, **row: object) -> None:
         self.rows[source].append(row)
 
@@ -83,6 +95,7 @@ class Scenario:
         """Submit every source's CSV (roster first); every row must be accepted."""
         home.ensure()
         folder.mkdir(parents=True, exist_ok=True)
+        self.name_facts_by_roster()
         for source in ["roster", *sorted(s for s in self.rows if s != "roster")]:
             if not self.rows.get(source):
                 continue

@@ -42,8 +42,9 @@ def test_candidates_json(built: dict[str, str]) -> None:
     by_id = {r["id_number"]: r for r in rows}
     assert set(by_id) == {built["candidate"], built["warning"]}
     assert by_id[built["candidate"]]["severity"] == "candidate"
-    # 不称职 maps every dimension to 50: A1, and D1 since 2025H2, escalated by R1 after 6 months
-    assert by_id[built["candidate"]]["rules"] == ["A1", "D1", "R1"]
+    # 不称职 maps every dimension to 50: A1, and D1 since 2025H2; its 考察期 runs to
+    # 2026-06-30 inclusive, so R1 would escalate only the day after (rules.md, "Periods")
+    assert by_id[built["candidate"]]["rules"] == ["A1", "D1"]
     assert by_id[built["candidate"]]["in_influence_period"] is True
     assert by_id[built["warning"]] | {"severity": "warning", "rules": ["V2"]} == \
         by_id[built["warning"]]

@@ -18,6 +18,7 @@ from rich.table import Table
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
+from pipelines.dev.demo_corrections import stage_corrections
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
@@ -61,6 +62,9 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     for source in source_names():
         state = run_dag(f"ingest_{source}", home)
         console.print(f"   ingest_{source}: {state}")
+    if stage_corrections(home):  # a 身份存疑 row, then a record withdrawn by its unit
+        for source in ("inspection_finding", "withdrawal"):
+            console.print(f"   ingest_{source} (演示：补报与撤回): {run_dag(f'ingest_{source}', home)}")
     _print_totals(home, console)
     console.print(f"warehouse: {home.warehouse_file}")
     console.print(f"feedback reports for units: {home.outbox}/<UNIT>/")
@@ -83,7 +87,8 @@ def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
                   title=f"不适宜担任现职人选及预警（截至 {as_of}，共 {len(rows)} 人）")
     for r in rows:
         table.add_row(r["id_number"], r["name"], r["org_name"], r["post_title"],
-                      SEVERITY_ZH[r["severity"]], "、".join(r["rules"]), str(r["evidence_count"]))
+                      SEVERITY_ZH.get(r["severity"], "身份存疑（不计入）"), "、".join(r["rules"]),
+                      str(r["evidence_count"]))
     console.print(table)
     planted = len(truth["cadres"])
     console.print(f"planted rule cases reproduced: {planted - len(mismatches)}/{planted}"
