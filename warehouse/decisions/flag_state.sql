@@ -15,7 +15,7 @@ decision as (
 ),
 
 latest_build as (
-    select distinct flag_id from decisions.flag_source
+    select distinct flag_id from decisions.flag_match
     where as_of = (select as_of from decisions.build_source
                    order by built_at desc, as_of desc limit 1)
 ),
