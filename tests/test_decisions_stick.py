@@ -24,6 +24,8 @@ from pipelines.review.decisions import Decision, DecisionRefused, record_decisio
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 
+pytestmark = pytest.mark.integration
+
 DECIDER = "干部监督科王五"
 LOW_VIRTUE = {"score_virtue": 55, "score_ability": 90, "score_diligence": 90,
               "score_performance": 90, "score_integrity": 90}
@@ -225,3 +227,34 @@ def test_only_registered_active_deciders_decide(home: DataHome, tmp_path: Path) 
         assert decisions.list_deciders(con)[0]["name"] == "portal:li.si"
         with pytest.raises(DecisionRefused, match="只能由系统"):
             record_decision(con, Decision(a1, "close", date(2025, 12, 31), portal, "x"))
+
+
+def test_a_promotion_block_is_in_the_register_and_can_be_appealed_and_lifted(
+        home: DataHome, tmp_path: Path) -> None:
+    """Why 1 (second half): nobody could lift a promotion block: S1 was not in the register."""
+    s = Scenario()
+    cid = s.cadre("癸一")
+    s.add("annual_assessment", id_number=cid, name="癸一", year=2025, grade="称职")
+    s.add("sanction", decision_no="纪〔2025〕9号", id_number=cid, name="癸一", measure="政务记过",
+          decided_on="2025-09-01", reason_category="其他", effect_until=None)
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF_S1)
+    with _con(home) as con:
+        (s1, state, _, _), = _flags(con, cid, "S1")
+        assert state == "blocking"
+        assert set(decisions.allowed_actions(state)) == {"annotate", "appeal", "lift"}
+        _decide(con, s1, "annotate", "2025-12-01", remark="处分决定已报纪委复核")
+        _decide(con, s1, "appeal", "2025-12-02")
+        _decide(con, s1, "appeal_upheld", "2025-12-10")
+        assert _flags(con, cid, "S1")[0][1] == "blocking"  # back to where the appeal found it
+        _decide(con, s1, "lift", "2025-12-20")
+        assert _flags(con, cid, "S1")[0][1] == "lifted"
+        # a promotion block is no proposal: not among the review's flags
+        assert con.execute("select count(*) from decisions.flag_source where rule_id = 'S1'"
+                           ).fetchone()[0] == 0
+    build(home, AS_OF_S1)  # the decision sticks across rebuilds
+    with _con(home) as con:
+        assert _flags(con, cid, "S1") == [(s1, "lifted", None, None)]
+
+
+AS_OF_S1 = date(2025, 12, 31)

@@ -14,11 +14,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.build.steps import build
 from pipelines.review import decisions
 from pipelines.settings import DataHome
 from tests.review_scenario import AS_OF, load_review_world
+
+pytestmark = pytest.mark.integration
 
 # The previous code's flag id and register row, as its decisions/flag_source.sql and
 # sync_flags wrote them (rules.md "Decisions stick" changed this; see docs/reviews.md).

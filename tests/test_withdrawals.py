@@ -26,6 +26,8 @@ from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.conftest import write_csv
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2025, 12, 31)
 SANCTION = {"measure": "政务记过", "decided_on": "2025-09-01", "reason_category": "其他",
             "effect_until": None}
