@@ -122,7 +122,14 @@ def run_once(home: DataHome) -> int:
             process_upload(home, upload_id)
         except Exception as exc:  # noqa: BLE001 - keep serving; the upload is retried
             log.exception("portal upload %s failed", upload_id)
-            _set(home, upload_id, status="queued", last_error=type(exc).__name__)
+            with session_scope(home) as db:
+                upload = db.get(Upload, upload_id)
+                assert upload is not None
+                given_up = upload.attempts >= MAX_ATTEMPTS
+            # after MAX_ATTEMPTS the unit is told (its bytes stay archived; an engineer can
+            # re-queue it by setting the status back to queued and attempts to 0)
+            _set(home, upload_id, status="failed" if given_up else "queued",
+                 last_error=type(exc).__name__)
         done += 1
     requests = pending_decisions(home)
     for request_id in requests:
