@@ -46,6 +46,7 @@ class Scenario:
     def __init__(self) -> None:
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self._ids = itertools.count(1)
+        self._names: dict[str, str] = {}  # every cadre() so far: ID -> roster name
 
     def cadre(self, name: str = "张三", *, post_level: str = "县处级副职",
               post_category: str = "党政副职", sector: str = "党政机关",
@@ -53,6 +54,7 @@ class Scenario:
               appointed_on: str = "2020-01-01", on_probation: bool = False,
               id_number: str | None = None) -> str:
         id_number = id_number or new_id()
+        self._names[id_number] = name
         born = idcard.birth_date(id_number)
         self.rows["roster"].append({
             "id_number": id_number, "name": name, "gender": "男", "birth_date": born,
@@ -65,7 +67,7 @@ class Scenario:
         """A fact row whose ``name`` the test left as None gets its cadre's roster name: a name
         that contradicts the roster is 身份存疑 and counts toward nothing, so tests that are
         not about identity must write the right one."""
-        names = {r["id_number"]: r["name"] for r in self.rows["roster"]}
+        names = {**self._names, **{r["id_number"]: r["name"] for r in self.rows["roster"]}}
         for source, rows in self.rows.items():
             if source == "roster":
                 continue
