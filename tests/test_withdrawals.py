@@ -22,6 +22,7 @@ from pipelines.ingest.steps import submit_file
 from pipelines.review import decisions
 from pipelines.review.decisions import DecisionRefused
 from pipelines.review.identity import confirm_identity
+from pipelines.review.report import write_review
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.conftest import write_csv
@@ -85,6 +86,8 @@ def test_a_sanction_sent_under_the_wrong_id_is_withdrawn_then_resent(
         raw = con.execute("select count(*) from raw.sanction").fetchone()[0]
     assert history == [(wrong, True, False), (right, False, True)]  # both stay in history
     assert raw == 2
+    review = write_review(home, "2025H2").html.read_text(encoding="utf-8")
+    assert "撤回的记录（1 条）" in review and "身份证号填错，应为另一名王伟" in review
 
 
 def test_a_unit_cannot_withdraw_another_units_record(home: DataHome, tmp_path: Path) -> None:
@@ -128,6 +131,8 @@ def test_a_name_contradicting_the_roster_is_identity_doubt_everywhere(
     assert "身份存疑" in html
     build(home, AS_OF)
     assert "I1" not in _rules(home, wu)  # counts toward no flag
+    review = write_review(home, "2025H2").html.read_text(encoding="utf-8")
+    assert "身份存疑（1 行）" in review and "黄勇" in review
     runner = CliRunner()
     listed = json.loads(runner.invoke(app, ["candidates", "--as-of", str(AS_OF), "--json"]).stdout)
     marked = [c for c in listed if c["id_number"] == wu]

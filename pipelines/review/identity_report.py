@@ -34,7 +34,9 @@ def _text(value: object) -> str:
 def identity_section(con: duckdb.DuckDBPyConnection, period: Period,
                      unit: str | None = None) -> IdentitySection:
     """The four lists; for one 单位's report only its cadres' 身份存疑 rows and closed flags
-    (unmatched rows name nobody in a roster, so they belong to the whole report)."""
+    (unmatched rows name nobody in a roster, so they belong to the whole report). Withdrawals
+    and system closures are listed from the period's start up to now: a review is held after
+    the period ends, and what was undone since matters to it."""
     doubts = identity_doubt_rows(con)
     org = dict(con.execute("select id_number, org_name from core.cadre").fetchall()) \
         if con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
@@ -51,8 +53,7 @@ def identity_section(con: duckdb.DuckDBPyConnection, period: Period,
     withdrawn = con.execute("""
         select w.unit, w.source, w.record_key, w.id_number, w.reason, w.withdrawn_at, w.via
         from meta.withdrawal as w
-        where w.withdrawn_at::date between ? and ? order by w.withdrawn_at""",
-                            [period.start, period.end]).fetchall()
+        where w.withdrawn_at::date >= ? order by w.withdrawn_at""", [period.start]).fetchall()
     titles = {s: t for s, t in con.execute(
         "select distinct source, source from staging.evidence_key").fetchall()}
     withdrawn_rows = [{"报送单位": u, "数据类别": titles.get(s, s), "记录": k,
@@ -64,8 +65,8 @@ def identity_section(con: duckdb.DuckDBPyConnection, period: Period,
         select log.flag_id, register.org_name, register.name, register.rule_id,
             log.from_state, log.decided_on, log.reason
         from decisions.decision_log as log join decisions.flag_register as register using (flag_id)
-        where log.action = 'close' and log.decided_on between ? and ?
-        order by register.org_name, log.flag_id""", [period.start, period.end]).fetchall()
+        where log.action = 'close' and log.decided_on >= ?
+        order by register.org_name, log.flag_id""", [period.start]).fetchall()
     closed_rows = [{"线索编号": f, "单位": _text(o), "姓名": _text(n), "规则": r,
                     "关闭前状态": s, "关闭日期": _text(on), "原因": why}
                    for f, o, n, r, s, on, why in closed if unit is None or o == unit]
