@@ -82,6 +82,7 @@ class Scenario:
         return f"{prefix}-{next(self._ids):04d}"
 
     def write(self, folder: Path, source: str, rows: list[dict], tag: str = "") -> Path:
+        self.name_facts_by_roster()
         fields = load_contract(source).field_names
         path = folder / f"{source}{tag}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
