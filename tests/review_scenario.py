@@ -101,7 +101,6 @@ def flag_id(home_or_con, name_id: str, rule_id: str) -> str:  # noqa: ANN001
     return rows[0][0]
 
 
-
 def copy_world(world_root: Path, target: Path) -> DataHome:
     """A copy of a built data folder at ``target``, to write in without touching the original."""
     import shutil

@@ -18,9 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
+from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
 from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
+from pipelines.review.identity import with_identity_doubts
 from pipelines.settings import DataHome
 
 
@@ -75,51 +77,6 @@ def _as_of(con: duckdb.DuckDBPyConnection, wanted: date | None) -> date:
         _console().print(f"[red]{wanted} 尚未构建，请先运行 cadre build --as-of {wanted}[/red]")
         raise typer.Exit(2)
     return wanted
-
-
-def candidate_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
-    """The candidate and warning list for a built as-of date, candidates first."""
-    cursor = con.execute(
-        "select id_number, name, org_name, post_title, post_level, severity, rule_ids, "
-        "evidence_count, first_flag_date, in_influence_period, ruleset_version "
-        "from marts.candidate where as_of = ? "
-        "order by severity = 'warning', org_name, name, id_number", [as_of])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    for row in rows:
-        row["rules"] = row.pop("rule_ids")
-        row["first_flag_date"] = str(row["first_flag_date"])
-        row["as_of"] = str(as_of)
-    return with_identity_doubts(con, rows, as_of)
-
-
-def with_identity_doubts(con: duckdb.DuckDBPyConnection, rows: list[dict],
-                         as_of: date) -> list[dict]:
-    """Mark 身份存疑 (rules.md, "Identity doubts stop evidence"): each listed cadre gets
-    ``identity_doubts``, the rows under their ID whose name contradicts the roster and that
-    count toward nothing; cadres with such rows and no flag are listed after the others with
-    severity ``identity_doubt``, so the doubt is seen before anyone relies on the list."""
-    from pipelines.ingest.identity import identity_doubt_rows
-
-    doubts = identity_doubt_rows(con)
-    counts = doubts.groupby("id_number").size().to_dict() if len(doubts) else {}
-    for row in rows:
-        row["identity_doubts"] = int(counts.get(row["id_number"], 0))
-    listed = {r["id_number"] for r in rows}
-    extra = [i for i in sorted(counts) if i not in listed]
-    if extra:
-        found = con.execute(
-            "select id_number, name, org_name, post_title, post_level from core.cadre "
-            "where list_contains(?, id_number) order by org_name, name, id_number",
-            [extra]).fetchall()
-        for id_number, name, org_name, post_title, post_level in found:
-            rows.append({"id_number": id_number, "name": name, "org_name": org_name,
-                         "post_title": post_title, "post_level": post_level,
-                         "severity": "identity_doubt", "rules": [], "evidence_count": 0,
-                         "first_flag_date": None, "in_influence_period": None,
-                         "ruleset_version": None, "as_of": str(as_of),
-                         "identity_doubts": int(counts[id_number])})
-    return rows
 
 
 def resolve_cadre(con: duckdb.DuckDBPyConnection, home: DataHome, text: str) -> str | None:
@@ -264,7 +221,7 @@ def register(app: typer.Typer) -> None:
         con = _open(DataHome.from_env())
         try:
             day = _as_of(con, _parse_date(as_of))
-            rows = candidate_rows(con, day)
+            rows = with_identity_doubts(con, candidate_rows(con, day), day)
         finally:
             con.close()
         if as_json:

@@ -16,17 +16,17 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
+from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import SEVERITY_ZH
-from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
 from pipelines.dev.demo_corrections import stage_corrections
 from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
-from pipelines.dev.demo_review import build_history, describe_fairness
+from pipelines.dev.demo_review import build_history, describe_fairness, write_demo_review
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
 from pipelines.publish.snapshot import publish
-from pipelines.review.report import write_demo_review
+from pipelines.review.identity import with_identity_doubts
 from pipelines.settings import DataHome
 
 DEMO_SEED = 20251231
@@ -124,7 +124,7 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
     as_of = date.fromisoformat(truth["as_of"])
     with warehouse.connect(home.warehouse_file, read_only=True) as con:
-        rows = candidate_rows(con, as_of)
+        rows = with_identity_doubts(con, candidate_rows(con, as_of), as_of)
         mismatches = planted_mismatches(con, truth)
     table = Table("身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数",
                   title=f"不适宜担任现职人选及预警（截至 {as_of}，共 {len(rows)} 人）")

@@ -6,6 +6,9 @@ the identity by a recorded decision. This is that decision: it names a registere
 (``decisions.require_decider``), the record by source and key, and the name on the row; it is
 written to ``meta.identity_confirmation`` (which the build's ``core.fact`` reads) and holds for
 that name only: a re-sent row with yet another name is in doubt again.
+
+Also here: ``with_identity_doubts``, which marks the doubts on a candidate list (the CLI and
+the demo print it), because the review layer is the lowest that sees both ingest and build.
 """
 
 from __future__ import annotations
@@ -48,3 +51,30 @@ def confirm_identity(con: duckdb.DuckDBPyConnection, source: str, record_key: st
                  reason.strip(), now or datetime.now().replace(microsecond=0)])
     log.info("identity confirmed for %s %s", source, record_key)
     return id_number, fact_name
+
+
+def with_identity_doubts(con: duckdb.DuckDBPyConnection, rows: list[dict],
+                         as_of: date) -> list[dict]:
+    """Mark 身份存疑 (rules.md, "Identity doubts stop evidence"): each listed cadre gets
+    ``identity_doubts``, the rows under their ID whose name contradicts the roster and that
+    count toward nothing; cadres with such rows and no flag are listed after the others with
+    severity ``identity_doubt``, so the doubt is seen before anyone relies on the list."""
+    doubts = ingest_identity.identity_doubt_rows(con)
+    counts = doubts.groupby("id_number").size().to_dict() if len(doubts) else {}
+    for row in rows:
+        row["identity_doubts"] = int(counts.get(row["id_number"], 0))
+    listed = {r["id_number"] for r in rows}
+    extra = [i for i in sorted(counts) if i not in listed]
+    if extra:
+        found = con.execute(
+            "select id_number, name, org_name, post_title, post_level from core.cadre "
+            "where list_contains(?, id_number) order by org_name, name, id_number",
+            [extra]).fetchall()
+        for id_number, name, org_name, post_title, post_level in found:
+            rows.append({"id_number": id_number, "name": name, "org_name": org_name,
+                         "post_title": post_title, "post_level": post_level,
+                         "severity": "identity_doubt", "rules": [], "evidence_count": 0,
+                         "first_flag_date": None, "in_influence_period": None,
+                         "ruleset_version": None, "as_of": str(as_of),
+                         "identity_doubts": int(counts[id_number])})
+    return rows

@@ -1,4 +1,5 @@
 -- decisions.flag_raised: 预警线索（构建原样）. Candidate, warning and promotion-block (S1) flags of every build (marts.cadre_flag), with their evidence as stable keys.
+-- grain: as_of, id_number, rule_id
 -- Why: the build keys a flag by cadre and rule per as-of date; a decision needs the same flag in
 -- every build that raises it, whatever the look-back window. A flag is its cadre, rule and
 -- evidence: evidence_keys names each piece by source and record key (staging.evidence_key),

@@ -1,4 +1,5 @@
 -- decisions.flag_source: 预警线索来源. The flags of every build under the stable id that decisions refer to (decisions.flag_match).
+-- grain: as_of, flag_id
 -- Why: which registered flag a build's flag is depends on the evidence and on the decisions
 -- already taken (new evidence after a decision is a new flag), so it is decided once, when the
 -- build is copied to the register (sync_flags), and recorded in decisions.flag_match. A build

@@ -1,4 +1,5 @@
 -- marts.observation_period: 考察期. One row per warning raised at the as-of date: the 考察期 it opened and whether it escalated.
+-- grain: id_number, rule_id
 -- Why: seed §3: a warning is followed by a time-limited observation; if the cadre does not
 -- improve, or is warned again inside it, R1 proposes the cadre as a candidate.
 -- column opened_on: Date the warning arose (its flag_date).
@@ -15,13 +16,17 @@
 with hit as (
     select * from marts.rule_hit where as_of = getvariable('as_of') and severity = 'warning'
 ),
+hit_item as (
+    select rule_id, id_number, flag_date, evidence_ids, detail_zh,
+        unnest(evidence_ids) as evidence_id
+    from hit
+),
 hit_key as (
     -- each warning's evidence as stable keys, to find the flag people decided about
-    select hit.rule_id, hit.id_number, hit.flag_date, hit.evidence_ids, hit.detail_zh,
+    select item.rule_id, item.id_number, item.flag_date, item.evidence_ids, item.detail_zh,
         list_sort(list_distinct(list(coalesce(k.evidence_key, item.evidence_id))))
             as evidence_keys
-    from hit
-    cross join lateral (select unnest(hit.evidence_ids) as evidence_id) as item
+    from hit_item as item
     left join staging.evidence_key as k on k.evidence_id = item.evidence_id
     group by all
 ),
