@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.cli.analysis import masked_id
 from pipelines.cli.main import app
 from pipelines.publish.snapshot import cadre_key, pseudonym_key
 from pipelines.settings import DataHome
@@ -69,8 +70,10 @@ def test_profile_card_by_id_and_by_key(cli_world: dict[str, str], home: DataHome
                  "annual_assessment.csv", "sanction.csv"):
         assert text in out, text
     key = cadre_key(cli_world["candidate"], pseudonym_key(home))
-    by_key = runner.invoke(app, ["profile", key], env={"COLUMNS": "250"})
+    by_key = runner.invoke(app, ["profile", key, "--show-id"], env={"COLUMNS": "250"})
     assert by_key.exit_code == 0 and cli_world["candidate"] in by_key.output
+    # without --show-id the card shows the ID masked, never in full
+    assert cli_world["candidate"] not in out and masked_id(cli_world["candidate"]) in out
 
 
 def test_unknown_cadre_and_unbuilt_date_are_clear_errors(cli_world: dict[str, str]) -> None:
