@@ -369,7 +369,7 @@ def test_issue16_u2_hits_every_cadre_of_a_multi_cadre_audit(home: DataHome,
     s = Scenario()
     first, second = s.cadre(), s.cadre()
     for item, cid in enumerate((first, second, first), start=1):
-        s.add("audit_finding", audit_id="AU-2026-7", item_no=item, id_number=cid, name="测试",
+        s.add("audit_finding", audit_id="AU-2026-7", item_no=item, id_number=cid, name=None,
               audit_type="经济责任审计", category="其他", responsibility="直接责任", rating="较差",
               reported_on="2026-01-10")
     s.load(home, tmp_path / "drops")
