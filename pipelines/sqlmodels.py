@@ -93,6 +93,9 @@ MODEL_FOLDERS = ("core", "marts", "rules", "decisions", "followup", "fairness")
 BUILD_FOLDERS = ("core", "marts", "rules")  # run by every build, in its transaction
 VIEW_FOLDERS = ("decisions", "followup", "fairness")  # the review layer's views
 NOT_MODELS = ("decisions/schema.sql",)  # DDL scripts, run as they are
+# The decisions tables: run by the review layer and by every build (observation periods read
+# decisions, so the tables must exist before the first decision).
+DECISIONS_SCHEMA = SQL_DIR / "decisions" / "schema.sql"
 KIND_BY_SCHEMA = {"core": "table", "temp": "temp", "marts": "as_of", "decisions": "view",
                   "followup": "view", "fairness": "view"}
 RULE_HITS = "marts.rule_hit"

@@ -84,6 +84,33 @@ def raw_table_ddl(contract: Contract) -> list[str]:
     return statements
 
 
+def record_key_sql(contract: Contract, alias: str) -> str:
+    """The record's key as one text, its key values in contract order joined by ``|``.
+
+    Why one text: a withdrawal, an identity confirmation and a flag's evidence name a record by
+    its key, whatever submission last sent it (``source:record_key`` is an evidence key)."""
+    parts = [f"coalesce({alias}.{k}::varchar, '')" for k in contract.key]
+    return parts[0] if len(parts) == 1 else "concat_ws('|', " + ", ".join(parts) + ")"
+
+
+def evidence_key_view_sql(contracts: list[Contract]) -> list[str]:
+    """``staging.evidence_key``: every loaded version of every evidence row -> its stable key.
+
+    core.evidence ids name a submission and row (``source:submission_id:source_row``); a
+    flag must keep its identity when the unit re-sends the same record, so the flag register
+    stores ``source:record_key`` instead (docs/reviews.md, flag identity)."""
+    selects = [f"select '{c.source}:' || submission_id || ':' || source_row as evidence_id, "
+               f"'{c.source}' as source, '{c.source}:' || record_key as evidence_key, "
+               f"record_key, submission_id, source_row, submission_seq, submitted_by, "
+               f"is_current, withdrawn from staging.{c.source}_history"
+               for c in contracts if c.role == "evidence" and not c.snapshot]
+    body = "\nunion all ".join(selects)
+    return [f"create or replace view staging.evidence_key as\n{body}",
+            "comment on view staging.evidence_key is 'Every loaded version of every evidence "
+            "row: its evidence_id (source:submission:row) and its stable evidence_key "
+            "(source:record key).'"]
+
+
 def staging_view_sql(contract: Contract) -> list[str]:
     """``staging.<source>_history`` (all loaded versions) and ``staging.<source>`` (current).
 
@@ -92,30 +119,40 @@ def staging_view_sql(contract: Contract) -> list[str]:
     """
     source = contract.source
     key = ", ".join(contract.key)
-    current = (
+    latest = (
         "submission_seq = max(submission_seq) over ()"
         if contract.snapshot
         else f"row_number() over (partition by {key} order by submission_seq desc, source_row desc) = 1"
     )
     history = f"""
 create or replace view staging.{source}_history as
--- every row loaded from a finished submission, with its arrival order and currency
+-- every row loaded from a finished submission, with its arrival order and currency; a key the
+-- unit withdrew (meta.withdrawal) is current in no version sent before the withdrawal
 with loaded_submission as (
     select submission_id, seq as submission_seq, unit, received_at
     from meta.submission
     where status in ('accepted', 'partially_accepted')
 ),
 versioned as (
-    select r.*, s.submission_seq, s.unit as submitted_by, s.received_at
+    select r.*, s.submission_seq, s.unit as submitted_by, s.received_at,
+        {record_key_sql(contract, "r")} as record_key
     from raw.{source} as r
     join loaded_submission as s using (submission_id)
+),
+flagged as (
+    select versioned.*, exists (
+        select 1 from meta.withdrawal as w
+        where w.source = '{source}' and w.record_key = versioned.record_key
+            and w.upto_seq >= versioned.submission_seq
+    ) as withdrawn
+    from versioned
 )
-select *, {current} as is_current
-from versioned"""
+select *, ({latest}) and not withdrawn as is_current
+from flagged"""
     view = f"""
 create or replace view staging.{source} as
 -- the current version of each {source} key ({key})
-select * exclude (is_current) from staging.{source}_history where is_current"""
+select * exclude (is_current, withdrawn) from staging.{source}_history where is_current"""
     history_doc = f"{contract.title_zh}: every loaded version of each key; is_current marks the one in force."
     current_doc = f"{contract.title_zh}: current version per key ({key})."
     return [
@@ -132,6 +169,7 @@ def _schema_statements() -> tuple[tuple[str, ...], str]:
     statements = [(SQL_DIR / "schema" / "meta.sql").read_text(encoding="utf-8")]
     for contract in all_contracts().values():
         statements += raw_table_ddl(contract) + staging_view_sql(contract)
+    statements += evidence_key_view_sql(list(all_contracts().values()))
     return tuple(statements), hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
 
 

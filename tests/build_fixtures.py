@@ -46,6 +46,7 @@ class Scenario:
     def __init__(self) -> None:
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self._ids = itertools.count(1)
+        self._names: dict[str, str] = {}  # every cadre() so far: ID -> roster name
 
     def cadre(self, name: str = "张三", *, post_level: str = "县处级副职",
               post_category: str = "党政副职", sector: str = "党政机关",
@@ -53,6 +54,7 @@ class Scenario:
               appointed_on: str = "2020-01-01", on_probation: bool = False,
               id_number: str | None = None) -> str:
         id_number = id_number or new_id()
+        self._names[id_number] = name
         born = idcard.birth_date(id_number)
         self.rows["roster"].append({
             "id_number": id_number, "name": name, "gender": "男", "birth_date": born,
@@ -61,6 +63,18 @@ class Scenario:
             "on_probation": on_probation})
         return id_number
 
+    def name_facts_by_roster(self) -> None:
+        """A fact row whose ``name`` the test left as None gets its cadre's roster name: a name
+        that contradicts the roster is 身份存疑 and counts toward nothing, so tests that are
+        not about identity must write the right one."""
+        names = {**self._names, **{r["id_number"]: r["name"] for r in self.rows["roster"]}}
+        for source, rows in self.rows.items():
+            if source == "roster":
+                continue
+            for row in rows:
+                if row.get("name", "") is None and row.get("id_number"):
+                    row["name"] = names.get(row["id_number"], "某人")  # unknown ID: any name
+
     def add(self, source: str, **row: object) -> None:
         self.rows[source].append(row)
 
@@ -68,6 +82,7 @@ class Scenario:
         return f"{prefix}-{next(self._ids):04d}"
 
     def write(self, folder: Path, source: str, rows: list[dict], tag: str = "") -> Path:
+        self.name_facts_by_roster()
         fields = load_contract(source).field_names
         path = folder / f"{source}{tag}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
@@ -83,6 +98,7 @@ class Scenario:
         """Submit every source's CSV (roster first); every row must be accepted."""
         home.ensure()
         folder.mkdir(parents=True, exist_ok=True)
+        self.name_facts_by_roster()
         for source in ["roster", *sorted(s for s in self.rows if s != "roster")]:
             if not self.rows.get(source):
                 continue

@@ -59,11 +59,26 @@ def review_world(s: Scenario) -> dict[str, str]:
     return ids
 
 
+# The people these tests record decisions as: a decision must name a registered decider.
+DECIDERS = {"部务会": "组织部部务会", "组织部部务会": "组织部部务会", "干部科张三": "干部科科员", "张三": "干部科科员",
+            "丙二": "本人（申诉）"}
+
+
+def register_deciders(home: DataHome) -> None:
+    from pipelines.review import decisions
+    from pipelines.warehouse import writer
+
+    with writer(home.warehouse_file) as con:
+        for name, role in DECIDERS.items():
+            decisions.add_decider(con, name, role)
+
+
 def load_review_world(home: DataHome, folder: Path, as_of: date = AS_OF) -> dict[str, str]:
     s = Scenario()
     ids = review_world(s)
     s.load(home, folder)
     build(home, as_of)
+    register_deciders(home)
     return ids
 
 

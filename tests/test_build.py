@@ -53,7 +53,9 @@ def test_identity_is_the_id_not_the_name(identity_home: tuple[DataHome, dict[str
                              "marts.cadre_flag group by id_number"))
     assert flags.get(ids["wang_a"]) == ["I1"]
     assert ids["wang_b"] not in flags  # the other 王伟 is not touched by A's finding
-    assert flags.get(ids["li"]) == ["V2"]  # matched by ID despite the name on the fact
+    # filed under 李娜's ID with another name: 身份存疑, counts toward no flag until the unit
+    # corrects it or ORG confirms it (rules.md, "Identity doubts stop evidence")
+    assert ids["li"] not in flags
 
 
 def test_name_mismatch_is_reported_not_trusted(

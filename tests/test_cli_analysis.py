@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.cli.analysis import masked_id
 from pipelines.cli.main import app
 from pipelines.publish.snapshot import cadre_key, pseudonym_key
 from pipelines.settings import DataHome
@@ -44,8 +45,9 @@ def test_candidates_json(cli_world: dict[str, str]) -> None:
     by_id = {r["id_number"]: r for r in rows}
     assert set(by_id) == {cli_world["candidate"], cli_world["warning"]}
     assert by_id[cli_world["candidate"]]["severity"] == "candidate"
-    # 不称职 maps every dimension to 50: A1, and D1 since 2025H2, escalated by R1 after 6 months
-    assert by_id[cli_world["candidate"]]["rules"] == ["A1", "D1", "R1"]
+    # 不称职 maps every dimension to 50: A1, and D1 since 2025H2; its 考察期 runs to
+    # 2026-06-30 inclusive, so R1 would escalate only the day after (rules.md, "Periods")
+    assert by_id[cli_world["candidate"]]["rules"] == ["A1", "D1"]
     assert by_id[cli_world["candidate"]]["in_influence_period"] is True
     assert by_id[cli_world["warning"]] | {"severity": "warning", "rules": ["V2"]} == \
         by_id[cli_world["warning"]]
@@ -68,8 +70,10 @@ def test_profile_card_by_id_and_by_key(cli_world: dict[str, str], home: DataHome
                  "annual_assessment.csv", "sanction.csv"):
         assert text in out, text
     key = cadre_key(cli_world["candidate"], pseudonym_key(home))
-    by_key = runner.invoke(app, ["profile", key], env={"COLUMNS": "250"})
+    by_key = runner.invoke(app, ["profile", key, "--show-id"], env={"COLUMNS": "250"})
     assert by_key.exit_code == 0 and cli_world["candidate"] in by_key.output
+    # without --show-id the card shows the ID masked, never in full
+    assert cli_world["candidate"] not in out and masked_id(cli_world["candidate"]) in out
 
 
 def test_unknown_cadre_and_unbuilt_date_are_clear_errors(cli_world: dict[str, str]) -> None:

@@ -28,7 +28,10 @@ SOURCES_MD = Path(__file__).resolve().parent / "spec" / "sources_tables.md"
 # Contracts that are ours, not the outside world's: the pipeline's own return channels, absent
 # from sources.md by design. ``decision``: the organization department's decisions on flags
 # (docs/reviews.md). Only ORG may send them.
-OWN_SOURCES: dict[str, tuple[str, ...]] = {"decision": ("ORG",)}
+# Our own contracts (not in sources.md): ORG's decisions, and every unit's withdrawals (撤回,
+# rules.md "A unit can withdraw a record"), in the order units.yaml lists them.
+OWN_SOURCES: dict[str, tuple[str, ...]] = {"decision": ("ORG",),
+                                           "withdrawal": ("ORG", "INS", "AUD", "PET", "DIS")}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pipelines.review import decisions
 from pipelines.review.decision_drops import apply_decision_drops
 from pipelines.review.decisions import (
     ACTIONS,
+    OPEN_STATES,
     STATES_ZH,
     Decision,
     DecisionRefused,
@@ -48,6 +49,16 @@ ALLOWED = {
     ("adjusted", "restore"): "adjusted",
     ("appealed", "appeal_upheld"): "confirmed",  # back to where the appeal found it
     ("appealed", "appeal_granted"): "cleared",
+    # a person extends a running 考察期 (rules.md, "People's decisions bind the engine")
+    ("under_observation", "extend"): "under_observation",
+    # S1 promotion blocks are in the register: annotated, appealed, lifted
+    ("blocking", "annotate"): "blocking",
+    ("blocking", "appeal"): "appealed",
+    ("blocking", "lift"): "lifted",
+    ("lifted", "annotate"): "lifted",
+    ("appealed", "annotate"): "appealed",
+    # the system closes an open flag whose evidence was withdrawn or corrected away
+    **{(state, "close"): "closed" for state in OPEN_STATES},
 }
 APPEAL_FROM_CONFIRMED = [LogEntry("confirm", "flagged", "confirmed", date(2025, 1, 1)),
                          LogEntry("appeal", "confirmed", "appealed", date(2025, 2, 1))]
@@ -183,9 +194,16 @@ def test_a_rebuild_keeps_every_decision(built: tuple[DataHome, dict[str, str]],
     build(home, AS_OF)
     with duckdb.connect(str(home.warehouse_file)) as con:
         decisions.sync_flags(con)
-        assert con.execute("select * from decisions.decision_log order by 1").fetchall() \
-            == log_before
-        assert _state(con, a1) == ("confirmed", False)  # kept for its decision
+        after = con.execute("select * from decisions.decision_log order by 1").fetchall()
+        assert after[:len(log_before)] == log_before  # every decision kept
+        # the corrected grade took A1 (and 甲一's D1) away: the system closed them, visibly,
+        # with the reason; people's decisions are untouched
+        closes = con.execute("select flag_id, decided_by, reason from decisions.decision_log "
+                             "where action = 'close' order by flag_id").fetchall()
+        assert len(after) == len(log_before) + len(closes)
+        assert a1 in {c[0] for c in closes}
+        assert all(c[1] == "系统" and "更正" in c[2] for c in closes)
+        assert _state(con, a1) == ("closed", False)  # kept, with its decisions
         assert _state(con, p1) == ("under_observation", True)
         assert flag_id(con, ids["甲二"], "P1") == p1  # same flag, same id, every build
 

@@ -30,7 +30,7 @@ from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_review
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
-from tests.review_scenario import flag_id, private_copy
+from tests.review_scenario import flag_id, private_copy, register_deciders
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ ROW_KEYS = {"grouping", "group", "outcome", "in_scope", "with_outcome", "rate", 
 
 def _finding(s: Scenario, cid: str, round_: str, found_on: str) -> None:
     s.add("inspection_finding", finding_id=s.next_key("F"), round=round_, org_name="被巡察单位",
-          id_number=cid, name="测试", description="履职不力", found_on=found_on,
+          id_number=cid, name=None, description="履职不力", found_on=found_on,
           rectification="已整改", **I1)
 
 
@@ -181,6 +181,7 @@ def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_
     listed = json.loads(_cli(home, "candidates", "--as-of", AS_OF.isoformat(), "--json"))
     adjusted_id = next(r["id_number"] for r in listed if r["org_name"] == OTHERS[0]
                        and r["severity"] == "candidate")
+    register_deciders(home)  # a decision must name a registered decider
     with duckdb.connect(str(home.warehouse_file)) as con:
         flag = flag_id(con, adjusted_id, "I1")
         for action, on, extra in (("confirm", "2026-01-05", {}),

@@ -28,7 +28,7 @@ from pipelines.review.followup import set_target
 from pipelines.review.followup_report import scan
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
-from tests.review_scenario import SCORES_90, assess, flag_id
+from tests.review_scenario import SCORES_90, assess, flag_id, register_deciders
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +55,7 @@ def _world(home: DataHome, folder: Path) -> dict[str, str]:
           rectification="已整改", tolerated=False, tolerance_basis=None)
     s.load(home, folder)
     build(home, AS_OF)
+    register_deciders(home)
     with duckdb.connect(str(home.warehouse_file)) as con:
         for name, (on, measure) in ADJUSTMENTS.items():
             flag = flag_id(con, ids[name], "P1")

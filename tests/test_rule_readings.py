@@ -126,7 +126,7 @@ def test_issue16_item6_one_sanction_on_a_party_head_is_no_candidate(home: DataHo
     deputy = s.cadre(post_category="党政副职")
     soe = s.cadre(sector="国有企业", org_name="某国有公司")
     for cid in (head, deputy):
-        s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试",
+        s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name=None,
               measure="党纪严重警告", decided_on="2025-09-01", reason_category="作风")
     audit(s, soe, category="资金违规使用", amount=150, reported_on="2026-01-10")
     s.load(home, tmp_path / "drops")
@@ -284,7 +284,7 @@ def test_blank_responsibility_weighs_as_leadership_and_the_receipt_asks_for_it(
 
 def _sanction(s: Scenario, cid: str, measure: str, decided_on: str, reason: str = "作风",
               effect_until: str | None = None) -> None:
-    s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试", measure=measure,
+    s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name=None, measure=measure,
           decided_on=decided_on, reason_category=reason, effect_until=effect_until)
 
 
@@ -369,7 +369,7 @@ def test_issue16_u2_hits_every_cadre_of_a_multi_cadre_audit(home: DataHome,
     s = Scenario()
     first, second = s.cadre(), s.cadre()
     for item, cid in enumerate((first, second, first), start=1):
-        s.add("audit_finding", audit_id="AU-2026-7", item_no=item, id_number=cid, name="测试",
+        s.add("audit_finding", audit_id="AU-2026-7", item_no=item, id_number=cid, name=None,
               audit_type="经济责任审计", category="其他", responsibility="直接责任", rating="较差",
               reported_on="2026-01-10")
     s.load(home, tmp_path / "drops")

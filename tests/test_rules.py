@@ -36,7 +36,7 @@ def case(name: str, rule: str, fires: bool) -> Callable[[Case], Case]:
 
 def assess(s: Scenario, cid: str, year: int, grade: str = "称职",
            votes: tuple[int, int, int, int] | None = None, **scores: float) -> None:
-    row: dict[str, object] = {"id_number": cid, "name": "测试", "year": year, "grade": grade}
+    row: dict[str, object] = {"id_number": cid, "name": None, "year": year, "grade": grade}
     if votes:
         row.update(zip(("votes_excellent", "votes_competent", "votes_basic",
                         "votes_incompetent"), votes, strict=True))
@@ -45,7 +45,7 @@ def assess(s: Scenario, cid: str, year: int, grade: str = "称职",
 
 
 def report(s: Scenario, cid: str, year: int, result: str, checked_on: str) -> None:
-    s.add("personal_report_check", batch_id=s.next_key("B"), id_number=cid, name="测试",
+    s.add("personal_report_check", batch_id=s.next_key("B"), id_number=cid, name=None,
           report_year=year, check_mode="随机抽查", result=result,
           items=None if result == "一致" else ["房产"],
           item_count=None if result == "一致" else 1, checked_on=checked_on)
@@ -53,7 +53,7 @@ def report(s: Scenario, cid: str, year: int, result: str, checked_on: str) -> No
 
 def petition(s: Scenario, cid: str, conclusion: str | None, closed_on: str | None,
              category: str = "其他", outcome: str = "无") -> None:
-    s.add("petition_verification", case_id=s.next_key("X"), id_number=cid, name="测试",
+    s.add("petition_verification", case_id=s.next_key("X"), id_number=cid, name=None,
           category=category, received_on="2023-01-01", closed_on=closed_on,
           conclusion=conclusion, disposal="初步核实", outcome=outcome)
 
@@ -63,7 +63,7 @@ def finding(s: Scenario, cid: str, *, category: str = "其他", severity: str = 
             rectify_by: str | None = None, rectification: str = "已整改",
             tolerated: bool = False) -> None:
     s.add("inspection_finding", finding_id=s.next_key("F"), round="2026年第一轮",
-          org_name="某县", id_number=cid, name="测试", category=category, description="问题",
+          org_name="某县", id_number=cid, name=None, category=category, description="问题",
           severity=severity, responsibility=responsibility, found_on=found_on,
           rectify_by=rectify_by, rectification=rectification, tolerated=tolerated,
           tolerance_basis="先行先试出现失误，经认定容错" if tolerated else None)
@@ -72,7 +72,7 @@ def finding(s: Scenario, cid: str, *, category: str = "其他", severity: str = 
 def audit(s: Scenario, cid: str, *, category: str = "其他", amount: float | None = None,
           responsibility: str = "直接责任", rating: str | None = None,
           reported_on: str = "2026-01-10", tolerated: bool = False) -> None:
-    s.add("audit_finding", audit_id=s.next_key("AU"), item_no=1, id_number=cid, name="测试",
+    s.add("audit_finding", audit_id=s.next_key("AU"), item_no=1, id_number=cid, name=None,
           audit_type="经济责任审计", category=category, amount_wan=amount,
           responsibility=responsibility, rating=rating, reported_on=reported_on,
           tolerated=tolerated, tolerance_basis="集体决策程序合规，经认定容错" if tolerated else None)
@@ -80,7 +80,7 @@ def audit(s: Scenario, cid: str, *, category: str = "其他", amount: float | No
 
 def sanction(s: Scenario, cid: str, measure: str, decided_on: str,
              effect_until: str | None = None) -> None:
-    s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试", measure=measure,
+    s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name=None, measure=measure,
           decided_on=decided_on, reason_category="其他", effect_until=effect_until)
 
 
@@ -304,7 +304,10 @@ case("R1 fires: no improvement", "R1", True)(
 case("R1 near miss: one event warning", "R1", False)(r1(("petition", {**PART, "closed_on": "2026-03-01"})))
 case("R1 near miss: second warning after the period", "R1", False)(
     r1(("petition", {**PART, "closed_on": "2025-07-01"}), ("audit", {"rating": "较差", "reported_on": "2026-02-01"})))
-case("R1 boundary: period ends on the as-of date", "R1", True)(
+# rules.md "Periods": the period's last day is inside it; escalation is the day after
+case("R1 boundary: period ends the day before the as-of date", "R1", True)(
+    r1(("finding", {**I2, "found_on": "2025-10-01", "rectify_by": "2025-12-28"})))
+case("R1 boundary: period ends on the as-of date", "R1", False)(
     r1(("finding", {**I2, "found_on": "2025-10-01", "rectify_by": "2025-12-30"})))
 case("R1 boundary: period ends the day after", "R1", False)(
     r1(("finding", {**I2, "found_on": "2025-10-01", "rectify_by": "2025-12-31"})))

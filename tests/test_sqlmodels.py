@@ -57,7 +57,9 @@ def test_order_follows_what_each_model_reads() -> None:
     assert at["marts.observation_period"] < at["rules.R1"]
     assert all(at[r] < at["marts.cadre_flag"] < at["marts.candidate"] for r in rules)
     assert at["rules.D1"] > at["marts.cadre_profile"] and at["rules.S1"] > at["marts.influence_period"]
-    assert at["decisions.flag_source"] < at["decisions.flag_state"] < at["followup.followup_case"]
+    # flag_source names the register's id for each raised flag; the state reads the register
+    assert at["decisions.flag_raised"] < at["decisions.flag_source"]
+    assert at["decisions.flag_state"] < at["followup.followup_case"]
 
 
 def _model_file(folder: Path, name: str, text: str) -> Path:

@@ -224,6 +224,10 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
     install_ruleset(con, rs)
     con.execute("create schema if not exists core")
     con.execute("create schema if not exists marts")
+    # Observation periods read people's decisions (rules.md, "People's decisions bind the
+    # engine"): the decisions tables must exist, even before anyone decided anything. The DDL
+    # is idempotent and never touches a row; the review layer runs the same file.
+    con.execute(sqlmodels.DECISIONS_SCHEMA.read_text(encoding="utf-8"))
     ensure_rule_hit(con)
     con.execute("delete from marts.rule_hit where as_of = getvariable('as_of')")
     rules = {f"rules.{rule.id}": rule for rule in rs.rules}

@@ -22,6 +22,7 @@ from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
 from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
+from pipelines.review.identity import with_identity_doubts
 from pipelines.settings import DataHome
 
 
@@ -163,6 +164,14 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date,
                    q).fetchall()
     out.print(_table("容错免责及不予采信事项（不计入）", ["来源", "日期", "事项", "状态", "依据"],
                      [(_source_zh(r[0]), r[1], r[2], STATUS_ZH[r[3]], r[4]) for r in excused]))
+    from pipelines.ingest.identity import identity_doubt_rows
+
+    doubts = identity_doubt_rows(con)
+    doubts = doubts[doubts["id_number"] == id_number]
+    out.print(_table("身份存疑事项（姓名与名册不符，不计入画像和预警，待单位更正或组织部核实）",
+                     ["来源", "记录", "所填姓名", "名册姓名", "报送单位", "文件", "行"],
+                     [(r.source_zh, r.record_key, r.name, r.roster_name, r.unit, r.filename,
+                       r.source_row) for r in doubts.itertuples()]))
     evidence = _run(con, """
         select e.source, e.fact_date, e.summary_zh, e.status,
                (select sum(points) from marts.deduction d where d.as_of = $d
@@ -212,7 +221,7 @@ def register(app: typer.Typer) -> None:
         con = _open(DataHome.from_env())
         try:
             day = _as_of(con, _parse_date(as_of))
-            rows = candidate_rows(con, day)
+            rows = with_identity_doubts(con, candidate_rows(con, day), day)
         finally:
             con.close()
         if as_json:
@@ -220,10 +229,11 @@ def register(app: typer.Typer) -> None:
             return
         _console().print(_table(
             f"不适宜担任现职人选及预警名单（截至 {day}，共 {len(rows)} 人）",
-            ["身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数", "影响期内"],
+            ["身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数", "影响期内", "身份存疑"],
             [(r["id_number"], r["name"], r["org_name"], r["post_title"],
-              SEVERITY_ZH[r["severity"]], "、".join(r["rules"]), r["evidence_count"],
-              "是" if r["in_influence_period"] else "") for r in rows]))
+              SEVERITY_ZH.get(r["severity"], "身份存疑（不计入，待核实）"), "、".join(r["rules"]),
+              r["evidence_count"], "是" if r["in_influence_period"] else "",
+              f"{r['identity_doubts']} 条" if r["identity_doubts"] else "") for r in rows]))
 
     @app.command("profile")
     def profile_command(

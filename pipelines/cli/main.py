@@ -16,6 +16,7 @@ from rich.table import Table
 from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
 from pipelines.cli.fairness import register as register_fairness
+from pipelines.cli.identity import register as register_identity
 from pipelines.cli.portal import register as register_portal
 from pipelines.cli.quality import register as register_quality
 from pipelines.cli.review import register as register_review
@@ -103,6 +104,13 @@ def _print_receipt(receipt) -> None:  # noqa: ANN001 - pipelines.ingest.receipt.
                   f"+ quarantined {receipt.rows_quarantined}")
     if receipt.duplicate_of:
         console.print(f"duplicate of {receipt.duplicate_of}: nothing loaded twice")
+    held = [(receipt.rows_unmatched, "rows unmatched (未匹配：身份证号不在已收到的名册中)"),
+            (receipt.rows_identity_doubt, "rows 身份存疑 (姓名与名册不符，不计入画像和预警)"),
+            (receipt.records_withdrawn, "records withdrawn (已撤回)"),
+            (receipt.withdrawals_refused, "withdrawals refused (撤回未执行)")]
+    for count, what in held:
+        if count:
+            console.print(f"{count} {what}", highlight=False)
     for reason in receipt.reasons:
         console.print(f"  - {reason}")
     located = [i for i in receipt.issues if i.scope == "row"]
@@ -372,6 +380,7 @@ def airflow_stop() -> None:
 # decisions and follow-up (decide, report review|ledger, followup).
 register_analysis(app)
 register_review(app)
+register_identity(app)
 register_fairness(app)
 register_portal(app)  # cadre portal serve|worker|user|token|audit
 register_quality(app)  # cadre report quality

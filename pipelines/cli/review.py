@@ -47,16 +47,20 @@ def _show_flag(flag_id: str) -> None:
     with warehouse.writer(_home().warehouse_file) as con:
         decisions.sync_flags(con)
         row = con.execute("select name, org_name, rule_id, rule_title_zh, detail_zh, state, "
-                          "state_zh from decisions.flag_state where flag_id = ?",
-                          [flag_id]).fetchone()
+                          "state_zh, evidence_keys, new_evidence_keys, previous_flag_id "
+                          "from decisions.flag_state where flag_id = ?", [flag_id]).fetchone()
         log = con.execute("select decided_on, action, from_state, to_state, decided_by, reason, "
                           "document_no from decisions.decision_log where flag_id = ? "
                           "order by decision_id", [flag_id]).fetchall()
     if row is None:
         console.print(f"[red]线索编号 {flag_id} 不存在[/red]")
         raise typer.Exit(1)
-    name, org, rule_id, title, detail, state, state_zh = row
+    name, org, rule_id, title, detail, state, state_zh, keys, new_keys, previous = row
     console.print(f"[bold]{flag_id}[/] {name}（{org}）{rule_id} {title}：{detail}")
+    console.print(f"证据：{'、'.join(keys or [])}", highlight=False, soft_wrap=True)
+    if previous:  # new evidence after a decision on the earlier flag (rules.md, "Decisions stick")
+        console.print(f"新证据（线索 {previous} 决定之后）：{'、'.join(new_keys or [])}",
+                      highlight=False, soft_wrap=True)
     console.print(f"当前状态：[bold]{state_zh}[/]；可做的决定："
                   + "、".join(f"{decisions.ACTIONS[a].zh}({a})"
                              for a in decisions.allowed_actions(state)))

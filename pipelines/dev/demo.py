@@ -19,12 +19,14 @@ from pipelines import warehouse
 from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.contracts import source_names
+from pipelines.dev.demo_corrections import stage_corrections
 from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
 from pipelines.dev.demo_review import build_history, describe_fairness, write_demo_review
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
 from pipelines.publish.snapshot import publish
+from pipelines.review.identity import with_identity_doubts
 from pipelines.settings import DataHome
 
 DEMO_SEED = 20251231
@@ -93,6 +95,9 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     for source in source_names():
         state = run_dag(f"ingest_{source}", home)
         console.print(f"   ingest_{source}: {state}")
+    if stage_corrections(home):  # a 身份存疑 row, then a record withdrawn by its unit
+        for source in ("inspection_finding", "withdrawal"):
+            console.print(f"   ingest_{source} (演示：补报与撤回): {run_dag(f'ingest_{source}', home)}")
     _print_totals(home, console)
     console.print(f"warehouse: {home.warehouse_file}")
     console.print(f"feedback reports for units: {home.outbox}/<UNIT>/")
@@ -119,13 +124,14 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
     as_of = date.fromisoformat(truth["as_of"])
     with warehouse.connect(home.warehouse_file, read_only=True) as con:
-        rows = candidate_rows(con, as_of)
+        rows = with_identity_doubts(con, candidate_rows(con, as_of), as_of)
         mismatches = planted_mismatches(con, truth)
     table = Table("身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数",
                   title=f"不适宜担任现职人选及预警（截至 {as_of}，共 {len(rows)} 人）")
     for r in rows:
         table.add_row(r["id_number"], r["name"], r["org_name"], r["post_title"],
-                      SEVERITY_ZH[r["severity"]], "、".join(r["rules"]), str(r["evidence_count"]))
+                      SEVERITY_ZH.get(r["severity"], "身份存疑（不计入）"), "、".join(r["rules"]),
+                      str(r["evidence_count"]))
     console.print(table)
     planted = len(truth["cadres"])
     console.print(f"planted rule cases reproduced: {planted - len(mismatches)}/{planted}"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.ingest.steps import submit_file
+from pipelines.review import decisions
 from pipelines.review import sql as review_sql
 from pipelines.review.decision_drops import apply_decision_drops
 from pipelines.review.report import period_of, write_review
@@ -39,6 +40,8 @@ def stage_demo_decisions(home: DataHome, today: date | None = None) -> Path | No
     today = today or date.today()
     with warehouse.writer(home.warehouse_file) as con:
         review_sql.ensure(con)
+        # a decision names a registered decider (rules.md, "Who decided is a known person")
+        decisions.add_decider(con, BY, "组织部部务会（演示用决定人）")
         if con.execute("select count(*) from decisions.decision_log").fetchone()[0]:
             return None
         # decisions follow the flag, but not by years: within the 90 days before the build

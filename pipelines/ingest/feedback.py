@@ -124,6 +124,13 @@ def build_report(receipt: Receipt) -> Report:
         ("问题统计", f"文件问题 {file_count} 项；行问题 {row_count} 项（涉及 {rows_hit} 行）；"
                      f"提示 {len(notes)} 项"),
     ]
+    # accepted rows that count nowhere yet, and what a withdrawal did (rules.md, "Decisions
+    # stick, and errors can be undone"); each row is also in the notes with its fix
+    summary += [(label, f"{count} 行" if "行" in label else f"{count} 条") for label, count in (
+        ("未匹配行数（身份证号不在名册中，暂不计入）", receipt.rows_unmatched),
+        ("身份存疑行数（姓名与名册不符，不计入）", receipt.rows_identity_doubt),
+        ("已撤回记录", receipt.records_withdrawn),
+        ("未执行的撤回", receipt.withdrawals_refused)) if count]
     return Report(
         title=f"数据报送反馈：{contract.title_zh if contract else receipt.source}",
         status=receipt.status,

@@ -10,6 +10,7 @@ in flight, so the next run (``cadre ingest`` or the same file again) completes i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -47,8 +48,14 @@ def final_status(validated: ValidatedDrop) -> str:
 
 def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract: Contract,
                     validated: ValidatedDrop, extra_columns: list[str],
-                    now: datetime) -> str:
-    """Write the submission's rows, issues and outcome atomically; returns the final status."""
+                    now: datetime,
+                    after_rows: Callable[[duckdb.DuckDBPyConnection], list[Issue]] | None = None,
+                    ) -> str:
+    """Write the submission's rows, issues and outcome atomically; returns the final status.
+
+    ``after_rows`` runs inside the same transaction once the rows are in raw, and returns
+    notes for the receipt (rows not matching the roster, withdrawals applied): a crash can
+    never leave rows loaded without their notes, or a withdrawal file loaded but not applied."""
     status = final_status(validated)
     issues = list(validated.issues)
     refusal = None
@@ -71,6 +78,8 @@ def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract
         if status != "refused":
             con.execute(f"insert into raw.{contract.source} by name select * from accepted")
         crashpoint("load:mid_transaction")
+        if status != "refused" and after_rows is not None:
+            issues += after_rows(con)
         if len(quarantined):
             con.execute("insert into meta.quarantined_row "
                         "select submission_id, source_row, reasons, row_values::json "

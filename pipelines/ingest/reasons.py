@@ -119,6 +119,22 @@ REASONS: tuple[Reason, ...] = (
            "表头下方第{value}行为单位或说明行（{detail}），已跳过", ""),
     Reason("trailer_rows_ignored", "表尾行已忽略", "note",
            "第{value}行不是数据（{detail}），已忽略，未作为问题行", ""),
+    # --- row notes: the row is accepted but does not count yet (sources.md, "Rows about people
+    # the roster does not know"; rules.md, "Identity doubts stop evidence") ---
+    Reason("id_unmatched", "未匹配", "note",
+           "未匹配：身份证号“{value}”不在已收到的任何干部名册中，该行已接收但暂不计入画像",
+           "可能是干部名册尚未报送，名册到达后将自动匹配；也可能是身份证号录入有误，"
+           "请核对：如有误，请先撤回该记录（撤回申请），再以正确身份证号重新报送。"),
+    Reason("identity_doubt", "身份存疑", "note",
+           "身份存疑：姓名“{value}”与干部名册中该身份证号的姓名（{detail}）不一致，"
+           "该行已接收但不计入任何画像和预警",
+           "请核对身份证号与姓名：如身份证号有误，请先撤回该记录，再以正确身份证号重新报送；"
+           "如姓名有误，请更正后重新报送；如确为同一人（如曾用名），请联系组织部核实确认。"),
+    # --- withdrawals (撤回申请): one note per requested record ---
+    Reason("withdrawn", "已撤回", "note", "{detail}",
+           "该记录自下一次画像构建起不再计入画像和预警，历史记录保留。"),
+    Reason("withdrawal_refused", "撤回未执行", "note", "撤回未执行：{detail}",
+           "只能撤回本单位报送且当前有效的记录；请核对数据类别、记录编号、问题序号和身份证号。"),
 )
 
 BY_CODE: dict[str, Reason] = {r.code: r for r in REASONS}

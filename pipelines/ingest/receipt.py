@@ -63,6 +63,12 @@ class Receipt:
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    # accepted rows that count in no profile yet (notes id_unmatched / identity_doubt), and the
+    # records a withdrawal file withdrew or could not withdraw (notes withdrawn / ..._refused)
+    rows_unmatched: int = 0
+    rows_identity_doubt: int = 0
+    records_withdrawn: int = 0
+    withdrawals_refused: int = 0
     refusal_reason: str | None = None  # one line, Chinese, when refused
     reasons: list[str] = field(default_factory=list)  # distinct Chinese messages, most common first
     issues: list[Issue] = field(default_factory=list)

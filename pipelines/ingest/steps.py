@@ -14,7 +14,7 @@ import logging
 import os
 import pickle
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import contracts, warehouse
+from pipelines.ingest import identity, withdraw
 from pipelines.ingest.crash import crashpoint
 from pipelines.ingest.errors import (
     MAX_ATTEMPTS,
@@ -285,13 +286,15 @@ def load_step(submission_id: str, home: DataHome) -> Receipt:
             stored = _load_work(home, submission_id, "validated.pickle")
         validated, extra_columns = stored  # type: ignore[misc]
         assert isinstance(validated, ValidatedDrop)
+        contract = contracts.load_contract(str(sub["source"]))
         try:
             with guarded(home, submission_id, "load",
                          detail="数据无法入库（数值或日期超出可存储的范围）"):
                 with warehouse.writer(home.warehouse_file) as con:
-                    status = load_submission(con, submission_id,
-                                             contracts.load_contract(str(sub["source"])),
-                                             validated, extra_columns, _now())
+                    status = load_submission(con, submission_id, contract, validated,
+                                             extra_columns, _now(),
+                                             _after_rows(contract, str(sub["unit"]),
+                                                         submission_id, validated))
                 crashpoint("load:committed")
                 log.info("submission %s %s: %d read, %d accepted, %d quarantined",
                          submission_id, status, validated.rows_read, validated.rows_accepted,
@@ -299,6 +302,22 @@ def load_step(submission_id: str, home: DataHome) -> Receipt:
         except StepRefused:
             pass
     return finish(home, submission_id)
+
+
+def _after_rows(contract: contracts.Contract, unit: str, submission_id: str,
+                validated: ValidatedDrop) -> Callable[[duckdb.DuckDBPyConnection], list[Issue]]:
+    """What happens inside the load transaction once the rows are in raw: a withdrawal file is
+    applied; an evidence file's rows are checked against the roster (未匹配, 身份存疑)."""
+    def run(con: duckdb.DuckDBPyConnection) -> list[Issue]:
+        if contract.role == "withdrawal":
+            outcomes = withdraw.withdraw_records(
+                con, unit, withdraw.requests_from_drop(validated.accepted), via="drop",
+                submission_id=submission_id)
+            return withdraw.outcome_issues(outcomes)
+        if contract.role == "evidence" and not contract.snapshot:
+            return identity.row_notes(con, contract, submission_id)
+        return []
+    return run
 
 
 def finish(home: DataHome, submission_id: str) -> Receipt:
@@ -346,7 +365,7 @@ def receipt_for(home: DataHome, submission_id: str) -> Receipt:
                     header=r[5], value=r[6]) for r in rows]
     summary: dict[str, int] = {}  # what went wrong, most frequent first
     for issue in issues:
-        key = issue.message_zh if issue.scope != "row" else \
+        key = issue.message_zh if issue.scope != "row" and issue.source_row is None else \
             f"“{issue.header or issue.column}”{BY_CODE[issue.reason].label_zh}"
         summary[key] = summary.get(key, 0) + 1
     return Receipt(
@@ -354,6 +373,10 @@ def receipt_for(home: DataHome, submission_id: str) -> Receipt:
         filename=str(sub["filename"]), sha256=str(sub["sha256"]), status=str(sub["status"]),
         rows_read=int(sub["rows_read"]), rows_accepted=int(sub["rows_accepted"]),  # type: ignore[call-overload]
         rows_quarantined=int(sub["rows_quarantined"]),  # type: ignore[call-overload]
+        rows_unmatched=sum(i.reason == "id_unmatched" for i in issues),
+        rows_identity_doubt=sum(i.reason == "identity_doubt" for i in issues),
+        records_withdrawn=sum(i.reason == "withdrawn" for i in issues),
+        withdrawals_refused=sum(i.reason == "withdrawal_refused" for i in issues),
         refusal_reason=sub["refusal_reason"],  # type: ignore[arg-type]
         reasons=[f"{m}（{n}行）" if n > 1 else m
                  for m, n in sorted(summary.items(), key=lambda kv: -kv[1])],

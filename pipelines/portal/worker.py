@@ -95,11 +95,9 @@ def process_decision(home: DataHome, request_id: int) -> bool:
             if fields.get("observe_until") else None, remark=fields.get("remark") or None)
     try:
         with warehouse.writer(home.warehouse_file) as con:
-            # Known deciders: a decision must name a registered decider; the reviewer's
-            # account becomes one (kind "portal"). Looked up by name until that branch lands.
-            recognise = getattr(decisions, "recognise_portal_account", None)
-            if recognise is not None:
-                recognise(con, decision.decided_by)
+            # the reviewer's account is a known decider (rules.md, "Who decided is a known
+            # person"); one the department disabled is refused here
+            decisions.recognise_portal_account(con, decision.decided_by, "门户审核账号")
             recorded = decisions.record_decision(con, decision, via="portal")
         status, message = "recorded", (f"已登记：{decisions.STATES_ZH[recorded.from_state]}→"
                                        f"{decisions.STATES_ZH[recorded.to_state]}")

@@ -104,8 +104,9 @@ def choose_build(con: duckdb.DuckDBPyConnection, period_end: date) -> date | Non
 
 
 FLAGS_SQL = """
-with raised as (select * from decisions.flag_source where as_of = $build and in_scope),
-state as (select * from decisions.flag_state)
+with raised as (select * from decisions.flag_source where as_of = $build and in_scope
+                and severity <> 'blocks_promotion'),
+state as (select * from decisions.flag_state where severity <> 'blocks_promotion')
 select state.flag_id, state.id_number, coalesce(raised.name, state.name) as name,
     coalesce(raised.org_name, state.org_name) as org_name,
     coalesce(raised.post_title, state.post_title) as post_title, state.rule_id,

@@ -15,11 +15,13 @@ visible even when a later build no longer raises it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import duckdb
+import pandas as pd
 
 from pipelines.contracts import load_contract
 from pipelines.review import sql as review_sql
@@ -33,8 +35,16 @@ STATES_ZH: dict[str, str] = {
     "cleared": "已排除",
     "adjusted": "已组织调整",
     "appealed": "申诉中",
+    "blocking": "影响期中（限制提拔）",
+    "lifted": "已解除限制",
+    "closed": "已关闭（证据撤回或更正）",
 }
-INITIAL_STATE = {"candidate": "flagged", "warning": "under_observation"}
+# S1 (blocks_promotion) is in the register too, so a wrong promotion block can be annotated,
+# appealed and lifted by a recorded decision (rules.md, "People's decisions bind the engine").
+INITIAL_STATE = {"candidate": "flagged", "warning": "under_observation",
+                 "blocks_promotion": "blocking"}
+OPEN_STATES = ("flagged", "under_observation", "confirmed", "appealed", "blocking")
+SYSTEM_DECIDER = "系统"  # the only name allowed to record a `close`; never a registered decider
 
 
 def adjustment_measures() -> tuple[str, ...]:
@@ -49,22 +59,33 @@ class Action:
     name: str
     zh: str
     from_states: tuple[str, ...]
-    to_state: str | None  # None: back to the state before the appeal
+    to_state: str | None  # None: back to the state before the appeal; SAME: unchanged
     needs_measure: bool = False
     needs_document: bool = False
+    system_only: bool = False  # recorded by the pipeline itself, never by a person
+
+
+SAME = "="
 
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("observe", "列入考察期", ("flagged",), "under_observation"),
+    # A person sets a longer 考察期 for a running one (the build then reads the new end).
+    Action("extend", "延长考察期", ("under_observation",), SAME),
     Action("confirm", "认定不适宜担任现职", ("flagged", "under_observation"), "confirmed"),
     Action("clear", "不予认定", ("flagged", "under_observation"), "cleared"),
     Action("adjust", "组织调整", ("confirmed",), "adjusted", needs_measure=True,
            needs_document=True),
-    Action("appeal", "提出申诉", ("confirmed", "adjusted"), "appealed"),
+    Action("appeal", "提出申诉", ("confirmed", "adjusted", "blocking"), "appealed"),
     Action("appeal_upheld", "申诉维持", ("appealed",), None),
     Action("appeal_granted", "申诉成立", ("appealed",), "cleared"),
     # Re-appointment closes the follow-up file; the flag stays `adjusted`: the adjustment happened.
     Action("restore", "重新任用", ("adjusted",), "adjusted"),
+    # S1: a promotion block can be annotated (备注说明) and lifted (解除限制) by a decision.
+    Action("annotate", "备注说明", ("blocking", "lifted", "appealed"), SAME),
+    Action("lift", "解除限制", ("blocking",), "lifted"),
+    # The system closes a flag whose evidence was withdrawn or corrected away, with the reason.
+    Action("close", "系统关闭", OPEN_STATES, "closed", system_only=True),
 )}
 ACTION_BY_ZH = {a.zh: a.name for a in ACTIONS.values()}
 
@@ -118,11 +139,14 @@ def next_state(current: str, action_name: str, history: list[LogEntry]) -> str:
     if action is None:
         raise DecisionRefused(f"未知的决定类型：{action_name}")
     if current not in action.from_states:
-        allowed = "、".join(a.zh for a in ACTIONS.values() if current in a.from_states) or "无"
+        allowed = "、".join(a.zh for a in ACTIONS.values()
+                           if current in a.from_states and not a.system_only) or "无"
         raise DecisionRefused(f"线索当前状态为“{STATES_ZH[current]}”，不能“{action.zh}”；"
                               f"当前可做的决定：{allowed}")
     if action.name == "restore" and _restored_since_adjustment(history):
         raise DecisionRefused("该干部调整后已重新任用，不能重复记录")
+    if action.to_state == SAME:
+        return current
     if action.to_state is not None:
         return action.to_state
     appeals = [e for e in history if e.action == "appeal"]
@@ -152,48 +176,233 @@ def replay(initial: str, history: list[LogEntry]) -> str:
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """The decisions schema and every review view (cheap, idempotent; run before each use)."""
+    """The decisions schema and every review view (cheap, idempotent; run before each use),
+    and the in-place upgrade of a register from before evidence keys."""
     review_sql.ensure(con)
+    migrate_register(con)
+
+
+@dataclass
+class _Registered:
+    flag_id: str
+    keys: set[str]
+    decided: bool
+    closed: bool
+    order: int  # registration order (older first)
+
+
+def _flag_id(id_number: str, rule_id: str, keys: list[str], taken: set[str]) -> str:
+    """rule id + 8 hex of md5(id_number|rule_id|sorted evidence keys); a second flag with the
+    very same evidence (re-sent after a system closure) gets the next free variant."""
+    base = f"{id_number}|{rule_id}|{'|'.join(sorted(keys))}"
+    for n in range(100):
+        candidate = f"{rule_id}-{hashlib.md5(f'{base}#{n}'.encode() if n else base.encode()).hexdigest()[:8]}"
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def _match(raised_keys: set[str], registered: list[_Registered]) -> tuple[str, _Registered | None]:
+    """How a build's flag relates to the register's flags of the same cadre and rule:
+    ("same", R): all its evidence is R's (unchanged, or fewer as the window slid);
+    ("grow", R): R has no decision yet, so new evidence joins it;
+    ("new", R or None): evidence arrived after a decision (or nothing matches): a new flag."""
+    live = [r for r in registered if not r.closed]
+    covering = [r for r in live if raised_keys <= r.keys]
+    if covering:
+        return "same", max(covering, key=lambda r: r.order)
+    pending = [r for r in live if not r.decided]
+    if pending:
+        return "grow", max(pending, key=lambda r: r.order)
+    return "new", max(registered, key=lambda r: r.order) if registered else None
 
 
 def sync_flags(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> int:
     """Copy the flags of every build not copied yet into the register; returns how many flags
-    were new.
+    were new. Then closes, visibly, every open flag whose evidence was withdrawn or corrected
+    away (``close_orphaned_flags``).
 
-    A flag already registered only gets ``last_seen_at`` (and an earlier ``first_as_of``, when
-    an older date is built later): its description stays what people saw when deciding. Only
-    builds missing from ``decisions.flag_sync`` are read, so the cost follows new builds, not
-    the history of builds."""
+    Identity (rules.md, "Decisions stick"): a flag is its cadre, rule and evidence keys. A
+    build's flag whose evidence is all in a registered flag is that flag (a cleared one stays
+    cleared); new evidence joins a flag nobody has decided yet; new evidence after a decision
+    opens a new flag naming what is new (``new_evidence_keys``, ``previous_flag_id``). A
+    registered flag keeps what people saw when deciding; only ``last_seen_at``,
+    ``last_evidence_ids`` and ``first_as_of`` follow later builds."""
     ensure(con)
     now = now or datetime.now().replace(microsecond=0)
     pending = con.execute("select as_of, built_at from decisions.build_source "
-                          "anti join decisions.flag_sync using (as_of, built_at)").fetchall()
+                          "anti join decisions.flag_sync using (as_of, built_at) "
+                          "order by built_at").fetchall()
     if not pending:
+        close_orphaned_flags(con, now)
         return 0
-    before = con.execute("select count(*) from decisions.flag_register").fetchone()[0]
-    con.execute("""
-        insert into decisions.flag_register by name
-        select flag_id, any_value(id_number) as id_number, any_value(rule_id) as rule_id,
-               arg_min(severity, as_of) as severity, any_value(opened_on) as opened_on,
-               arg_min(observation_ends_on, as_of) as observation_ends_on,
-               arg_max(name, as_of) as name, arg_max(org_name, as_of) as org_name,
-               arg_max(post_title, as_of) as post_title,
-               arg_max(rule_title_zh, as_of) as rule_title_zh,
-               arg_max(detail_zh, as_of) as detail_zh,
-               arg_max(evidence_ids, as_of) as evidence_ids, min(as_of) as first_as_of,
-               $now as first_seen_at, $now as last_seen_at,
-               arg_min(ruleset_label, as_of) as ruleset_label
-        from decisions.flag_source
-        where list_contains($dates, as_of)
-        group by flag_id
-        on conflict (flag_id) do update set
-            last_seen_at = excluded.last_seen_at,
-            first_as_of = least(flag_register.first_as_of, excluded.first_as_of)""",
-                {"now": now, "dates": sorted({p[0] for p in pending})}).fetchall()
+    raised = con.execute(
+        "select * from decisions.flag_raised where list_contains($dates, as_of) "
+        "order by as_of, id_number, rule_id",
+        {"dates": sorted({p[0] for p in pending})}).df()
+    registered: dict[tuple[str, str], list[_Registered]] = {}
+    for flag_id, id_number, rule_id, keys, decided, closed, order in con.execute("""
+            select r.flag_id, r.id_number, r.rule_id, coalesce(r.evidence_keys, []),
+                exists (select 1 from decisions.decision_log d where d.flag_id = r.flag_id),
+                exists (select 1 from decisions.decision_log d where d.flag_id = r.flag_id
+                        and d.action = 'close'),
+                row_number() over (order by r.first_seen_at, r.flag_id)
+            from decisions.flag_register as r""").fetchall():
+        registered.setdefault((id_number, rule_id), []).append(
+            _Registered(flag_id, set(keys), decided, closed, order))
+    taken = {r.flag_id for rs in registered.values() for r in rs}
+    order = len(taken)
+    inserts, updates, matches = [], [], []
+    for row in raised.to_dict(orient="records"):
+        keys = set(row["evidence_keys"])
+        group = registered.setdefault((row["id_number"], row["rule_id"]), [])
+        how, found = _match(keys, group)
+        evidence_ids = list(row["evidence_ids"])
+        if how in ("same", "grow") and found is not None:
+            found.keys |= keys
+            updates.append([found.flag_id, sorted(found.keys), evidence_ids, row["as_of"],
+                            row["detail_zh"] if how == "grow" else None])
+            matches.append([row["as_of"], row["id_number"], row["rule_id"], found.flag_id])
+            continue
+        earlier = set().union(*(r.keys for r in group)) if group else set()
+        flag_id = _flag_id(row["id_number"], row["rule_id"], sorted(keys), taken)
+        taken.add(flag_id)
+        order += 1
+        group.append(_Registered(flag_id, set(keys), False, False, order))
+        inserts.append({
+            "flag_id": flag_id, "id_number": row["id_number"], "rule_id": row["rule_id"],
+            "severity": row["severity"], "opened_on": row["opened_on"],
+            "observation_ends_on": row["observation_ends_on"], "name": row["name"],
+            "org_name": row["org_name"], "post_title": row["post_title"],
+            "rule_title_zh": row["rule_title_zh"], "detail_zh": row["detail_zh"],
+            "evidence_ids": evidence_ids, "first_as_of": row["as_of"], "first_seen_at": now,
+            "last_seen_at": now, "ruleset_label": row["ruleset_label"],
+            "evidence_keys": sorted(keys), "last_evidence_ids": evidence_ids,
+            "new_evidence_keys": sorted(keys - earlier) if found else None,
+            "previous_flag_id": found.flag_id if found else None})
+        matches.append([row["as_of"], row["id_number"], row["rule_id"], flag_id])
+    if inserts:
+        frame = pd.DataFrame(inserts)  # noqa: F841 - read by DuckDB below
+        con.execute("insert into decisions.flag_register by name select * from frame")
+    for flag_id, keys, evidence_ids, as_of, detail in updates:
+        con.execute("""update decisions.flag_register set evidence_keys = ?,
+                           last_evidence_ids = ?, last_seen_at = ?,
+                           first_as_of = least(first_as_of, ?),
+                           detail_zh = coalesce(?, detail_zh),
+                           evidence_ids = if(? is null, evidence_ids, ?)
+                       where flag_id = ?""",
+                    [keys, evidence_ids, now, as_of, detail, detail, evidence_ids, flag_id])
+    for as_of in sorted({p[0] for p in pending}):
+        con.execute("delete from decisions.flag_match where as_of = ?", [as_of])
+    if matches:
+        con.executemany("insert or replace into decisions.flag_match values (?, ?, ?, ?)",
+                        matches)
     con.executemany("insert into decisions.flag_sync values (?, ?, ?)",
                     [[as_of, built_at, now] for as_of, built_at in pending])
-    after = con.execute("select count(*) from decisions.flag_register").fetchone()[0]
-    return int(after - before)
+    close_orphaned_flags(con, now)
+    return len(inserts)
+
+
+CLOSE_REASONS_ZH = {"withdrawn": "证据已由报送单位撤回", "corrected": "证据已由报送单位更正",
+                    "doubt": "证据身份存疑（姓名与名册不符，待单位更正或组织部核实）"}
+
+
+def close_orphaned_flags(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> int:
+    """Close, as the system and with the reason, every open flag the latest build no longer
+    raises because a piece of its evidence was withdrawn, corrected, or is now 身份存疑.
+
+    Why visible and not silent: a flag left 待核实 on evidence that is gone would be decided
+    on nothing; one that just vanished would hide that it was ever proposed. A flag that only
+    left the look-back window is not closed (it stays in the register, ``in_latest_build``
+    false). Returns how many flags were closed."""
+    now = now or datetime.now().replace(microsecond=0)
+    latest = con.execute("select as_of from decisions.build_source "
+                         "order by built_at desc, as_of desc limit 1").fetchone()
+    if latest is None:
+        return 0
+    has_fact = con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
+                           "and table_name = 'fact'").fetchone()[0]
+    doubt = ("exists (select 1 from core.fact f where f.source || ':' || f.record_key = "
+             "item.evidence_key and f.identity_doubt)") if has_fact else "false"
+    rows = con.execute(f"""
+        with latest as (select flag_id from decisions.flag_match where as_of = $as_of),
+        state as (select flag_id, state from decisions.flag_state),
+        open_flag as (
+            select r.flag_id, r.id_number, r.opened_on,
+                coalesce(r.last_evidence_ids, r.evidence_ids) as seen_ids, r.evidence_keys
+            from decisions.flag_register as r join state using (flag_id)
+            where list_contains($open, state.state) and r.first_as_of <= $as_of
+                and r.flag_id not in (select flag_id from latest)
+        ),
+        item as (select flag_id, id_number, opened_on, seen_ids,
+                     unnest(evidence_keys) as evidence_key from open_flag),
+        judged as (
+            select item.*,
+                not exists (select 1 from staging.evidence_key k
+                            where k.evidence_key = item.evidence_key and k.is_current)
+                    and exists (select 1 from staging.evidence_key k
+                                where k.evidence_key = item.evidence_key and k.withdrawn)
+                    as withdrawn,
+                exists (select 1 from staging.evidence_key k
+                        where k.evidence_key = item.evidence_key and k.is_current
+                          and not list_contains(item.seen_ids, k.evidence_id)
+                          and exists (select 1 from staging.evidence_key old
+                                      where old.evidence_key = item.evidence_key
+                                        and list_contains(item.seen_ids, old.evidence_id)))
+                    as corrected,
+                {doubt} as doubt
+            from item
+        )
+        select flag_id, any_value(id_number), any_value(opened_on),
+            list(evidence_key order by evidence_key) filter (where withdrawn),
+            list(evidence_key order by evidence_key) filter (where corrected),
+            list(evidence_key order by evidence_key) filter (where doubt)
+        from judged group by flag_id
+        having bool_or(withdrawn) or bool_or(corrected) or bool_or(doubt)
+        order by flag_id""", {"as_of": latest[0], "open": list(OPEN_STATES)}).fetchall()
+    for flag_id, id_number, opened_on, withdrawn, corrected, doubt in rows:
+        parts = [f"{CLOSE_REASONS_ZH[kind]}：{'、'.join(keys)}"
+                 for kind, keys in (("withdrawn", withdrawn), ("corrected", corrected),
+                                    ("doubt", doubt)) if keys]
+        past = history(con, flag_id)
+        current = replay(INITIAL_STATE.get(_flag(con, flag_id)[1], "flagged"), past)
+        on = max([now.date(), opened_on] + [e.decided_on for e in past])
+        con.execute("""
+            insert into decisions.decision_log (flag_id, id_number, action, from_state,
+                to_state, decided_on, decided_by, reason, recorded_at, recorded_via)
+            values (?, ?, 'close', ?, 'closed', ?, ?, ?, ?, 'system')""",
+                    [flag_id, id_number, current, on, SYSTEM_DECIDER,
+                     "系统关闭：最新一次画像构建不再提出该线索，因为" + "；".join(parts), now])
+        log.info("flag %s closed by the system (%s)", flag_id, "; ".join(
+            k for k, v in (("withdrawn", withdrawn), ("corrected", corrected),
+                           ("doubt", doubt)) if v))
+    return len(rows)
+
+
+def migrate_register(con: duckdb.DuckDBPyConnection) -> int:
+    """Upgrade a register written before flags had evidence keys, in place; returns how many
+    flags got their keys. Every flag keeps its id and its decisions; its evidence ids are
+    mapped to stable keys through ``staging.evidence_key`` (which keeps every version ever
+    loaded), and every build is matched again so ``decisions.flag_match`` knows them all."""
+    missing = con.execute("select count(*) from decisions.flag_register "
+                          "where evidence_keys is null").fetchone()[0]
+    if not missing:
+        return 0
+    con.execute("""
+        update decisions.flag_register as r set evidence_keys = m.keys,
+            last_evidence_ids = coalesce(r.last_evidence_ids, r.evidence_ids)
+        from (select e.flag_id,
+                  list_sort(list_distinct(list(coalesce(k.evidence_key, e.evidence_id)))) as keys
+              from (select flag_id, unnest(evidence_ids) as evidence_id
+                    from decisions.flag_register where evidence_keys is null) as e
+              left join staging.evidence_key as k using (evidence_id)
+              group by e.flag_id) as m
+        where r.flag_id = m.flag_id""")
+    con.execute("update decisions.flag_register set evidence_keys = [] "
+                "where evidence_keys is null")
+    con.execute("delete from decisions.flag_sync")  # re-match every build by evidence
+    log.info("flag register upgraded: %d flags keyed by evidence", missing)
+    return int(missing)
 
 
 def history(con: duckdb.DuckDBPyConnection, flag_id: str) -> list[LogEntry]:
@@ -212,7 +421,7 @@ def _flag(con: duckdb.DuckDBPyConnection, flag_id: str) -> tuple[str, str, date]
 
 
 def _checked(d: Decision, opened_on: date, last: LogEntry | None, today: date,
-             observation_months: int) -> Decision:
+             observation_months: int, current_until: date | None = None) -> Decision:
     """The decision with defaults filled in, or DecisionRefused naming the first problem."""
     action = ACTIONS.get(d.action)
     if action is None:
@@ -239,6 +448,12 @@ def _checked(d: Decision, opened_on: date, last: LogEntry | None, today: date,
         if until <= d.decided_on:
             raise DecisionRefused("考察期截止日期须晚于决定日期")
         return replace(d, observe_until=until)
+    if d.action == "extend":
+        if d.observe_until is None:
+            raise DecisionRefused("延长考察期须填写新的考察期截止日期")
+        if current_until is not None and d.observe_until <= current_until:
+            raise DecisionRefused(f"新的考察期截止日期须晚于当前截止日期{current_until}")
+        return d
     if d.observe_until is not None:
         raise DecisionRefused(f"“{action.zh}”不应填写考察期截止日期")
     return d
@@ -267,6 +482,9 @@ def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision, *, via: 
     today = today or date.today()
     con.execute("begin transaction")
     try:
+        if ACTIONS.get(decision.action) and ACTIONS[decision.action].system_only:
+            raise DecisionRefused(f"“{ACTIONS[decision.action].zh}”只能由系统记录")
+        require_decider(con, decision.decided_by)
         id_number, severity, opened_on = _flag(con, decision.flag_id)
         if decision.id_number and decision.id_number.upper() != id_number:
             raise DecisionRefused(f"身份证号与线索编号“{decision.flag_id}”所指干部不符")
@@ -274,7 +492,7 @@ def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision, *, via: 
         current = replay(INITIAL_STATE.get(severity, "flagged"), past)
         to_state = next_state(current, decision.action, past)
         d = _checked(decision, opened_on, past[-1] if past else None, today,
-                     review_sql.observation_months())
+                     review_sql.observation_months(), _observe_until(con, decision.flag_id))
         decision_id = con.execute("""
             insert into decisions.decision_log (flag_id, id_number, action, measure, from_state,
                 to_state, decided_on, decided_by, reason, document_no, observe_until, remark,
@@ -292,6 +510,77 @@ def record_decision(con: duckdb.DuckDBPyConnection, decision: Decision, *, via: 
     return Recorded(int(decision_id), d.flag_id, current, to_state)
 
 
+def _observe_until(con: duckdb.DuckDBPyConnection, flag_id: str) -> date | None:
+    row = con.execute("select observe_until from decisions.flag_state where flag_id = ?",
+                      [flag_id]).fetchone()
+    return None if row is None else row[0]
+
+
+# --- known deciders -------------------------------------------------------------------------
+
+def require_decider(con: duckdb.DuckDBPyConnection, name: str | None) -> str:
+    """The registered, active decider called ``name``; DecisionRefused (nothing written) else."""
+    name = (name or "").strip()
+    if not name:
+        raise DecisionRefused("未填写决定人")
+    row = con.execute("select active from decisions.decider where name = ?", [name]).fetchone()
+    if row is None:
+        raise DecisionRefused(f"决定人“{name}”未登记：决定须由已登记的决定人作出"
+                              "（命令行：cadre deciders add 姓名 职务；门户：审核账号）")
+    if not row[0]:
+        raise DecisionRefused(f"决定人“{name}”已停用，不能记录决定")
+    return name
+
+
+def add_decider(con: duckdb.DuckDBPyConnection, name: str, role: str, *, kind: str = "cli",
+                now: datetime | None = None) -> None:
+    """Register (or re-activate, with its new role) a person allowed to record decisions."""
+    ensure(con)
+    name, role = (name or "").strip(), (role or "").strip()
+    if not name or not role:
+        raise DecisionRefused("登记决定人须填写姓名和职务")
+    if name == SYSTEM_DECIDER:
+        raise DecisionRefused(f"“{SYSTEM_DECIDER}”保留给系统自动关闭，不能登记为决定人")
+    now = now or datetime.now().replace(microsecond=0)
+    con.execute("""insert into decisions.decider values (?, ?, ?, true, ?, ?)
+                   on conflict (name) do update set role = excluded.role, kind = excluded.kind,
+                   active = true, changed_at = excluded.changed_at""",
+                [name, role, kind, now, now])
+
+
+def disable_decider(con: duckdb.DuckDBPyConnection, name: str,
+                    now: datetime | None = None) -> bool:
+    """Stop ``name`` from recording new decisions (its past decisions stay). False if unknown."""
+    ensure(con)
+    found = con.execute("select count(*) from decisions.decider where name = ?",
+                        [name]).fetchone()[0]
+    con.execute("update decisions.decider set active = false, changed_at = ? where name = ?",
+                [now or datetime.now().replace(microsecond=0), name])
+    return bool(found)
+
+
+def list_deciders(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    ensure(con)
+    rows = con.execute("select name, role, kind, active, added_at, changed_at "
+                       "from decisions.decider order by active desc, name").df()
+    return rows.to_dict(orient="records")
+
+
+def recognise_portal_account(con: duckdb.DuckDBPyConnection, account: str,
+                             role: str = "门户审核账号") -> str:
+    """The portal's call: make its reviewer account a known decider (idempotent) and return the
+    name to pass as ``Decision.decided_by``. A disabled account stays disabled: the portal
+    cannot re-enable what the department switched off."""
+    ensure(con)
+    row = con.execute("select active from decisions.decider where name = ?",
+                      [account]).fetchone()
+    if row is None:
+        add_decider(con, account, role, kind="portal")
+    elif not row[0]:
+        raise DecisionRefused(f"决定人“{account}”已停用，不能记录决定")
+    return account
+
+
 def allowed_actions(state: str) -> list[str]:
-    """Actions a flag in ``state`` may take next (for the CLI and the report)."""
-    return [a.name for a in ACTIONS.values() if state in a.from_states]
+    """Actions a person may take next on a flag in ``state`` (for the CLI and the report)."""
+    return [a.name for a in ACTIONS.values() if state in a.from_states and not a.system_only]

@@ -23,13 +23,15 @@ from pipelines.review import fairness_report
 from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, ReviewData, load_review, parse_period
 from pipelines.review.fairness import load_fairness
+from pipelines.review.identity_report import IdentitySection, identity_section
 from pipelines.review.view import UnitView, has_business, rule_rows, unit_views
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
 # state -> colour: open states warm, decided states cool, so a unit's backlog stands out
 STATE_COLOURS = {"待核实": "#e07b00", "考察期中": "#d4a100", "已认定不适宜担任现职": "#c00000",
-                 "申诉中": "#7b4fa0", "已组织调整": "#1f5fa8", "已排除": "#8c8c8c"}
+                 "申诉中": "#7b4fa0", "已组织调整": "#1f5fa8", "已排除": "#8c8c8c",
+                 "已关闭（证据撤回或更正）": "#b0b0b0"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ def review_title(data: ReviewData) -> str:
     return f"{data.period.label_zh}干部集中会诊报告（{scope}）"
 
 
-def render_html(data: ReviewData, views: list[UnitView]) -> str:
+def render_html(data: ReviewData, views: list[UnitView],
+                identity: IdentitySection | None = None) -> str:
     """The report as one self-contained page: inline CSS and SVG, nothing fetched."""
     for view in views:
         for cadre in view.candidates:
@@ -73,7 +76,8 @@ def render_html(data: ReviewData, views: list[UnitView]) -> str:
     template = environment().get_template("review.html.j2")
     return template.render(d=data, units=active, quiet_units=quiet, title=review_title(data),
                            summary_rows=summary_rows, state_chart=state_chart,
-                           rules=rule_rows(data), fairness=fairness_report.section(data.fairness))
+                           rules=rule_rows(data), fairness=fairness_report.section(data.fairness),
+                           identity=identity)
 
 
 def write_review(home: DataHome, period: str | Period, unit: str | None = None,
@@ -87,12 +91,13 @@ def write_review(home: DataHome, period: str | Period, unit: str | None = None,
         data = load_review(con, period, unit, build)
         if unit is None:  # groups are compared across all units; one unit alone has no rest
             data.fairness = load_fairness(con, period, data.build_as_of)
+        identity = identity_section(con, period, unit)
     views = unit_views(data)
     out_dir = out_dir or home.reports / "review"
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"集中会诊_{period.label}" + (f"_{safe_filename(unit)}" if unit else "")
     html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
-    html_path.write_text(render_html(data, views), encoding="utf-8")
+    html_path.write_text(render_html(data, views, identity), encoding="utf-8")
     write_xlsx(data, views, xlsx_path, review_title(data))
     log.info("review %s: %d units, %d flags, %d observation periods ending, %d re-checks -> %s",
              period.label, len(views), len(data.flags), len(data.observation),

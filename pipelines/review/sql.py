@@ -23,17 +23,18 @@ import duckdb
 
 from pipelines import sqlmodels
 from pipelines.sqlmodels import Model
-from pipelines.warehouse import SQL_DIR, apply_if_changed, sql_literal
+from pipelines.warehouse import apply_if_changed, sql_literal
 
-SCHEMA_FILE = SQL_DIR / "decisions" / "schema.sql"
+SCHEMA_FILE = sqlmodels.DECISIONS_SCHEMA
 # Empty stand-ins for the adapters when the build's tables do not exist yet.
 STANDINS: dict[str, str] = {
-    "flag_source": "null::date as as_of, null::varchar as flag_id, null::varchar as id_number, "
+    "flag_raised": "null::date as as_of, null::varchar as id_number, "
                    "null::varchar as rule_id, null::varchar as severity, null::date as opened_on, "
                    "null::date as observation_ends_on, null::varchar as observation_status, "
                    "null::varchar as name, null::varchar as org_name, null::varchar as post_title, "
                    "null::varchar as rule_title_zh, null::varchar as detail_zh, "
-                   "null::varchar[] as evidence_ids, null::varchar as ruleset_label, "
+                   "null::varchar[] as evidence_ids, null::varchar[] as evidence_keys, "
+                   "null::varchar as ruleset_label, "
                    "null::boolean as in_scope",
     "profile_source": "null::date as as_of, null::varchar as id_number, "
                       "null::varchar as period_kind, null::varchar as period_label, "

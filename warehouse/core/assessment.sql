@@ -12,7 +12,7 @@ with source_rows as (
     select * from staging.annual_assessment
 ),
 fact as (
-    select * from core.fact where source = 'annual_assessment' and matched
+    select * from core.fact where source = 'annual_assessment' and matched and not identity_doubt
 ),
 parameter as (
     select * from ruleset.post_class_parameter

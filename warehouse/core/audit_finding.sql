@@ -9,7 +9,7 @@ with source_rows as (
     select * from staging.audit_finding
 ),
 fact as (
-    select * from core.fact where source = 'audit_finding' and matched
+    select * from core.fact where source = 'audit_finding' and matched and not identity_doubt
 ),
 parameter as (
     select * from ruleset.post_class_parameter

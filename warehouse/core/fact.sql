@@ -10,32 +10,39 @@
 -- column post_on: Date the post is looked up for (fact_date, or received_on of an open petition).
 -- column matched: The ID is in the roster; false rows are listed in core.unmatched_fact.
 -- column post_level: 职务层次 held on post_on (the earliest known post if the fact predates it).
+-- column record_key: The record's key in its source (key values joined by |): names the record for withdrawals and confirmations.
+-- column name_mismatch: The fact's name differs from every name the roster has used for the ID (core.identity_name_mismatch).
+-- column identity_confirmed: The organization department confirmed the identity (meta.identity_confirmation).
+-- column identity_doubt: 身份存疑: name_mismatch and not confirmed; such a fact counts toward no profile and no flag.
 with assessment as (
     select 'annual_assessment' as source, id_number, name, make_date(year, 12, 31) as fact_date,
-           make_date(year, 12, 31) as post_on, submission_id, source_row
+           make_date(year, 12, 31) as post_on, submission_id, source_row, record_key
     from staging.annual_assessment
 ),
 inspection as (
-    select 'inspection_finding', id_number, name, found_on, found_on, submission_id, source_row
+    select 'inspection_finding', id_number, name, found_on, found_on, submission_id, source_row,
+           record_key
     from staging.inspection_finding
     where id_number is not null
 ),
 audit as (
-    select 'audit_finding', id_number, name, reported_on, reported_on, submission_id, source_row
+    select 'audit_finding', id_number, name, reported_on, reported_on, submission_id, source_row,
+           record_key
     from staging.audit_finding
 ),
 petition as (
     select 'petition_verification', id_number, name, closed_on, coalesce(closed_on, received_on),
-           submission_id, source_row
+           submission_id, source_row, record_key
     from staging.petition_verification
 ),
 report_check as (
     select 'personal_report_check', id_number, name, checked_on, checked_on, submission_id,
-           source_row
+           source_row, record_key
     from staging.personal_report_check
 ),
 sanction as (
-    select 'sanction', id_number, name, decided_on, decided_on, submission_id, source_row
+    select 'sanction', id_number, name, decided_on, decided_on, submission_id, source_row,
+           record_key
     from staging.sanction
 ),
 unioned as (
@@ -46,7 +53,7 @@ unioned as (
 renamed as (
     select source || ':' || submission_id || ':' || source_row as evidence_id, source,
            upper(trim(id_number)) as id_number, name as fact_name, fact_date, post_on,
-           submission_id, source_row
+           submission_id, source_row, record_key
     from unioned
 ),
 post_history as (select * from core.cadre_post_history),
@@ -57,12 +64,33 @@ post_at_fact as (
     asof left join post_history
         on renamed.id_number = post_history.id_number and renamed.post_on >= post_history.valid_from
     left join first_spell on first_spell.id_number = renamed.id_number
+),
+roster_names as (
+    select id_number,
+        list_transform(known_names, lambda n: regexp_replace(n, '[\s　]', '', 'g')) as names
+    from core.cadre
+),
+confirmed as (
+    select distinct source, record_key, id_number, fact_name from meta.identity_confirmation
+),
+resolved as (
+    select
+        post_at_fact.* exclude (spell_from),
+        spell.id_number is not null as matched,
+        spell.id_number is not null and post_at_fact.fact_name is not null
+            and not list_contains(roster_names.names,
+                regexp_replace(post_at_fact.fact_name, '[\s　]', '', 'g')) as name_mismatch,
+        confirmed.record_key is not null as identity_confirmed,
+        spell.org_name, spell.post_title, spell.post_level, spell.post_category, spell.sector,
+        spell.on_probation, spell.valid_from as post_valid_from
+    from post_at_fact
+    left join post_history as spell
+        on spell.id_number = post_at_fact.id_number and spell.valid_from = post_at_fact.spell_from
+    left join roster_names on roster_names.id_number = post_at_fact.id_number
+    left join confirmed
+        on confirmed.source = post_at_fact.source and confirmed.record_key = post_at_fact.record_key
+        and confirmed.id_number = post_at_fact.id_number
+        and confirmed.fact_name = post_at_fact.fact_name
 )
-select
-    post_at_fact.* exclude (spell_from),
-    spell.id_number is not null as matched,
-    spell.org_name, spell.post_title, spell.post_level, spell.post_category, spell.sector,
-    spell.on_probation, spell.valid_from as post_valid_from
-from post_at_fact
-left join post_history as spell
-    on spell.id_number = post_at_fact.id_number and spell.valid_from = post_at_fact.spell_from
+select *, name_mismatch and not identity_confirmed as identity_doubt
+from resolved

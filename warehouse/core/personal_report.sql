@@ -8,7 +8,7 @@ with source_rows as (
     select * from staging.personal_report_check
 ),
 fact as (
-    select * from core.fact where source = 'personal_report_check' and matched
+    select * from core.fact where source = 'personal_report_check' and matched and not identity_doubt
 ),
 severity as (
     select code, severity_level from ruleset.severity_map where source = 'personal_report_check'

@@ -10,7 +10,7 @@ with source_rows as (
     select * from staging.petition_verification
 ),
 fact as (
-    select * from core.fact where source = 'petition_verification' and matched
+    select * from core.fact where source = 'petition_verification' and matched and not identity_doubt
 ),
 severity as (
     select code, severity_level from ruleset.severity_map where source = 'petition_verification'

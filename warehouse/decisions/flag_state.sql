@@ -16,7 +16,7 @@ decision as (
 ),
 
 latest_build as (
-    select distinct flag_id from decisions.flag_source
+    select distinct flag_id from decisions.flag_match
     where as_of = (select as_of from decisions.build_source
                    order by built_at desc, as_of desc limit 1)
 ),
@@ -30,7 +30,8 @@ last_decision as (
         arg_max(decided_by, decision_id) as last_decided_by,
         count(*) as decisions,
         max(decided_on) filter (where action = 'observe') as observed_on,
-        arg_max(observe_until, decision_id) filter (where action = 'observe') as observe_until,
+        arg_max(observe_until, decision_id) filter (where action in ('observe', 'extend'))
+            as observe_until,
         max(decided_on) filter (where action = 'confirm') as confirmed_on,
         max(decided_on) filter (where action = 'adjust') as adjusted_on,
         arg_max(measure, decision_id) filter (where action = 'adjust') as measure,
@@ -57,11 +58,15 @@ renamed as (
         register.rule_title_zh,
         register.detail_zh,
         register.evidence_ids,
+        register.evidence_keys,
+        register.new_evidence_keys,
+        register.previous_flag_id,
         register.first_seen_at,
         register.last_seen_at,
         latest_build.flag_id is not null as in_latest_build,
         coalesce(last_decision.state,
-            if(register.severity = 'warning', 'under_observation', 'flagged')) as state,
+            case register.severity when 'warning' then 'under_observation'
+                when 'blocks_promotion' then 'blocking' else 'flagged' end) as state,
         last_decision.last_action,
         last_decision.last_decided_on,
         last_decision.last_decided_by,
@@ -94,6 +99,9 @@ select
         when 'cleared' then '已排除'
         when 'adjusted' then '已组织调整'
         when 'appealed' then '申诉中'
+        when 'blocking' then '影响期中（限制提拔）'
+        when 'lifted' then '已解除限制'
+        when 'closed' then '已关闭（证据撤回或更正）'
     end as state_zh,
-    state in ('flagged', 'under_observation', 'confirmed', 'appealed') as open
+    state in ('flagged', 'under_observation', 'confirmed', 'appealed', 'blocking') as open
 from renamed

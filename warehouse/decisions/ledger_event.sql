@@ -7,7 +7,8 @@
 -- column org_name: 单位 of the cadre when the flag was first raised.
 -- column half_year: 2025H1 / 2025H2 of event_on.
 with register as (
-    select * from decisions.flag_register
+    -- promotion blocks (S1) are in the register for their decisions, not proposals to count
+    select * from decisions.flag_register where severity <> 'blocks_promotion'
 ),
 
 decision as (

@@ -84,3 +84,37 @@ create table if not exists decisions.followup_target (
     primary key (flag_id, target_no)
 );
 comment on table decisions.followup_target is '复检目标：targets set by people for an adjusted cadre (工作目标任务和重点项目清单), beside the ones derived from the profile.';
+
+-- Flag identity (rules.md, "Decisions stick"): a flag is its cadre, rule and evidence. The
+-- register keeps each flag's evidence as stable keys (source:record key, staging.evidence_key),
+-- so a rebuild whose look-back window dropped old evidence still finds the same flag, and new
+-- evidence after a decision opens a new flag that names what is new. Existing registers are
+-- upgraded in place (pipelines/review/decisions.py, migrate_register).
+alter table decisions.flag_register add column if not exists evidence_keys varchar[];
+alter table decisions.flag_register add column if not exists last_evidence_ids varchar[];
+alter table decisions.flag_register add column if not exists new_evidence_keys varchar[];
+alter table decisions.flag_register add column if not exists previous_flag_id varchar;
+comment on column decisions.flag_register.evidence_keys is 'Stable keys (source:record key) of the flag''s evidence: the flag''s identity with its cadre and rule.';
+comment on column decisions.flag_register.new_evidence_keys is 'Evidence this flag added to the earlier flag of the same cadre and rule (previous_flag_id): what is new.';
+comment on column decisions.flag_register.previous_flag_id is 'The earlier flag of the same cadre and rule, decided before this evidence arrived.';
+
+create table if not exists decisions.flag_match (
+    as_of            date not null,
+    id_number        varchar not null,
+    rule_id          varchar not null,
+    flag_id          varchar not null,
+    primary key (as_of, id_number, rule_id)
+);
+comment on table decisions.flag_match is 'Which registered flag each build''s flag (as-of date, cadre, rule) is: written by sync_flags.';
+
+-- Known deciders (rules.md: "Who decided is a known person"): a decision names a registered,
+-- active decider, never free text. kind: cli (cadre deciders add) or portal (a reviewer account).
+create table if not exists decisions.decider (
+    name             varchar primary key,
+    role             varchar not null,
+    kind             varchar not null,     -- cli | portal
+    active           boolean not null,
+    added_at         timestamp not null,
+    changed_at       timestamp not null
+);
+comment on table decisions.decider is '决定人名录: the people and accounts allowed to record decisions (cadre deciders add; portal reviewer accounts).';

@@ -3,52 +3,108 @@
 -- Why: seed §3: a warning is followed by a time-limited observation; if the cadre does not
 -- improve, or is warned again inside it, R1 proposes the cadre as a candidate.
 -- column opened_on: Date the warning arose (its flag_date).
--- column ends_on: opened_on + R1.observation_months for the post class held at the as-of date.
+-- column ends_on: Last day of the 考察期: opened_on + R1.observation_months (same day, inside), or the end a person set (列入/延长考察期).
+-- column decided_flag_id: The registered flag (线索编号) people decided about, if any.
+-- column end_set_by_decision: ends_on comes from a person's decision.
 -- column persistent: The warning's condition is a state (ruleset.yaml persistent_warnings).
 -- column second_rule_id: Rule of that second warning.
 -- column second_evidence_ids: Evidence of that second warning.
--- column escalated_on: Date the escalation happened (second warning's date or the period's end).
+-- column escalated_on: Date the escalation happened (second warning's date, or the day after the period's end).
 -- column second_on: First later warning dated inside the period, if any.
 -- column escalation: second_warning, no_improvement (ended and a persistent condition still holds) or NULL.
 -- column status: open, ended or escalated.
-with warning as (
+with hit as (
     select * from marts.rule_hit where as_of = getvariable('as_of') and severity = 'warning'
+),
+hit_item as (
+    select rule_id, id_number, flag_date, evidence_ids, detail_zh,
+        unnest(evidence_ids) as evidence_id
+    from hit
+),
+hit_key as (
+    -- each warning's evidence as stable keys, to find the flag people decided about
+    select item.rule_id, item.id_number, item.flag_date, item.evidence_ids, item.detail_zh,
+        list_sort(list_distinct(list(coalesce(k.evidence_key, item.evidence_id))))
+            as evidence_keys
+    from hit_item as item
+    left join staging.evidence_key as k on k.evidence_id = item.evidence_id
+    group by all
+),
+decided as (
+    -- rules.md, "People's decisions bind the engine": the register's warnings with the latest
+    -- decision on them (cleared / closed by the system / a 考察期 set or extended by a person)
+    select register.flag_id, register.id_number, register.rule_id, register.evidence_keys,
+        register.first_seen_at,
+        arg_max(log.to_state, log.decision_id) as state,
+        arg_max(log.observe_until, log.decision_id)
+            filter (where log.action in ('observe', 'extend')) as observe_until
+    from decisions.flag_register as register
+    join decisions.decision_log as log using (flag_id)
+    group by all
+),
+warning as (
+    select hit_key.*, decided.flag_id as decided_flag_id, decided.state as decided_state,
+        decided.observe_until as decided_until
+    from hit_key
+    left join decided
+        on decided.id_number = hit_key.id_number and decided.rule_id = hit_key.rule_id
+        and list_has_all(decided.evidence_keys, hit_key.evidence_keys)
+    qualify row_number() over (partition by hit_key.rule_id, hit_key.id_number,
+        hit_key.flag_date, hit_key.evidence_ids order by decided.first_seen_at desc nulls last) = 1
+),
+counting as (
+    -- a warning a person cleared (or the system closed) neither opens nor feeds a 考察期
+    select * from warning where coalesce(decided_state, '') not in ('cleared', 'closed')
 ),
 post_now as (
     select * from temp.cadre_period where period_kind = 'as_of'
 ),
 opened as (
+    -- the period runs from the flag date to the same day N months later, both days inside;
+    -- a person's 列入考察期/延长考察期 decision sets its end instead
     select warning.rule_id, warning.id_number, warning.flag_date as opened_on,
-        (warning.flag_date + to_months(parameter.r1_observation_months::integer))::date as ends_on,
-        warning.evidence_ids, warning.detail_zh, rule.persistent_warning as persistent
-    from warning
+        coalesce(warning.decided_until,
+            (warning.flag_date + to_months(parameter.r1_observation_months::integer))::date)
+            as ends_on,
+        warning.evidence_ids, warning.detail_zh, rule.persistent_warning as persistent,
+        warning.decided_flag_id, warning.decided_until is not null as end_set_by_decision
+    from counting as warning
     join post_now using (id_number)
     join ruleset.post_class_parameter as parameter using (post_level, post_category, sector)
     join ruleset.rule as rule using (rule_id)
 ),
 second as (
+    -- one fact is one piece of evidence: a later warning counts as a second warning only when
+    -- it rests on evidence of its own, beyond the opened warning's (an overdue finding's D1 is
+    -- the finding's I2 again; a D1's base assessment does not make the same deduction new)
     select opened.rule_id, opened.id_number, opened.opened_on, opened.evidence_ids,
         min(later.flag_date) as second_on,
         arg_min(later.rule_id, (later.flag_date, later.rule_id)) as second_rule_id,
         arg_min(later.evidence_ids, (later.flag_date, later.rule_id)) as second_evidence_ids
     from opened
-    join warning as later
+    join counting as later
         on later.id_number = opened.id_number
         and later.flag_date > opened.opened_on and later.flag_date <= opened.ends_on
+    where len(list_filter(later.evidence_ids, lambda e: not list_contains(opened.evidence_ids, e)
+            and not (e like 'annual_assessment:%'
+                     and len(list_filter(later.evidence_ids,
+                         lambda x: list_contains(opened.evidence_ids, x))) > 0))) > 0
     group by all
 ),
 escalated as (
     select opened.*, second.second_on, second.second_rule_id, second.second_evidence_ids,
         case when second.second_on is not null then 'second_warning'
-            when opened.persistent and opened.ends_on <= getvariable('as_of') then 'no_improvement'
+            when opened.persistent and opened.ends_on < getvariable('as_of') then 'no_improvement'
         end as escalation
     from opened
     left join second using (rule_id, id_number, opened_on, evidence_ids)
 )
 select
     *,
-    case escalation when 'second_warning' then second_on when 'no_improvement' then ends_on
+    -- no improvement is decided the day after the period ends
+    case escalation when 'second_warning' then second_on
+        when 'no_improvement' then (ends_on + 1)::date
     end as escalated_on,
     case when escalation is not null then 'escalated'
-        when ends_on > getvariable('as_of') then 'open' else 'ended' end as status
+        when ends_on >= getvariable('as_of') then 'open' else 'ended' end as status
 from escalated

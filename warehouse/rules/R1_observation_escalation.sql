@@ -7,9 +7,16 @@
 -- Why: a warning opens a 考察期 (R1.observation_months); it escalates to a candidate when a
 -- second warning arrives inside it, or when it ends while a persistent warning's condition
 -- (ruleset.yaml persistent_warnings) still holds. See marts.observation_period.
+-- Decisions bind it (marts.observation_period): a cleared warning neither opens nor feeds a
+-- 考察期, a person may set or extend one, and a later warning resting only on the first one's
+-- evidence is not a second warning. Sanctions are never a candidate by themselves: an
+-- escalation must rest on at least one piece of evidence that is not a sanction.
 with observation as (
     select * from marts.observation_period
     where as_of = getvariable('as_of') and escalation is not null
+        and len(list_filter(list_concat(evidence_ids,
+                coalesce(second_evidence_ids, []::varchar[])),
+            lambda e: not starts_with(e, 'sanction:'))) > 0
 )
 
 select

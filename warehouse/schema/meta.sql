@@ -55,6 +55,42 @@ create table if not exists meta.quarantined_row (
 );
 comment on table meta.quarantined_row is 'Rows held back from raw: the values as read from the file and why. Fix and resubmit.';
 
+-- Withdrawals (撤回): a unit takes back a record it sent (wrong ID, sent by mistake). Written
+-- only by pipelines/ingest/withdraw.py (withdraw_records), from a withdrawal drop or the portal.
+-- Nothing is deleted: every version stays in raw and staging.<source>_history; the staging
+-- views simply make no version sent up to upto_seq current, so the next build drops the record.
+create sequence if not exists meta.withdrawal_seq start 1;
+create table if not exists meta.withdrawal (
+    withdrawal_id    bigint primary key default nextval('meta.withdrawal_seq'),
+    unit             varchar not null,         -- the unit that sent the record, and withdraws it
+    source           varchar not null,         -- evidence source of the record
+    record_key       varchar not null,         -- its key values in contract order, joined by |
+    id_number        varchar,                  -- the cadre the withdrawn version named
+    reason           varchar not null,         -- 撤回原因, as the unit wrote it
+    upto_seq         bigint not null,          -- versions from submissions up to this seq are withdrawn
+    withdrawn_at     timestamp not null,
+    via              varchar not null,         -- drop | portal | cli
+    submission_id    varchar,                  -- drop: the withdrawal file
+    source_row       integer
+);
+comment on table meta.withdrawal is '撤回记录: records a unit withdrew, with its reason; a later re-send of the same key counts again.';
+
+-- Identity confirmations (身份核实): the organization department confirms that a row whose 姓名
+-- disagrees with the roster's name for its ID does concern that cadre. Until then the row is
+-- 身份存疑 and counts toward no profile and no flag. Written by pipelines/review/identity.py.
+create table if not exists meta.identity_confirmation (
+    source           varchar not null,
+    record_key       varchar not null,
+    id_number        varchar not null,
+    fact_name        varchar not null,         -- the name on the row that was confirmed
+    decided_on       date not null,
+    decided_by       varchar not null,         -- a registered decider (decisions.decider)
+    reason           varchar not null,
+    recorded_at      timestamp not null,
+    primary key (source, record_key, id_number, fact_name)
+);
+comment on table meta.identity_confirmation is '身份核实: rows whose name differs from the roster, confirmed by the organization department to concern the cadre of their ID.';
+
 create table if not exists meta.validation_result (
     submission_id    varchar not null,
     unit             varchar not null,

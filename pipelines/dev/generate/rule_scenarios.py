@@ -121,8 +121,10 @@ CASES: dict[str, tuple[tuple[str, ...], dict[str, Any], Builder]] = {
         _audit(c, "SJ-U1n", category="资金违规使用", amount_wan=99, reported_on=date(e, 4, 1))]),
     "U2 审计评价较差": (("U2",), {}, lambda c, e: [
         _audit(c, "SJ-U2", rating="较差", reported_on=date(e, 12, 1))]),
+    # two low years: the 考察期 opened at the end of e-1 has ended (its last day inside) by the
+    # reference date, so R1 escalates; one low year would end the period on that very day
     "D1 德低于阈值（考察期满）": (("D1", "R1"), {}, lambda c, e: [
-        _assess(c, e, score_virtue=55.0)]),
+        _assess(c, e - 1, score_virtue=55.0), _assess(c, e, score_virtue=55.0)]),
     # 党纪警告 12 months from 1 July, the decision day as day 1: the as-of date is its last day
     "S1 影响期内": (("S1",), {}, lambda c, e: [_sanction(c, "JL-S1", "党纪警告", date(e, 7, 1))]),
     "R1 考察期内再次预警": (("R1", "U2", "V2"), {}, lambda c, e: [
