@@ -10,7 +10,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 
-.PHONY: venv demo test lint bench airflow clean
+.PHONY: venv demo test lint bench airflow clean cluster-deps cluster cluster-stop cluster-status
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -41,6 +41,22 @@ airflow: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__API__HOST=127.0.0.1 \
 	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
 	  $(BIN)/airflow standalone
+
+## cluster-deps: PostgreSQL and Redis from the distribution's packages, installed when missing
+cluster-deps:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v redis-server >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; }
+
+## cluster: production-shaped Airflow (PostgreSQL, Redis, scheduler, dag-processor, triggerer,
+## API server on 127.0.0.1:$(AIRFLOW_PORT), two Celery workers); state under $(CADRE_HOME)/cluster
+cluster: venv cluster-deps
+	$(BIN)/cadre cluster start --port $(AIRFLOW_PORT)
+
+cluster-stop: venv
+	$(BIN)/cadre cluster stop
+
+cluster-status: venv
+	$(BIN)/cadre cluster status
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

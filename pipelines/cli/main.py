@@ -15,6 +15,7 @@ from rich.table import Table
 
 from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
+from pipelines.cli.cluster import register as register_cluster
 from pipelines.cli.review import register as register_review
 from pipelines.settings import DataHome
 
@@ -172,6 +173,7 @@ def airflow_setup() -> None:
 # decisions and follow-up (decide, report review|ledger, followup).
 register_analysis(app)
 register_review(app)
+register_cluster(app)
 
 
 def main() -> None:
