@@ -10,7 +10,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 
-.PHONY: venv demo test lint bench airflow clean cluster-deps cluster cluster-stop cluster-status
+.PHONY: venv demo test test-fast lint bench airflow clean cluster-deps cluster cluster-stop cluster-status
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,14 +19,19 @@ $(VENV)/.installed: setup.cfg constraints.txt
 
 venv: $(VENV)/.installed
 
-## demo: generate sample drops with faults, ingest them through the Airflow DAGs, print results
+## demo: start $(CADRE_HOME) afresh (keeps its airflow/ DB), generate sample drops with faults,
+## ingest them through the Airflow DAGs, build, review; runs any number of times
 demo: venv
-	$(BIN)/cadre demo
+	$(BIN)/cadre demo --reset
 
 ## test: lint, then the whole test suite
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## test-fast: unit tests only (no build, no Airflow, no subprocess; markers in setup.cfg), ~20 s
+test-fast: venv
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not integration"
 
 lint: venv
 	$(BIN)/ruff check .

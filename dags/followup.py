@@ -1,23 +1,24 @@
 """Follow-up DAGs: the weekly 复检 and deadline scan, and applying ORG decision files.
 
-Wiring only: each task calls one ``pipelines`` function. Nothing is read or written when the
-scheduler parses this file.
+Wiring only: each task calls one ``pipelines.orchestration.tasks`` function; dates come from
+the run (``dag_helpers.run_date``), never from the clock. Nothing is read or written when the
+scheduler parses this file. The task logs carry counts only: who is due is in the report.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from airflow.sdk import Asset, dag, get_current_context, task
 
+from pipelines.orchestration import dag_helpers as h
+from pipelines.orchestration import tasks
 from pipelines.orchestration.assets import WAREHOUSE_POOL, raw_asset
 from pipelines.settings import DataHome
 
 FOLLOWUP_DOC = f"""
 ### 复检与到期提醒 (weekly follow-up)
 
-Every Monday at 07:00: what falls due within the next 30 days (`conf.days`), as of the run's
-date (`conf.as_of` to override):
+Every Monday at 07:00 ({h.TIMEZONE}): what falls due within the next 30 days (param `days`),
+as of the run's date (param `as_of` to override):
 
 - 考察期 (observation periods) ending or overdue — the department decides 认定 or 排除;
 - influence periods (影响期) of sanctions and adjustments ending;
@@ -27,7 +28,7 @@ date (`conf.as_of` to override):
 1. **apply_decisions** — `pipelines.review.decision_drops.apply_decision_drops`: decision files ORG
    sent since the last run go through the state machine first.
 2. **scan** — `pipelines.review.followup_report.scan`: the report (HTML + XLSX, Chinese) into
-   `$CADRE_HOME/reports/followup/`; the counts and names are logged.
+   `$CADRE_HOME/reports/followup/`; the task log has the counts (names only in the report).
 
 Pool `{WAREHOUSE_POOL}` (one writer).
 """
@@ -41,78 +42,38 @@ machine; ORG gets `<submission>_decision_决定处理结果.xlsx` in its outbox.
 """
 
 
-def _log():  # noqa: ANN202 - logging.Logger
-    import logging
-
-    return logging.getLogger("airflow.task")
-
-
-def _apply() -> dict[str, int]:
-    from pipelines.review.decision_drops import apply_decision_drops
-
-    outcomes = apply_decision_drops(DataHome.current())
-    for o in outcomes:
-        _log().info("decision %s row %d %s %s: %s", o.submission_id, o.source_row, o.flag_id,
-                    o.action_zh, o.message_zh)
-    return {"rows": len(outcomes), "applied": sum(o.applied for o in outcomes)}
-
-
 @dag(
-    dag_id="followup_weekly",
+    **h.dag_args("followup_weekly"),
     description="复检, observation and influence periods ending, re-appointment eligibility",
-    schedule="0 7 * * 1",
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
+    schedule=h.cron("0 7 * * 1"),
     tags=["cadre", "followup"],
     doc_md=FOLLOWUP_DOC,
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=5), "pool": WAREHOUSE_POOL},
 )
 def followup_weekly() -> None:
-    @task
+    @task(**h.task_args("apply_decisions", writes_warehouse=True))
     def apply_decisions() -> dict[str, int]:
-        return _apply()
+        return tasks.apply_decisions(DataHome.current(), h.run_date(get_current_context()))
 
-    @task
+    @task(**h.task_args("scan", writes_warehouse=True))
     def scan(applied: dict[str, int]) -> dict[str, object]:
-        from datetime import date
-
-        from pipelines.review.followup_report import scan as run_scan
-
         context = get_current_context()
-        conf = (context["dag_run"].conf or {}) if context.get("dag_run") else {}
-        # the run's time under either cron timetable (the end of a data interval is the run)
-        when = context.get("data_interval_end") or context.get("logical_date") or datetime.now()
-        as_of = date.fromisoformat(conf["as_of"]) if conf.get("as_of") else when.date()
-        result, paths = run_scan(DataHome.current(), as_of, int(conf.get("days", 30)))
-        log = _log()
-        log.info("follow-up %s (decision rows applied: %s): %s", as_of, applied, result.counts())
-        for r in result.observation.itertuples():
-            log.info("考察期 %s %s %s 截止 %s", r.flag_id, r.name, r.org_name, r.observe_until)
-        for r in result.influence.itertuples():
-            log.info("影响期 %s %s %s 截止 %s", r.name, r.org_name, r.measure, r.effect_until)
-        for r in result.eligible.itertuples():
-            log.info("可重新任用 %s %s %s", r.flag_id, r.name, r.org_name)
-        return {**result.counts(), "reports": [str(p) for p in paths]}
+        return tasks.followup_scan(DataHome.current(), h.day_param(context, "as_of"),
+                                   h.param(context, "days"))
 
     scan(apply_decisions())
 
 
 @dag(
-    dag_id="apply_decisions",
+    **h.dag_args("apply_decisions"),
     description="Apply ORG decision files (干部调整决定记录) to the decision log",
     schedule=Asset(**raw_asset("decision")),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
     tags=["cadre", "followup", "decision"],
     doc_md=DECISIONS_DOC,
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=2), "pool": WAREHOUSE_POOL},
 )
 def apply_decisions_dag() -> None:
-    @task
+    @task(**h.task_args("apply", writes_warehouse=True))
     def apply() -> dict[str, int]:
-        return _apply()
+        return tasks.apply_decisions(DataHome.current(), h.run_date(get_current_context()))
 
     apply()
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from pipelines import settings
+from pipelines.errors import UnknownName
 
 FieldType = Literal["id_number", "text", "code", "code_list", "date", "year", "int", "decimal",
                     "bool"]
@@ -179,7 +180,7 @@ def _load_contract(path: Path) -> Contract:
 def load_contract(source: str) -> Contract:
     path = schemas_dir() / f"{source}.yaml"
     if not path.exists():
-        raise KeyError(f"no contract for source {source!r} in {schemas_dir()}")
+        raise UnknownName("source", source, source_names())
     return _load_contract(path)
 
 

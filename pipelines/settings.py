@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +43,12 @@ SETTINGS: tuple[Setting, ...] = (
         "CADRE_RULESET",
         str(PROJECT_ROOT / "warehouse" / "rules" / "ruleset.yaml"),
         "Rule-set configuration (thresholds, windows, weights); copy and edit per jurisdiction.",
+    ),
+    Setting(
+        "CADRE_RULESET_PROFILE",
+        "",
+        "Jurisdiction profile applied on top of the rule set: a name under the rule set's "
+        "profiles/ folder or a path to a profile file; empty = rules.md's numbers only.",
     ),
     Setting(
         "CADRE_PSEUDONYM_KEY",
@@ -83,6 +91,38 @@ SETTINGS: tuple[Setting, ...] = (
         "starts its own Redis on 127.0.0.1.",
     ),
     Setting(
+        "CADRE_ALERT_EMAIL",
+        "",
+        "Comma-separated addresses that get an e-mail when a DAG task fails or a Deadline "
+        "Alert fires (SMTP through Airflow's smtp provider); empty = alerts only go to "
+        "alerts/alerts.jsonl in the data folder (always written).",
+    ),
+    Setting(
+        "CADRE_ALERT_SMTP_CONN",
+        "smtp_default",
+        "Airflow connection id of the SMTP server used for CADRE_ALERT_EMAIL.",
+    ),
+    Setting(
+        "CADRE_PORTAL_STORE_URL",
+        "",
+        "SQLAlchemy URL of the units' portal store (accounts, sessions, tokens, uploads, audit "
+        "log); empty = SQLite at portal/portal.sqlite3 in the data folder. Production: "
+        "postgresql+psycopg://...",
+    ),
+    Setting("CADRE_PORTAL_UPLOAD_LIMIT_MB", "20",
+            "Largest file the portal accepts, in MB; a bigger upload gets 413 and nothing is "
+            "written."),
+    Setting("CADRE_PORTAL_SESSION_MINUTES", "480",
+            "Lifetime of a portal login session (minutes) before the unit logs in again."),
+    Setting("CADRE_PORTAL_SECURE_COOKIES", "false",
+            "true = portal cookies carry the Secure flag (set it behind the TLS reverse proxy)."),
+    Setting("CADRE_PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1",
+            "Reverse proxies whose X-Forwarded-For/-Proto the portal trusts (client address in "
+            "the audit log); comma-separated, as uvicorn's forwarded_allow_ips."),
+    Setting("CADRE_PORTAL_ARGON2_PROFILE", "standard",
+            "Password-hash cost of the portal: standard (argon2id, argon2-cffi's RFC 9106 low-"
+            "memory profile) or test (cheap, for the test suite only)."),
+    Setting(
         "CADRE_FAULT_INJECT",
         "",
         "Test-only: name of a crash point (e.g. load:mid_transaction) where the process kills "
@@ -97,6 +137,17 @@ def get(name: str) -> str:
     """The value of a declared setting: the environment, else its default."""
     setting = _BY_NAME[name]  # KeyError = an undeclared setting, a bug
     return os.environ.get(name, setting.default)
+
+
+def timezone() -> ZoneInfo:
+    """The deployment time zone (``CADRE_TIMEZONE``): schedules and run dates are read in it."""
+    return ZoneInfo(get("CADRE_TIMEZONE"))
+
+
+def today() -> date:
+    """Today in the deployment time zone: the default date of a hand-run CLI command. DAG
+    tasks never call this; they take their date from the run (see orchestration.dag_helpers)."""
+    return datetime.now(timezone()).date()
 
 
 @dataclass(frozen=True)
@@ -143,6 +194,16 @@ class DataHome:
         return self.published_dir / "cadre_snapshot.duckdb"
 
     @property
+    def review_snapshot_dir(self) -> Path:
+        """The identified review snapshot for the organization department's supervisors
+        (owner-only permissions; see docs/access.md)."""
+        return self.root / "review"
+
+    @property
+    def review_snapshot_file(self) -> Path:
+        return self.review_snapshot_dir / "cadre_review.duckdb"
+
+    @property
     def keys(self) -> Path:
         return self.root / "keys"
 
@@ -154,6 +215,22 @@ class DataHome:
     def duckdb_temp(self) -> Path:
         """Where DuckDB spills when a query outgrows ``CADRE_DUCKDB_MEMORY_LIMIT``."""
         return self.root / "tmp" / "duckdb"
+
+    @property
+    def alerts_file(self) -> Path:
+        """Failure and deadline alerts, one JSON object a line (see orchestration.alerts)."""
+        return self.root / "alerts" / "alerts.jsonl"
+
+    @property
+    def gx_project(self) -> Path:
+        """The Great Expectations file context: suites, Validation Definitions, Checkpoints and
+        their results. Engineers only: GX results and Data Docs show failing values."""
+        return self.root / "gx"
+
+    @property
+    def portal_dir(self) -> Path:
+        """The units' portal's own state (its SQLite store, demo accounts, flags view)."""
+        return self.root / "portal"
 
     @property
     def airflow_home(self) -> Path:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MART_COLUMNS = {
     "as_of": "As-of date of the build that produced the row (evidence dated on or before it).",
     "ruleset_version": "Rule set that produced the row: declared version + content digest.",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
 }
 # Columns that recur across models, documented once; contract fields fall back to their header.
 COMMON_COLUMNS = {
@@ -169,7 +170,8 @@ def materialise(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             con.execute(f"create or replace table {model.table} as select * from {body}")
         else:
             query = ("select getvariable('as_of')::date as as_of, "
-                     f"getvariable('ruleset_version')::varchar as ruleset_version, * from {body}")
+                     f"getvariable('ruleset_version')::varchar as ruleset_version, "
+                     f"getvariable('ruleset_profile')::varchar as ruleset_profile, * from {body}")
             replace_as_of_rows(con, model.table, query)
     except duckdb.Error as exc:
         raise RuntimeError(f"model {model.path.name} failed: {exc}") from exc

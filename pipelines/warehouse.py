@@ -141,6 +141,13 @@ def duckdb_config(temp_dir: Path) -> dict[str, str]:
     return config
 
 
+class WarehouseLocked(duckdb.IOException):
+    """Another process held the warehouse file longer than the writer would wait.
+
+    The one error worth retrying later: Airflow tasks retry it with exponential backoff
+    (orchestration.dag_helpers); every other error fails the task at once."""
+
+
 def default_temp_dir(path: Path) -> Path:
     """A database file's spill folder: ``<data folder>/tmp/duckdb``, the file being one level
     below the data folder (``warehouse/``, ``published/``)."""
@@ -159,8 +166,10 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
             return duckdb.connect(str(path), read_only=read_only,
                                   config=duckdb_config(default_temp_dir(path)))
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+            if "lock" not in str(exc).lower():
                 raise
+            if time.monotonic() >= deadline:
+                raise WarehouseLocked(f"{path} still locked after {wait:.0f} s: {exc}") from exc
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 

@@ -28,6 +28,20 @@ print(json.dumps({
         "retries": sorted({t.retries for t in dag.tasks}),
         "doc": bool(dag.doc_md),
         "schedule": str(getattr(dag.timetable, "summary", dag.timetable)),
+        "cron_tz": str(getattr(dag.timetable, "timezone", "") or "") or None,
+        "timezone": getattr(dag.timezone, "name", str(dag.timezone)),
+        "dagrun_timeout": dag.dagrun_timeout.total_seconds() if dag.dagrun_timeout else None,
+        "on_failure_callback": bool(dag.on_failure_callback),
+        "deadline": [str(d.interval) for d in (dag.deadline or [])],
+        "params": {k: dag.params.get_param(k).schema for k in dag.params},
+        "task_details": {t.task_id: {
+            "pool": t.pool,
+            "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+            "on_failure_callback": bool(t.on_failure_callback),
+            "retry_policy": type(getattr(t, "retry_policy", None)).__name__,
+            "map_index_template": getattr(t, "map_index_template", None),
+            "outlets": [o.name for o in t.outlets],
+        } for t in dag.tasks},
     } for dag_id, dag in bag.dags.items()},
 }))
 """

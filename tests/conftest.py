@@ -1,4 +1,11 @@
-"""Shared fixtures: a fresh data folder per test, and small real files in every unit format."""
+"""Shared fixtures: a fresh data folder per test, small real files in every unit format, and
+built worlds (``review_world``, ``world``, ``built``) that tests copy before they write.
+
+Markers (declared in setup.cfg): ``slow`` (Airflow ``dag.test()`` runs, subprocesses, generated
+data sets) and ``integration`` (loads and builds a warehouse). A test with neither is a unit
+test: ``make test-fast`` runs only those. A test that uses a built world is marked
+``integration`` here automatically, so a new test cannot slip a build into the fast loop.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -14,6 +22,7 @@ import pytest
 
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
+from tests.review_scenario import load_review_world
 
 # Tests that import Airflow in-process (DagBag parsing) must not write ~/airflow: give this test
 # session its own AIRFLOW_HOME before anything imports airflow. Subprocess runs set their own.
@@ -78,3 +87,47 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
     root = tmp_path / "cadre_home"
     monkeypatch.setenv("CADRE_HOME", str(root))
     return DataHome.from_env().ensure()
+
+
+# --- built worlds ---------------------------------------------------------------------------
+# Loading and building takes seconds, so a world is built once and copied per test.
+WORLD_FIXTURES = {"review_world", "world", "built"}
+
+
+def copy_world(world_root: Path, target: Path) -> DataHome:
+    """A copy of a built data folder at ``target``, to write in without touching the original."""
+    shutil.copytree(world_root, target)
+    return DataHome(target.resolve())
+
+
+@pytest.fixture(scope="session")
+def review_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The review scenario (tests/review_scenario.py) loaded and built once per test process:
+    (data folder, name -> 身份证号). Read-only; copy it (``built``, ``copy_world``) to write."""
+    root = tmp_path_factory.mktemp("review_world") / "home"
+    ids = load_review_world(DataHome(root.resolve()).ensure(), root.parent / "drops")
+    return root, ids
+
+
+@pytest.fixture(scope="module")
+def world(review_world: tuple[Path, dict[str, str]]) -> tuple[Path, dict[str, str]]:
+    """The built world a module's tests start from: the review world unless the module
+    defines its own ``world`` fixture."""
+    return review_world
+
+
+@pytest.fixture
+def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
+    """A private copy of this module's built ``world``, made the current data folder
+    (CADRE_HOME): a test may record decisions or rebuild in it."""
+    home = copy_world(world[0], tmp_path / "home")
+    monkeypatch.setenv("CADRE_HOME", str(home.root))
+    return home, world[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that starts from a built world ``integration``."""
+    for item in items:
+        if WORLD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

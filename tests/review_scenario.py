@@ -85,12 +85,3 @@ def flag_id(home_or_con, name_id: str, rule_id: str) -> str:  # noqa: ANN001
     assert len(rows) == 1, (name_id, rule_id, rows)
     return rows[0][0]
 
-
-def private_copy(world_root: Path, tmp_path: Path, monkeypatch) -> DataHome:  # noqa: ANN001
-    """A private copy of a built data folder (a test may record decisions in it), made current."""
-    import shutil
-
-    target = tmp_path / "home"
-    shutil.copytree(world_root, target)
-    monkeypatch.setenv("CADRE_HOME", str(target))
-    return DataHome.from_env()

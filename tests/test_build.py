@@ -16,6 +16,8 @@ from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding, petition, sanction
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 
 
@@ -72,7 +74,8 @@ def test_unknown_id_waits_in_the_unmatched_queue(
 
 
 def test_fact_is_judged_against_the_post_held_then(home: DataHome, tmp_path: Path) -> None:
-    """150 万元 in a 国有企业 post (bar 200) is no U1, though today's 党政机关 bar is 100."""
+    """Under the strict_example profile (国有企业 bar 200 万元): 150 万元 in a 国有企业 post is
+    no U1, though today's 党政机关 bar is 100."""
     s = Scenario()
     cid = s.cadre(sector="国有企业", org_name="某国有公司", appointed_on="2022-01-01")
     old_roster = s.write(tmp_path, "roster", s.rows["roster"], "_2024")
@@ -85,7 +88,7 @@ def test_fact_is_judged_against_the_post_held_then(home: DataHome, tmp_path: Pat
     audit(s, cid, category="资金违规使用", amount=150, reported_on="2025-03-01")
     audit(s, cid, category="资金违规使用", amount=150, reported_on="2025-09-01")
     s.load(home, tmp_path / "drops")
-    build(home, AS_OF)
+    build(home, AS_OF, profile="strict_example")
     assert _rows(home, "select sector, org_name from core.evidence order by fact_date") == [
         ("国有企业", "某国有公司"), ("党政机关", "某县政府")]
     hits = _rows(home, "select evidence_ids from marts.rule_hit where rule_id = 'U1'")
@@ -200,13 +203,13 @@ def test_a_failing_build_leaves_the_previous_results(home: DataHome, tmp_path: P
 
 
 def test_bad_rule_set_is_refused_before_any_sql(tmp_path: Path) -> None:
-    text = (PROJECT_ROOT / "warehouse" / "rules" / "ruleset.yaml").read_text(encoding="utf-8")
-    bad = tmp_path / "ruleset.yaml"
-    bad.write_text(text.replace("rules_dir: .", f"rules_dir: {PROJECT_ROOT / 'warehouse/rules'}")
-                   .replace("- when: {sector: 国有企业}", "- when: {sector: 国企}"),
+    profiles = PROJECT_ROOT / "warehouse" / "rules" / "profiles"
+    text = (profiles / "strict_example.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad_profile.yaml"
+    bad.write_text(text.replace("- when: {sector: 国有企业}", "- when: {sector: 国企}"),
                    encoding="utf-8")
     with pytest.raises(rulesets.RulesetError, match="国企"):
-        rulesets.load(bad)
+        rulesets.load(profile=str(bad))
 
 
 def test_overlapping_influence_periods_longest_wins(home: DataHome, tmp_path: Path) -> None:

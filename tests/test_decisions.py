@@ -33,7 +33,7 @@ from pipelines.review.decisions import (
 )
 from pipelines.settings import DataHome
 from tests.conftest import write_csv
-from tests.review_scenario import AS_OF, flag_id, load_review_world, private_copy
+from tests.review_scenario import AS_OF, flag_id
 
 # The whole transition table (rules.md §4). Anything not listed must be refused.
 ALLOWED = {
@@ -86,20 +86,6 @@ def test_paths_through_the_machine() -> None:
 
 
 # ---- on a built warehouse ------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("decisions") / "home"
-    ids = load_review_world(DataHome(root.resolve()).ensure(), root.parent / "drops")
-    return root, ids
-
-
-@pytest.fixture
-def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
-    """A private copy of the built world (tests record decisions in it)."""
-    return private_copy(world[0], tmp_path, monkeypatch), world[1]
-
 
 def _decide(con: duckdb.DuckDBPyConnection, flag: str, action: str, on: str, **kw: object):
     return record_decision(con, Decision(flag, action, date.fromisoformat(on), "干部科张三",

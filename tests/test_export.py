@@ -10,11 +10,14 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.build.steps import build
+from pipelines.errors import UsageProblem
 from pipelines.publish.export import export_to_xlsx
 from pipelines.publish.snapshot import publish
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import assess
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -49,5 +52,6 @@ def test_query_export_and_no_way_out_of_the_snapshot(snapshot_home: tuple[DataHo
                                 "group by 1", out) == 1
     assert list(load_workbook(out).active.iter_rows(values_only=True)) == [
         ("severity", "n"), ("candidate", 1)]
-    with pytest.raises(duckdb.PermissionException):
+    with pytest.raises(UsageProblem, match="disabled by configuration") as refused:
         export_to_xlsx(home, f"select * from read_csv('{home.warehouse_file}')", out)
+    assert isinstance(refused.value.__cause__, duckdb.PermissionException)

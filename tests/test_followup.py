@@ -27,7 +27,9 @@ from pipelines.review.followup import set_target
 from pipelines.review.followup_report import scan
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
-from tests.review_scenario import SCORES_90, assess, flag_id, private_copy
+from tests.review_scenario import SCORES_90, assess, flag_id
+
+pytestmark = pytest.mark.integration
 
 AS_OF = date(2026, 3, 31)
 UNIT = "市丙局"
@@ -66,12 +68,6 @@ def _world(home: DataHome, folder: Path) -> dict[str, str]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("followup") / "home"
     return root, _world(DataHome(root.resolve()).ensure(), root.parent / "drops")
-
-
-@pytest.fixture
-def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
-    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def _eligibility(home: DataHome, cid: str, on: date) -> tuple[bool, str]:

@@ -26,6 +26,8 @@ from pipelines.dev.generate import Manifest, build_world, generate_drops
 from pipelines.dev.generate.scenarios import assessment_row, new_cadre
 from pipelines.ingest import idcard
 
+pytestmark = pytest.mark.slow
+
 ROW_FAULT_KINDS = {
     "required_missing", "required_if_missing", "id_excel_mangled", "id_bad_format",
     "id_bad_checksum", "birth_date_mismatch", "bad_date", "bad_decimal", "unknown_code",

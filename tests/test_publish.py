@@ -17,6 +17,8 @@ from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 
 

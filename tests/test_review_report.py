@@ -23,17 +23,21 @@ from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_demo_review, write_review
 from pipelines.review.xlsx import SHEETS
 from pipelines.settings import DataHome
-from tests.review_scenario import JIA, YI, flag_id, load_review_world, private_copy
+from tests.conftest import copy_world
+from tests.review_scenario import JIA, YI, flag_id
+
+pytestmark = pytest.mark.integration
 
 SECTIONS = ("一、总体情况", "（一）不适宜担任现职人选", "（二）预警", "（三）考察期到期", "（四）影响期",
             "（五）复检与重新任用", "（六）优秀等次比例核查")
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("review") / "home"
-    home = DataHome(root.resolve()).ensure()
-    ids = load_review_world(home, root.parent / "drops")
+def world(review_world: tuple[Path, dict[str, str]],
+          tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """The review world with a few decisions recorded (observe, confirm, adjust)."""
+    home = copy_world(review_world[0], tmp_path_factory.mktemp("review") / "home")
+    root, ids = home.root, review_world[1]
     with duckdb.connect(str(home.warehouse_file)) as con:
         def decide(name: str, rule: str, action: str, on: str, **kw: object) -> None:
             record_decision(con, Decision(flag_id(con, ids[name], rule), action,
@@ -43,12 +47,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
         decide("乙三", "U1", "confirm", "2025-08-01")
         decide("乙三", "U1", "adjust", "2025-09-01", measure="调离岗位", document_no="组干〔2025〕8号")
     return root, ids
-
-
-@pytest.fixture
-def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
-    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def _sheet_rows(path: Path, sheet: str, header_row: int = 1) -> list[dict[str, object]]:

@@ -20,6 +20,8 @@ from pipelines.build.steps import build
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 Case = Callable[[Scenario], str]
 CASES: dict[str, tuple[str, bool, Case]] = {}
@@ -117,6 +119,29 @@ case("A4 near miss: bad year is not the latest", "A4", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 1, 5), 2025: (5, 3, 1, 1)}))
 case("A4 boundary: exactly 1/3 does not count", "A4", False)(
     with_grades((2025, "称职"), votes={2025: (3, 2, 1, 3)}))
+# Latest year (rules.md): only the two most recent calendar years ended by the as-of date
+# (2024, 2025 as of 2026-06-30); a 不定等次 year takes no place; no fallback to older votes.
+case("A1 stale: 2021-2022 不称职 makes no candidate in 2026", "A1", False)(
+    with_grades((2021, "不称职"), (2022, "不称职")))
+case("A1 window boundary: 2024 not yet assessed again is still the latest", "A1", True)(
+    with_grades((2023, "称职"), (2024, "不称职")))
+case("A1 window boundary: 2023 is outside the two years", "A1", False)(
+    with_grades((2022, "称职"), (2023, "不称职")))
+case("A1 window boundary: a 不定等次 year reaches one year further back", "A1", True)(
+    with_grades((2023, "不称职"), (2025, "不定等次")))
+case("A2 stale: 2021-2022 基本称职 makes no candidate in 2026", "A2", False)(
+    with_grades((2021, "基本称职"), (2022, "基本称职")))
+case("A2 boundary: 不定等次 between does not break the run", "A2", True)(
+    with_grades((2023, "基本称职"), (2024, "不定等次"), (2025, "基本称职")))
+case("A2 boundary: 不定等次 does not count as a year of the run", "A2", False)(
+    with_grades((2024, "不定等次"), (2025, "基本称职")))
+case("A3 boundary: latest year without votes, no fallback to older votes", "A3", False)(
+    with_grades((2023, "称职"), (2024, "称职"), (2025, "称职"),
+                votes={2023: V_LOW, 2024: V_LOW}))
+case("A4 boundary: latest year without votes, no fallback to older votes", "A4", False)(
+    with_grades((2024, "称职"), (2025, "称职"), votes={2024: (2, 3, 1, 4)}))
+case("A4 stale: 2022 votes make no candidate in 2026", "A4", False)(
+    with_grades((2022, "称职"), votes={2022: (2, 3, 1, 4)}))
 # A5 — on probation and 不称职 >= 1/3 or approval < 1/2
 PROBATION = {"on_probation": True, "appointed_on": "2025-03-01"}
 case("A5 fires: approval below 1/2", "A5", True)(
@@ -127,6 +152,8 @@ case("A5 boundary: 不称职 exactly 1/3 counts", "A5", True)(
     with_grades((2025, "称职"), votes={2025: (3, 3, 0, 3)}, **PROBATION))
 case("A5 boundary: approval exactly 1/2 does not count", "A5", False)(
     with_grades((2025, "称职"), votes={2025: (2, 3, 4, 1)}, **PROBATION))
+case("A5 boundary: latest year without votes, no fallback to older votes", "A5", False)(
+    with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 5, 1)}, **PROBATION))
 
 
 def with_reports(*checks: tuple[int, str, str]) -> Case:
@@ -142,9 +169,18 @@ case("P1 fires", "P1", True)(with_reports((2025, "瞒报", "2026-03-01")))
 case("P1 near miss: 漏报", "P1", False)(with_reports((2025, "漏报", "2026-03-01")))
 case("P1 boundary: checked on the as-of date", "P1", True)(with_reports((2025, "瞒报", "2026-06-30")))
 case("P1 boundary: checked the day after", "P1", False)(with_reports((2025, "瞒报", "2026-07-01")))
+case("P1 window boundary: checked exactly 24 months before", "P1", False)(
+    with_reports((2023, "瞒报", "2024-06-30")))
+case("P1 window boundary: checked a day inside", "P1", True)(
+    with_reports((2023, "瞒报", "2024-07-01")))
 case("P2 fires", "P2", True)(with_reports((2023, "漏报", "2024-03-01"), (2025, "漏报", "2026-03-01")))
 case("P2 near miss: once", "P2", False)(with_reports((2024, "一致", "2025-03-01"),
                                                     (2025, "漏报", "2026-03-01")))
+case("P2 boundary: one report year's omission found by two check batches", "P2", False)(
+    with_reports((2024, "漏报", "2025-03-01"), (2024, "漏报", "2026-03-01")))
+case("P2 boundary: two report years, one of them checked twice", "P2", True)(
+    with_reports((2024, "漏报", "2025-03-01"), (2024, "漏报", "2025-09-01"),
+                 (2025, "漏报", "2026-03-01")))
 case("P2 boundary: 4 report years apart", "P2", False)(
     with_reports((2022, "漏报", "2023-03-01"), (2025, "漏报", "2026-03-01")))
 
@@ -180,6 +216,13 @@ case("I1 fires", "I1", True)(cadre_with(finding, I1))
 case("I1 near miss: 领导责任", "I1", False)(cadre_with(finding, {**I1, "responsibility": "领导责任"}))
 case("I1 boundary: severity 一般", "I1", False)(cadre_with(finding, {**I1, "severity": "一般"}))
 case("I1 tolerated never counts", "I1", False)(cadre_with(finding, {**I1, "tolerated": True}))
+# I1, U1, P1 and U2 look back I1.window_months (24) from the fact's date: (as_of - 24 months, as_of]
+case("I1 window boundary: found exactly 24 months before", "I1", False)(
+    cadre_with(finding, {**I1, "found_on": "2024-06-30"}))
+case("I1 window boundary: found a day inside", "I1", True)(
+    cadre_with(finding, {**I1, "found_on": "2024-07-01"}))
+case("I1 window: a 2016 finding does not fire in 2026", "I1", False)(
+    cadre_with(finding, {**I1, "found_on": "2016-05-10"}))
 I2 = {"rectification": "未整改", "found_on": "2026-03-01"}
 case("I2 fires", "I2", True)(cadre_with(finding, {**I2, "rectify_by": "2026-06-29"}))
 case("I2 near miss: 整改中", "I2", False)(
@@ -193,13 +236,20 @@ case("U1 fires", "U1", True)(cadre_with(audit, {"category": "违规决策"}))
 case("U1 near miss: 领导责任", "U1", False)(cadre_with(audit, {"category": "违规决策", "responsibility": "领导责任"}))
 case("U1 boundary: exactly 100 万元", "U1", True)(cadre_with(audit, {"category": "资金违规使用", "amount": 100}))
 case("U1 boundary: 99.99 万元", "U1", False)(cadre_with(audit, {"category": "资金违规使用", "amount": 99.99}))
-case("U1 boundary: 国有企业 bar is 200 万元", "U1", False)(
+# rules.md: 100 万元 for every sector (the 200 万元 for 国有企业 lives in a jurisdiction profile)
+case("U1 class: 国有企业 150 万元 counts under the written rules", "U1", True)(
     cadre_with(audit, {"category": "资金违规使用", "amount": 150}, sector="国有企业"))
 case("U1 tolerated never counts", "U1", False)(cadre_with(audit, {"category": "违规决策", "tolerated": True}))
+case("U1 window boundary: reported exactly 24 months before", "U1", False)(
+    cadre_with(audit, {"category": "违规决策", "reported_on": "2024-06-30"}))
+case("U1 window boundary: reported a day inside", "U1", True)(
+    cadre_with(audit, {"category": "违规决策", "reported_on": "2024-07-01"}))
 case("U2 fires", "U2", True)(cadre_with(audit, {"rating": "较差"}))
 case("U2 near miss: 一般", "U2", False)(cadre_with(audit, {"rating": "一般"}))
 case("U2 boundary: reported 24 months before", "U2", False)(
     cadre_with(audit, {"rating": "较差", "reported_on": "2024-06-30"}))
+case("U2 boundary: reported a day inside the window", "U2", True)(
+    cadre_with(audit, {"rating": "较差", "reported_on": "2024-07-01"}))
 D_SCORES = {"ability": 80, "diligence": 80, "performance": 80, "integrity": 80}
 
 
@@ -213,7 +263,11 @@ def with_scores(virtue: float, **cadre: object) -> Case:
 
 case("D1 fires", "D1", True)(with_scores(55))
 case("D1 boundary: exactly the threshold", "D1", False)(with_scores(60))
-case("D1 class threshold: 党政正职 needs 65", "D1", True)(with_scores(62, post_category="党政正职"))
+# rules.md: 60 for every post class (a 65 for 党政正职 lives in a jurisdiction profile)
+case("D1 class threshold: 党政正职 at 62 is above the written 60", "D1", False)(
+    with_scores(62, post_category="党政正职"))
+case("D1 class threshold: 党政正职 at 59.5 is below it", "D1", True)(
+    with_scores(59.5, post_category="党政正职"))
 case("D1 near miss: 党政副职 at 62", "D1", False)(with_scores(62))
 case("S1 fires", "S1", True)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-03-01"}))
 case("S1 near miss: period over", "S1", False)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-01"}))
@@ -249,7 +303,7 @@ case("R1 boundary: period ends the day after", "R1", False)(
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def rules_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("rules")
     home = DataHome.from_env(root / "home")
     scenario = Scenario()
@@ -260,8 +314,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 
 
 @pytest.fixture(scope="module")
-def fired(built: tuple[Path, dict[str, str]]) -> dict[str, set[str]]:
-    path, _ = built
+def fired(rules_world: tuple[Path, dict[str, str]]) -> dict[str, set[str]]:
+    path, _ = rules_world
     con = duckdb.connect(str(path), read_only=True)
     rows = con.execute("select id_number, rule_id from marts.rule_hit where as_of = ?",
                        [AS_OF]).fetchall()
@@ -273,10 +327,10 @@ def fired(built: tuple[Path, dict[str, str]]) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_rule_case(name: str, built: tuple[Path, dict[str, str]],
+def test_rule_case(name: str, rules_world: tuple[Path, dict[str, str]],
                    fired: dict[str, set[str]]) -> None:
     rule, fires, _ = CASES[name]
-    got = fired.get(built[1][name], set())
+    got = fired.get(rules_world[1][name], set())
     assert (rule in got) == fires, f"{name}: {rule} {'should' if fires else 'should not'} fire; got {sorted(got)}"
 
 

@@ -45,6 +45,74 @@ class RulesetError(ValueError):
     """The rule set cannot be used as written; the message names the file and the entry."""
 
 
+# What each parameter of the default rules is, so a typo or a meaningless value is refused when
+# the rule set loads, not discovered as a silent non-match later. Kinds:
+# window = look-back in months: a positive whole number, or null (explicit "no limit"; present);
+# months / count = a positive whole number; ratio = a fraction in (0, 1]; amount = a number >= 0.
+RULE_PARAMS: dict[str, dict[str, str]] = {
+    "A1": {}, "A2": {"consecutive_years": "count"},
+    "A3": {"min_approval_ratio": "ratio", "consecutive_years": "count"},
+    "A4": {"max_incompetent_ratio": "ratio"},
+    "A5": {"max_incompetent_ratio": "ratio", "min_approval_ratio": "ratio"},
+    "P1": {"window_months": "window"},
+    "P2": {"min_omissions": "count", "report_years": "count"},
+    "V1": {"window_months": "window"}, "V2": {"window_months": "window"},
+    "I1": {"window_months": "window"},
+    "I2": {"default_rectify_months": "months"},
+    "U1": {"min_amount_wan": "amount", "window_months": "window"},
+    "U2": {"window_months": "window"}, "D1": {}, "S1": {}, "R1": {"observation_months": "months"},
+}
+TOP_LEVEL_KEYS = {"version", "jurisdiction", "rules_dir", "rules", "persistent_warnings",
+                  "assessment_years", "profile", "thresholds", "dimension_map", "severity",
+                  "influence_periods", "review"}
+PROFILE_KEYS = {"look_back_months": "months", "history_years": "count",
+                "base_without_assessment": "score", "grade_base": None, "weights": None,
+                "severity_points": None, "responsibility_weight": None}
+
+
+@dataclass(frozen=True)
+class FairnessParams:
+    """The disparity monitor's numbers (``fairness:`` in ruleset.yaml, docs/reviews.md)."""
+
+    min_group: int  # a group with fewer cadres in scope is 样本不足, never a breach
+    impact_ratio_threshold: float  # rate / lowest rate above this (1.25 = 4/5 inverted)
+    alpha: float  # significance level for the Holm-corrected p-value
+    trend_periods: int  # periods in the trend table, the one asked for included
+    publish_min_cell: int  # analysts' snapshot: counts below this are suppressed
+
+
+def fairness_params(config: dict[str, Any], where: str = "ruleset.yaml") -> FairnessParams:
+    """The ``fairness:`` section, checked: a wrong number here would hide or invent breaches."""
+    section = config.get("fairness")
+    if not isinstance(section, dict):
+        raise RulesetError(f"{where}: fairness: section is missing")
+    fields = FairnessParams.__dataclass_fields__
+    unknown, missing = set(section) - set(fields), set(fields) - set(section)
+    if unknown or missing:
+        raise RulesetError(f"{where}: fairness: unknown {sorted(unknown)}, "
+                           f"missing {sorted(missing)}")
+    params = FairnessParams(
+        min_group=int(number(section["min_group"], f"{where}: fairness.min_group")),
+        impact_ratio_threshold=number(section["impact_ratio_threshold"],
+                                      f"{where}: fairness.impact_ratio_threshold"),
+        alpha=number(section["alpha"], f"{where}: fairness.alpha"),
+        trend_periods=int(number(section["trend_periods"], f"{where}: fairness.trend_periods")),
+        publish_min_cell=int(number(section["publish_min_cell"],
+                                    f"{where}: fairness.publish_min_cell")))
+    if params.min_group < 2:
+        raise RulesetError(f"{where}: fairness.min_group must be at least 2")
+    if params.impact_ratio_threshold <= 1:
+        raise RulesetError(f"{where}: fairness.impact_ratio_threshold must be above 1 "
+                           "(group rate / lowest rate of a harmful outcome)")
+    if not 0 < params.alpha < 1:
+        raise RulesetError(f"{where}: fairness.alpha must be between 0 and 1")
+    if not 1 <= params.trend_periods <= 12:
+        raise RulesetError(f"{where}: fairness.trend_periods must be 1 to 12")
+    if params.publish_min_cell < 1:
+        raise RulesetError(f"{where}: fairness.publish_min_cell must be at least 1")
+    return params
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     """One rule: metadata from its SQL header, the SQL itself, and where it lives."""
@@ -63,15 +131,53 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class Override:
+    """One number a jurisdiction profile changes for a post class, with the basis written
+    next to it (rules.md: a stricter number is never the default and always says why)."""
+
+    when: dict[str, str]  # post_level / post_category / sector -> code
+    parameter: str  # flat name, e.g. threshold_virtue, u1_min_amount_wan
+    dotted: str  # as written, e.g. threshold.virtue
+    value: float
+    basis: str
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(sorted(set(BASIS_TAG.findall(self.basis))))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named jurisdiction profile: stricter numbers per post class, each with its basis."""
+
+    name: str
+    title: str
+    path: Path
+    overrides: tuple[Override, ...]
+
+
+DEFAULT_PROFILE = "默认（rules.md）"  # what rows record when no profile is selected
+
+
+@dataclass(frozen=True)
 class Ruleset:
     path: Path
     version: str
     digest: str
     jurisdiction: str
     rules: tuple[RuleSpec, ...]
-    params: dict[str, float]
-    overrides: tuple[tuple[dict[str, str], dict[str, float]], ...]
+    params: dict[str, float | None]
+    profile: Profile | None
     config: dict[str, Any] = field(repr=False)
+
+    @property
+    def profile_name(self) -> str:
+        """What every row records as the profile that produced it."""
+        return self.profile.name if self.profile else DEFAULT_PROFILE
+
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        return self.profile.overrides if self.profile else ()
 
     @property
     def label(self) -> str:
@@ -84,6 +190,11 @@ class Ruleset:
 
 def default_path() -> Path:
     return Path(settings.get("CADRE_RULESET"))
+
+
+def default_profile() -> str:
+    """The jurisdiction profile selected in settings; empty = the written rules only."""
+    return settings.get("CADRE_RULESET_PROFILE").strip()
 
 
 def parse_header(sql: str) -> dict[str, str]:
@@ -131,6 +242,30 @@ def number(value: Any, where: str) -> float:
         raise RulesetError(f"{where}: {value!r} is not a number") from exc
 
 
+def checked(value: Any, kind: str, where: str) -> float | None:
+    """A parameter value of ``kind`` (see RULE_PARAMS), or a RulesetError saying what is wrong."""
+    if value is None:
+        if kind == "window":
+            return None
+        raise RulesetError(f"{where}: a value is required (null is only allowed for a "
+                           "window_months, where it means no limit)")
+    if isinstance(value, bool):
+        raise RulesetError(f"{where}: {value!r} is not a number")
+    result = number(value, where)
+    if kind in ("window", "months", "count"):
+        if result != int(result) or result <= 0:
+            extra = (" (write null for no limit; 0 is not allowed)"
+                     if kind == "window" else "")
+            raise RulesetError(f"{where}: {value!r} must be a positive whole number{extra}")
+    elif kind == "ratio" and not 0 < result <= 1:
+        raise RulesetError(f"{where}: {value!r} must be a fraction above 0 and at most 1")
+    elif kind in ("amount", "score") and result < 0:
+        raise RulesetError(f"{where}: {value!r} must not be negative")
+    elif kind == "score" and result > 100:
+        raise RulesetError(f"{where}: {value!r} must be a score from 0 to 100")
+    return result
+
+
 def flat_name(dotted: str) -> str:
     """``U1.min_amount_wan`` -> ``u1_min_amount_wan``: the column name in SQL."""
     return dotted.replace(".", "_").lower()
@@ -166,38 +301,149 @@ def _check_codes(config: dict[str, Any]) -> None:
         raise RulesetError("profile.grade_base: unknown grade")
 
 
-def _flat_params(config: dict[str, Any], where: str) -> dict[str, float]:
-    params = {f"{rid}.{k}": number(v, f"{where}.rules.{rid}.{k}")
-              for rid, values in config["rules"].items() for k, v in (values or {}).items()}
+def _param_kind(rule_id: str, name: str) -> str:
+    """Kind of a parameter; a rule of a jurisdiction's own (not in RULE_PARAMS) is judged by name."""
+    if rule_id in RULE_PARAMS:
+        return RULE_PARAMS[rule_id][name]
+    if name == "window_months":
+        return "window"
+    return "months" if name.endswith("_months") else "amount"
+
+
+def _check_structure(config: Any, where: str) -> None:
+    """The shape of the whole file: known sections, every default rule's parameters present
+    and no unknown ones, every number of the right kind. Messages name the entry."""
+    if not isinstance(config, dict):
+        raise RulesetError(f"{where}: not a YAML mapping")
+    unknown = set(config) - TOP_LEVEL_KEYS
+    if "overrides" in unknown:
+        raise RulesetError(f"{where}: class overrides belong in a jurisdiction profile "
+                           "(profiles/<name>.yaml, each number with its basis, selected by "
+                           "CADRE_RULESET_PROFILE), not in the rule set itself")
+    if unknown:
+        raise RulesetError(f"{where}: unknown section(s) {sorted(unknown)}")
+    missing = {"version", "rules", "profile", "thresholds", "dimension_map", "severity",
+               "influence_periods", "assessment_years"} - set(config)
+    if missing:
+        raise RulesetError(f"{where}: missing section(s) {sorted(missing)}")
+    if not isinstance(config["rules"], dict) or not config["rules"]:
+        raise RulesetError(f"{where}: rules: must map rule ids to their parameters")
+    for rule_id, values in config["rules"].items():
+        values = values or {}
+        if not isinstance(values, dict):
+            raise RulesetError(f"{where}: rules.{rule_id}: parameters must be a mapping")
+        if rule_id in RULE_PARAMS:
+            expected = RULE_PARAMS[rule_id]
+            extra = set(values) - set(expected)
+            if extra:
+                raise RulesetError(f"{where}: rules.{rule_id}: unknown parameter(s) "
+                                   f"{sorted(extra)}; {rule_id} takes {sorted(expected) or 'none'}")
+            absent = set(expected) - set(values)
+            if absent:
+                raise RulesetError(f"{where}: rules.{rule_id}: missing {sorted(absent)} "
+                                   "(a window with no limit is written as null)")
+        for name, value in values.items():
+            checked(value, _param_kind(rule_id, name), f"{where}: rules.{rule_id}.{name}")
+    extra = set(config["profile"] or {}) - set(PROFILE_KEYS)
+    if extra:
+        raise RulesetError(f"{where}: profile: unknown key(s) {sorted(extra)}")
+    for name, kind in PROFILE_KEYS.items():
+        if name not in (config["profile"] or {}):
+            raise RulesetError(f"{where}: profile.{name} is missing")
+        if kind:
+            checked(config["profile"][name], kind, f"{where}: profile.{name}")
+    for name, value in config["thresholds"].items():
+        checked(value, "score", f"{where}: thresholds.{name}")
+    years = checked(config["assessment_years"], "count", f"{where}: assessment_years")
+    for rule_id in ("A2", "A3"):
+        run = (config["rules"].get(rule_id) or {}).get("consecutive_years")
+        if years is not None and isinstance(run, int) and run > years:
+            raise RulesetError(f"{where}: rules.{rule_id}.consecutive_years ({run}) cannot "
+                               f"exceed assessment_years ({int(years)}): A1-A5 read no older year")
+    for measure, entry in (config["influence_periods"] or {}).items():
+        for name, value in (entry or {}).items():
+            if name not in ("months", "no_leading_post_months", "term_months"):
+                raise RulesetError(f"{where}: influence_periods.{measure}: unknown {name!r}")
+            if value != 0:
+                checked(value, "months", f"{where}: influence_periods.{measure}.{name}")
+
+
+def _flat_params(config: dict[str, Any], where: str) -> dict[str, float | None]:
+    params: dict[str, float | None] = {
+        f"{rid}.{k}": checked(v, _param_kind(rid, k), f"{where}: rules.{rid}.{k}")
+        for rid, values in config["rules"].items() for k, v in (values or {}).items()}
     params.update({f"threshold.{k}": number(v, f"{where}.thresholds.{k}")
                    for k, v in config["thresholds"].items()})
     params["profile.look_back_months"] = number(config["profile"]["look_back_months"], where)
     return {flat_name(k): v for k, v in params.items()}
 
 
-def _overrides(config: dict[str, Any], params: dict[str, float],
-               where: str) -> tuple[tuple[dict[str, str], dict[str, float]], ...]:
+def profile_path(ruleset_path: Path, name: str) -> Path:
+    """A profile by name (``profiles/<name>.yaml`` beside the rule set) or by file path."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate if candidate.is_absolute() else (Path.cwd() / candidate)
+    return ruleset_path.parent / "profiles" / f"{name}.yaml"
+
+
+def load_profile(path: Path, params: dict[str, float | None]) -> Profile:
+    """Read and check a jurisdiction profile; every number must carry its basis with a tag."""
+    where = path.name
+    if not path.exists():
+        raise RulesetError(f"jurisdiction profile {path} not found")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"{where}: not valid YAML: {exc}") from exc
+    if not isinstance(config, dict) or set(config) - {"profile", "title_zh", "overrides"}:
+        raise RulesetError(f"{where}: a profile holds profile, title_zh and overrides only")
+    name = str(config.get("profile") or "").strip()
+    if not name:
+        raise RulesetError(f"{where}: profile: (its name) is required")
     roster = load_contract("roster")
     result = []
     for i, entry in enumerate(config.get("overrides") or []):
-        when = {str(k): str(v) for k, v in entry["when"].items()}
+        at = f"{where}: overrides[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"when", "set"}:
+            raise RulesetError(f"{at}: needs exactly when: and set:")
+        when = {str(k): str(v) for k, v in (entry["when"] or {}).items()}
+        if not when:
+            raise RulesetError(f"{at}.when: name a post class (a profile never changes "
+                               "the default for everybody: edit a copy of the rule set for that)")
         for key, value in when.items():
             if key not in CLASS_FIELDS or value not in roster.field(key).codes:
-                raise RulesetError(f"{where}: overrides[{i}].when {key}={value!r} unknown")
-        sets = {flat_name(k): number(v, f"{where}: overrides[{i}].{k}")
-                for k, v in entry["set"].items()}
-        unknown = set(sets) - set(params)
-        if unknown:
-            raise RulesetError(f"{where}: overrides[{i}] sets unknown {sorted(unknown)}")
-        result.append((when, sets))
-    return tuple(result)
+                raise RulesetError(f"{at}.when {key}={value!r} unknown")
+        for dotted, spec in (entry["set"] or {}).items():
+            if not isinstance(spec, dict) or set(spec) != {"value", "basis"}:
+                raise RulesetError(f"{at}.set.{dotted}: write {{value: N, basis: \"... [V/S/R/I]\"}}"
+                                   ": every number of a profile carries its basis")
+            basis = str(spec["basis"] or "")
+            if not BASIS_TAG.search(basis):
+                raise RulesetError(f"{at}.set.{dotted}: basis needs a [V]/[S]/[R]/[I] tag")
+            flat = flat_name(dotted)
+            if flat not in params:
+                raise RulesetError(f"{at}.set: unknown parameter {dotted!r}")
+            rule_id, _, param = dotted.partition(".")
+            kind = ("score" if rule_id == "threshold" else "months" if rule_id == "profile"
+                    else _param_kind(rule_id, param))
+            value = checked(spec["value"], kind, f"{at}.set.{dotted}")
+            result.append(Override(when=when, parameter=flat, dotted=dotted, value=value,
+                                   basis=basis))
+    return Profile(name=name, title=str(config.get("title_zh") or name), path=path,
+                   overrides=tuple(result))
 
 
-def load(path: Path | None = None) -> Ruleset:
-    """Read, validate and fingerprint a rule set; raises RulesetError with the reason."""
+def load(path: Path | None = None, profile: str | None = None) -> Ruleset:
+    """Read, validate and fingerprint a rule set and, when one is selected (argument, else the
+    CADRE_RULESET_PROFILE setting), a jurisdiction profile; raises RulesetError with the reason."""
     path = (path or default_path()).resolve()
+    profile = default_profile() if profile is None else profile.strip()
     text = path.read_text(encoding="utf-8")
-    config = yaml.safe_load(text)
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"{path.name}: not valid YAML: {exc}") from exc
+    _check_structure(config, path.name)
     rules_dir = (path.parent / config.get("rules_dir", ".")).resolve()
     files = rule_files(rules_dir)
     specs = []
@@ -211,14 +457,17 @@ def load(path: Path | None = None) -> Ruleset:
     if unknown:
         raise RulesetError(f"{path.name}: persistent_warnings names unknown {sorted(unknown)}")
     _check_codes(config)
+    fairness_params(config, path.name)
     params = _flat_params(config, path.name)
+    chosen = load_profile(profile_path(path, profile), params) if profile else None
     digest = hashlib.sha256(text.encode("utf-8"))
     for spec in specs:
         digest.update(spec.sql.encode("utf-8"))
+    if chosen is not None:  # the same rules under another profile are another rule set
+        digest.update(chosen.path.read_bytes())
     return Ruleset(path=path, version=str(config["version"]), digest=digest.hexdigest(),
                    jurisdiction=str(config.get("jurisdiction", "")), rules=tuple(specs),
-                   params=params, overrides=_overrides(config, params, path.name),
-                   config=config)
+                   params=params, profile=chosen, config=config)
 
 
 def class_parameters(ruleset: Ruleset, classes: list[tuple[str, str, str]]) -> list[dict]:
@@ -227,9 +476,9 @@ def class_parameters(ruleset: Ruleset, classes: list[tuple[str, str, str]]) -> l
     for level, category, sector in classes:
         values = dict(ruleset.params)
         post = dict(zip(CLASS_FIELDS, (level, category, sector), strict=True))
-        matching = [(len(when), i, sets) for i, (when, sets) in enumerate(ruleset.overrides)
-                    if all(post[k] == v for k, v in when.items())]
-        for _, _, sets in sorted(matching, key=lambda m: (m[0], m[1])):
-            values.update(sets)
+        matching = [(len(o.when), i, o) for i, o in enumerate(ruleset.overrides)
+                    if all(post[k] == v for k, v in o.when.items())]
+        for _, _, override in sorted(matching, key=lambda m: (m[0], m[1])):
+            values[override.parameter] = override.value
         rows.append({**post, **values})
     return rows

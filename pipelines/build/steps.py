@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import settings
 from pipelines.build import ruleset as rulesets
 from pipelines.contracts import load_contract
 from pipelines.settings import DataHome
@@ -37,12 +38,16 @@ log = logging.getLogger(__name__)
 CORE_MODELS = ("cadre_post_history", "cadre", "fact", "unmatched_fact",
                "identity_name_mismatch", "assessment", "inspection_finding", "audit_finding",
                "petition", "personal_report", "sanction", "evidence")
-MARTS_BEFORE_RULES = ("cadre_period", "influence_period", "deduction", "cadre_profile")
-MARTS_AFTER_RULES = ("cadre_flag", "candidate")
+MARTS_BEFORE_RULES = ("cadre_period", "assessment_recent", "influence_period", "deduction",
+                      "cadre_profile")
+MARTS_AFTER_RULES = ("cadre_flag", "candidate", "rule_basis")
 LAST_RULES = ("R1",)  # rules that read other rules' hits
 
 RULESET_DOCS = {
-    "version": "Rule set in force for the latest build: declared version, digest, file.",
+    "version": "Rule set in force for the latest build: declared version, digest, file, and "
+               "the jurisdiction profile applied (profile; 默认（rules.md） when none).",
+    "profile_override": "Numbers the jurisdiction profile changes per post class, each with "
+                        "its basis and tag; empty under rules.md's defaults.",
     "rule": "Enabled rules with the metadata of their SQL file headers.",
     "post_class_parameter": "Every rule/profile parameter resolved per post class "
                             "(职务层次 x 岗位类别 x 领域): defaults plus the most specific override.",
@@ -59,7 +64,9 @@ BUILD_RUN_COLUMNS = {
     "as_of": "As-of date built.", "ruleset_version": "Rule set label (version+digest).",
     "ruleset_declared_version": "version: as written in the rule set file.",
     "ruleset_digest": "sha256 over the rule set file and every rule SQL file.",
-    "ruleset_path": "Rule set file used.", "built_at": "When the build ran (local time).",
+    "ruleset_path": "Rule set file used.",
+    "ruleset_profile": "Jurisdiction profile applied (CADRE_RULESET_PROFILE), or 默认（rules.md）.",
+    "built_at": "When the build ran (local time).",
     "last_submission_seq": "Newest submission (meta.submission.seq) the build could see.",
     "cadres": "Cadres ever in the roster.", "facts": "Fact rows from the six sources.",
     "unmatched_facts": "Facts whose ID is not in the roster (core.unmatched_fact).",
@@ -86,6 +93,7 @@ class BuildResult:
     unmatched_facts: int
     name_mismatches: int
     seconds: float
+    ruleset_profile: str = rulesets.DEFAULT_PROFILE
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -100,7 +108,16 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
     persistent = set(cfg.get("persistent_warnings", []))
     tables = {
         "version": [{"version": rs.version, "digest": rs.digest, "label": rs.label,
-                     "jurisdiction": rs.jurisdiction, "path": str(rs.path)}],
+                     "jurisdiction": rs.jurisdiction, "path": str(rs.path),
+                     "profile": rs.profile_name,
+                     "profile_title": rs.profile.title if rs.profile else "",
+                     "profile_path": str(rs.profile.path) if rs.profile else ""}],
+        "profile_override": [{"profile": rs.profile_name, "entry": i,
+                              **{f"when_{k}": o.when.get(k) for k in rulesets.CLASS_FIELDS},
+                              "parameter": o.dotted, "value": o.value,
+                              "default_value": rs.params[o.parameter], "basis": o.basis,
+                              "tags": ",".join(o.tags)}
+                             for i, o in enumerate(rs.overrides)],
         "rule": [{"rule_id": r.id, "title_zh": r.title, "severity": r.severity,
                   "dimension": r.dimension, "basis": r.basis, "tags": ",".join(r.tags),
                   "file": r.path.name, "persistent_warning": r.id in persistent}
@@ -129,13 +146,22 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
              "grade_base": "score::decimal(9, 2) as score"}
     con.execute("create schema if not exists ruleset")
     for name, rows in tables.items():
+        if not rows and name == "profile_override":
+            con.execute("create or replace table ruleset.profile_override (profile varchar, "
+                        "entry integer, when_post_level varchar, when_post_category varchar, "
+                        "when_sector varchar, parameter varchar, value double, "
+                        "default_value double, basis varchar, tags varchar)")
+            comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
+            continue
         frame = _frame(rows)  # noqa: F841 - read by DuckDB below
         cast = casts.get(name)
         select = f"select * replace ({cast}) from frame" if cast else "select * from frame"
         con.execute(f"create or replace table ruleset.{name} as {select}")
         comment(con, f"ruleset.{name}", RULESET_DOCS[name], {})
     con.execute("set variable ruleset_version = ?", [rs.label])
+    con.execute("set variable ruleset_profile = ?", [rs.profile_name])
     con.execute("set variable history_years = ?", [int(cfg["profile"]["history_years"])])
+    con.execute("set variable assessment_years = ?", [int(cfg["assessment_years"])])
     con.execute("set variable base_without_assessment = ?::decimal(9, 2)",
                 [cfg["profile"]["base_without_assessment"]])
 
@@ -145,10 +171,14 @@ def ensure_rule_hit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""create table if not exists marts.rule_hit (
         as_of date not null, ruleset_version varchar not null, rule_id varchar not null,
         severity varchar not null, dimension varchar not null, id_number varchar not null,
-        flag_date date, evidence_ids varchar[] not null, detail_zh varchar)""")
+        flag_date date, evidence_ids varchar[] not null, detail_zh varchar,
+        ruleset_profile varchar)""")
+    # warehouses built before profiles existed: the column is added, older rows keep NULL
+    con.execute("alter table marts.rule_hit add column if not exists ruleset_profile varchar")
     comment(con, "marts.rule_hit", "规则命中: one row per rule trigger at the as-of date, before "
             "grouping per cadre (marts.cadre_flag).",
             {"as_of": "As-of date of the build.", "ruleset_version": "Rule set label.",
+             "ruleset_profile": "Jurisdiction profile applied, or 默认（rules.md）.",
              **RULE_HIT_COLUMNS})
 
 
@@ -156,7 +186,8 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
     """Insert one rule's hits; its SELECT returns id_number, flag_date, evidence_ids, detail_zh."""
     query = f"""
         select getvariable('as_of')::date as as_of, getvariable('ruleset_version') as ruleset_version,
-               $rule_id as rule_id, $severity as severity, $dimension as dimension,
+               getvariable('ruleset_profile') as ruleset_profile, $rule_id as rule_id,
+               $severity as severity, $dimension as dimension,
                id_number, flag_date, evidence_ids, detail_zh
         from (
 {rule.sql}
@@ -178,6 +209,7 @@ def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: d
     query = f"""
         select getvariable('as_of')::date as as_of, {_q(rs.label)} as ruleset_version,
             {_q(rs.version)} as ruleset_declared_version, {_q(rs.digest)} as ruleset_digest,
+            {_q(rs.profile_name)} as ruleset_profile,
             {_q(str(rs.path))} as ruleset_path, {_q(started.isoformat())}::timestamp as built_at,
             (select max(seq) from meta.submission) as last_submission_seq,
             (select count(*) from core.cadre) as cadres,
@@ -217,28 +249,34 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
         materialise(con, _model("marts", name))
     _record_run(con, rs, started)
     con.execute("drop table if exists temp.cadre_period")
+    con.execute("drop table if exists temp.assessment_recent")
 
 
 def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,
-              seconds: float) -> BuildResult:
+              seconds: float, profile: str = rulesets.DEFAULT_PROFILE) -> BuildResult:
     counts = con.execute("""
         select (select count(*) from core.cadre where in_scope),
                (select count(*) from marts.candidate where as_of = $d and severity = 'candidate'),
                (select count(*) from marts.candidate where as_of = $d and severity = 'warning'),
                (select count(*) from core.unmatched_fact),
                (select count(*) from core.identity_name_mismatch)""", {"d": as_of}).fetchone()
-    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2))
+    return BuildResult(as_of, label, *counts, seconds=round(seconds, 2), ruleset_profile=profile)
 
 
 def build(home: DataHome, as_of: date | None = None,
-          ruleset_path: Path | None = None) -> BuildResult:
-    """Build profiles and flags as of ``as_of`` (default today) into the warehouse."""
-    rs = rulesets.load(ruleset_path)
-    as_of = as_of or date.today()
+          ruleset_path: Path | None = None, profile: str | None = None) -> BuildResult:
+    """Build profiles and flags as of ``as_of`` into the warehouse, with the rule set and
+    jurisdiction profile given (default: the settings).
+
+    The default date (for a hand-run ``cadre build``) is today in the deployment time zone; a
+    DAG always passes its run's date, so a retry after midnight builds the same date."""
+    rs = rulesets.load(ruleset_path, profile)
+    as_of = as_of or settings.today()
     started = datetime.now()
     with writer(home.warehouse_file) as con:
         with transaction(con):
             build_in(con, as_of, rs)
-        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds())
+        result = summarise(con, as_of, rs.label, (datetime.now() - started).total_seconds(),
+                           rs.profile_name)
     log.info("build as of %s with %s: %s", as_of, rs.label, result)
     return result

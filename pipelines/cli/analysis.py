@@ -17,7 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import warehouse
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
+from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
 
@@ -48,9 +50,10 @@ def _parse_date(text: str | None) -> date | None:
 
 def _open(home: DataHome) -> duckdb.DuckDBPyConnection:
     if not home.warehouse_file.exists():
-        raise typer.BadParameter(f"数据仓库不存在：{home.warehouse_file}，请先报送数据并运行 cadre build")
+        raise UsageProblem(f"no warehouse at {home.warehouse_file}: submit data and run "
+                           "`cadre build` first (or set CADRE_HOME to the data folder)")
     try:
-        return duckdb.connect(str(home.warehouse_file), read_only=True)
+        return warehouse.connect(home.warehouse_file, read_only=True, wait=0)
     except duckdb.IOException as exc:
         _console().print(f"[red]数据仓库正被写入（入库或构建进行中），请稍后再试：{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -135,7 +138,8 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -
         base = BASE_ZH[p["base_source"]]
         if p["base_source"] != "default":
             base += f"（{int(p['base_year'])}年度考核）"
-        out.print(f"截至 {as_of}，规则集 {p['ruleset_version']}；基础分来源：{base}")
+        out.print(f"截至 {as_of}，规则集 {p['ruleset_version']}（配置：{p['ruleset_profile']}）；"
+                  f"基础分来源：{base}")
         rows = [(DIMENSION_ZH[d], p[f"score_{d}"], p[f"threshold_{d}"],
                  "低于阈值" if p[f"score_{d}"] < p[f"threshold_{d}"] else "")
                 for d in DIMENSION_ZH]
@@ -146,11 +150,12 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -
         "id_number = $id and period_kind <> 'as_of' order by period_end, period_kind", q).fetchall()
     out.print(_table("分期画像", ["期间", "德", "能", "勤", "绩", "廉", "综合"], history))
     flags = _run(con,
-        "select f.rule_id, r.title_zh, f.severity, f.first_flag_date, f.detail_zh "
+        "select f.rule_id, r.title_zh, f.severity, f.first_flag_date, f.detail_zh, r.basis "
         "from marts.cadre_flag f left join ruleset.rule r using (rule_id) "
         "where f.as_of = $d and f.id_number = $id order by f.severity, f.rule_id", q).fetchall()
-    out.print(_table("标记", ["规则", "名称", "类别", "起始日期", "说明"],
-                         [(r[0], r[1], SEVERITY_ZH.get(r[2], r[2]), r[3], r[4]) for r in flags]))
+    out.print(_table("标记", ["规则", "名称", "类别", "起始日期", "说明", "依据"],
+                         [(r[0], r[1], SEVERITY_ZH.get(r[2], r[2]), r[3], r[4], r[5])
+                          for r in flags]))
     out.print(_table("考察期", ["预警规则", "开始", "期满", "状态", "升级原因"], _run(con,
         "select rule_id, opened_on, ends_on, status, escalation from marts.observation_period "
         "where as_of = $d and id_number = $id order by opened_on", q).fetchall()))
@@ -185,6 +190,9 @@ def register(app: typer.Typer) -> None:
     def build_command(
         as_of: str = typer.Option(None, "--as-of", help="As-of date YYYY-MM-DD (default today)."),
         ruleset_path: Path = typer.Option(None, "--ruleset", help="Rule set YAML to use."),
+        profile: str = typer.Option(None, "--profile",
+                                    help="Jurisdiction profile (name or file); default the "
+                                         "CADRE_RULESET_PROFILE setting, '' = none."),
         publish_snapshot: bool = typer.Option(True, "--publish/--no-publish",
                                               help="Publish the analysts' snapshot afterwards."),
     ) -> None:
@@ -193,8 +201,9 @@ def register(app: typer.Typer) -> None:
         from pipelines.publish.snapshot import publish
 
         home = DataHome.current()
-        result = build(home, _parse_date(as_of), ruleset_path)
-        _console().print(f"构建完成：截至 {result.as_of}，规则集 {result.ruleset_version}，"
+        result = build(home, _parse_date(as_of), ruleset_path, profile)
+        _console().print(f"构建完成：截至 {result.as_of}，规则集 {result.ruleset_version}"
+                      f"（配置：{result.ruleset_profile}），"
                       f"在册干部 {result.cadres} 人，不适宜人选 {result.candidates} 人，"
                       f"预警 {result.warnings} 人，未匹配事实 {result.unmatched_facts} 条，"
                       f"姓名不一致 {result.name_mismatches} 条，用时 {result.seconds} 秒")

@@ -16,8 +16,11 @@ from rich.table import Table
 from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
 from pipelines.cli.cluster import register as register_cluster
+from pipelines.cli.fairness import register as register_fairness
+from pipelines.cli.portal import register as register_portal
 from pipelines.cli.review import register as register_review
-from pipelines.settings import DataHome
+from pipelines.errors import UsageProblem
+from pipelines.settings import PROJECT_ROOT, DataHome
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="cadre-pipeline: unit data drops -> validated warehouse -> profiles.")
@@ -30,6 +33,38 @@ STATUS_ZH = {"accepted": "全部接收", "partially_accepted": "部分接收", "
 
 def _home() -> DataHome:
     return DataHome.current()
+
+
+# Commands that never touch a data folder: they may run anywhere without CADRE_HOME.
+NO_DATA_FOLDER = {"generate", "suites", "template", "docs"}
+
+
+@app.callback()
+def root(ctx: typer.Context,
+         debug: bool = typer.Option(False, "--debug", help="Show a traceback for a problem "
+                                    "with the input instead of one line (any position).")
+         ) -> None:
+    """Refuse to guess a data folder: outside the repository, CADRE_HOME must be set."""
+    if ctx.invoked_subcommand in NO_DATA_FOLDER or ctx.resilient_parsing:
+        return
+    problem = data_folder_problem()
+    if problem:
+        raise UsageProblem(problem)
+
+
+def data_folder_problem(cwd: Path | None = None) -> str | None:
+    """Why the default data folder would be a guess, or None when it is known.
+
+    The default ``./var`` is relative to where ``cadre`` runs; run elsewhere it would quietly
+    create an empty data folder there and report nothing received. So without CADRE_HOME the
+    default is used only in the repository or where a ``var`` folder already exists."""
+    import os
+
+    cwd = (cwd or Path.cwd()).resolve()
+    if os.environ.get("CADRE_HOME") or cwd == PROJECT_ROOT or (cwd / "var").is_dir():
+        return None
+    return (f"CADRE_HOME is not set and {cwd} has no var/ data folder; set CADRE_HOME to the "
+            f"data folder (the repository's default is {PROJECT_ROOT / 'var'})")
 
 
 @app.command()
@@ -89,11 +124,20 @@ def ingest(source: list[str] = typer.Option(None, "--source",
 
 
 @app.command()
-def status(limit: int = typer.Option(50, help="Most recent N submissions.")) -> None:
-    """List submissions: unit, source, file, status and counts."""
+def status(limit: int = typer.Option(50, help="Most recent N submissions."),
+           unit: str = typer.Option(None, "--unit", help="Only this unit's submissions (ORG, "
+                                    "INS, AUD, PET, DIS)."),
+           as_json: bool = typer.Option(False, "--json", help="Print a JSON list of objects.")
+           ) -> None:
+    """List submissions, newest first: unit, source, file, status and counts."""
     from pipelines.ingest.summaries import submissions_frame
 
-    frame = submissions_frame(_home(), limit)
+    frame = submissions_frame(_home(), limit, unit)
+    if as_json:
+        rows = [{k: (None if v != v else v) for k, v in row.items()}  # NaN -> null
+                for row in frame.astype(object).to_dict(orient="records")]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
     table = Table(*frame.columns)
     for row in frame.itertuples(index=False):
         table.add_row(*("" if v is None else str(v) for v in row))
@@ -153,12 +197,32 @@ def export(table_or_sql: str = typer.Argument(..., help="schema.table in the sna
 
 @app.command()
 def demo(reset: bool = typer.Option(False, "--reset", help="Empty the data folder's state "
-                                    "first (keeps Airflow's metadata DB)."),
+                                    "first (keeps Airflow's metadata DB); without it, a folder "
+                                    "that holds state is refused."),
          cadres: int = typer.Option(300, "--cadres")) -> None:
     """Sample drops with faults -> inboxes -> ingest DAGs (dag.test) -> summary table."""
-    from pipelines.dev.demo import run_demo
+    from pipelines.dev.demo import DemoFolderInUse, run_demo
 
-    run_demo(_home(), reset=reset, cadres=cadres, console=console)
+    try:
+        run_demo(_home(), reset=reset, cadres=cadres, console=console)
+    except DemoFolderInUse as exc:
+        typer.echo(f"cadre demo: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def docs(check: bool = typer.Option(False, "--check", help="Only report generated pages that "
+                                    "differ from what the code gives (exit 1).")) -> None:
+    """Regenerate the committed docs/ pages that come from code: the units' contract."""
+    from pipelines.dev.generated_docs import stale_docs, write_docs
+
+    if check:
+        stale = stale_docs()
+        console.print(f"out of date: {', '.join(stale)} (run cadre docs)" if stale
+                      else "generated docs up to date")
+        raise typer.Exit(1 if stale else 0)
+    for path in write_docs():
+        console.print(f"wrote {path}")
 
 
 @app.command("airflow-setup")
@@ -174,11 +238,25 @@ def airflow_setup() -> None:
 register_analysis(app)
 register_review(app)
 register_cluster(app)
+register_fairness(app)
+register_portal(app)  # cadre portal serve|worker|user|token|audit
 
 
 def main() -> None:
+    """Entry point: a problem with the input is one line on stderr and exit 2; bugs keep their
+    traceback. ``--debug`` (anywhere on the line) shows the traceback for both."""
+    import sys
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    debug = "--debug" in sys.argv[1:]
+    sys.argv[1:] = [a for a in sys.argv[1:] if a != "--debug"]
+    try:
+        app()
+    except UsageProblem as exc:
+        if debug:
+            raise
+        typer.echo(f"cadre: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

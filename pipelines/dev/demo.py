@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from pathlib import Path
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from pipelines import warehouse
 from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
+from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
@@ -28,12 +30,35 @@ DEMO_SEED = 20251231
 DEMO_YEARS = 3
 
 
+class DemoFolderInUse(Exception):
+    """The data folder already holds pipeline state and no reset was asked for."""
+
+
+def _state_folders(home: DataHome) -> tuple[Path, ...]:
+    """Everything a demo run writes, except Airflow's home (its migrated metadata DB)."""
+    return (home.inbox, home.archive, home.work, home.outbox, home.published_dir,
+            home.review_snapshot_dir, home.reports, home.warehouse_file.parent, home.keys,
+            home.duckdb_temp.parent, home.root / "samples", home.portal_dir)
+
+
+def has_state(home: DataHome) -> bool:
+    """True when the folder holds anything a demo run would write (files, not empty folders)."""
+    return any(p.is_file() for folder in _state_folders(home) if folder.exists()
+               for p in folder.rglob("*"))
+
+
 def reset_state(home: DataHome) -> None:
     """Empty the data folder's pipeline state; Airflow's migrated metadata DB is kept."""
-    for folder in (home.inbox, home.archive, home.work, home.outbox, home.published_dir,
-                   home.reports, home.warehouse_file.parent, home.keys, home.root / "samples"):
+    for folder in _state_folders(home):
         shutil.rmtree(folder, ignore_errors=True)
     home.ensure()
+
+
+def reset_message(home: DataHome) -> str:
+    """What a reset empties and what it keeps, said exactly."""
+    emptied = ", ".join(f"{p.relative_to(home.root)}/" for p in _state_folders(home))
+    return (f"starting afresh in {home.root}: emptied {emptied}; kept airflow/ (Airflow's "
+            "metadata DB and task logs, so the DB is migrated only once)")
 
 
 def stage_samples(home: DataHome, cadres: int) -> int:
@@ -53,6 +78,12 @@ def stage_samples(home: DataHome, cadres: int) -> int:
 def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None:
     if reset:
         reset_state(home)
+        console.print(reset_message(home), highlight=False)
+    elif has_state(home):
+        raise DemoFolderInUse(
+            f"the data folder {home.root} already holds pipeline state; run `cadre demo "
+            "--reset` (what `make demo` runs) to start it afresh, or set CADRE_HOME to an "
+            "empty folder")
     count = stage_samples(home, cadres)
     console.print(f"[bold]1.[/] {count} sample files (with planted faults) in {home.inbox}")
     console.print("[bold]2.[/] Airflow metadata DB and writer pool (first run ~10 s)")
@@ -72,11 +103,15 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"analysts' snapshot: {home.published_file}")
     console.print("[bold]5.[/] sample decisions (组织部部务会, demo) and the 集中会诊 report")
     console.print(f"集中会诊报告 review report: {write_demo_review(home)}")
+    console.print("[bold]6.[/] units' portal: demo accounts (`make portal` serves it)")
+    for unit, login, password in create_demo_accounts(home):
+        console.print(f"   {unit:<4} {login:<10} {password}", highlight=False)
+    console.print(f"   written to {demo_accounts_file(home)} (mode 600)")
 
 
 def _print_candidates(home: DataHome, truth: dict, console: Console) -> None:
     as_of = date.fromisoformat(truth["as_of"])
-    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+    with warehouse.connect(home.warehouse_file, read_only=True) as con:
         rows = candidate_rows(con, as_of)
         mismatches = planted_mismatches(con, truth)
     table = Table("身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数",

@@ -62,11 +62,15 @@ def _new_id(con: duckdb.DuckDBPyConnection, sha: str, now: datetime) -> str:
 
 
 def register(con: duckdb.DuckDBPyConnection, *, unit: str, source: str, filename: str,
-             sha: str, archive_path: Path, now: datetime) -> Registration:
-    """Record the submission (or recognise it); one short transaction."""
+             sha: str, archive_path: Path, now: datetime, match_earlier: bool = True
+             ) -> Registration:
+    """Record the submission (or recognise it); one short transaction.
+
+    ``match_earlier=False`` (the unit may not send this source) always records a new
+    submission, to be refused: earlier submissions of the same bytes are not looked at."""
     earlier = con.execute(
         "select submission_id, status from meta.submission where sha256 = ? "
-        "and status <> 'duplicate' order by seq desc", [sha]).fetchall()
+        "and status <> 'duplicate' order by seq desc", [sha]).fetchall() if match_earlier else []
     for submission_id, status in earlier:
         if status in LOADED:
             new_id = _insert(con, unit, source, filename, sha, archive_path, now, "duplicate",

@@ -9,6 +9,7 @@ archived original bytes on the next run: the archive, not the work folder, is th
 
 from __future__ import annotations
 
+import json
 import logging
 import pickle
 import shutil
@@ -68,21 +69,29 @@ def unit_problem(unit: str, source: str) -> Issue | None:
 
 
 def receive_step(path: Path, unit: str, source: str, home: DataHome) -> str:
-    """Archive the file's bytes, register it; returns the submission id.
+    """Archive the file's bytes, register it; returns the submission id."""
+    return receive_bytes(path.read_bytes(), path.name, unit, source, home)
 
-    A unit sending a source it may not send is refused here, after the archive."""
+
+def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: DataHome) -> str:
+    """The receive step on bytes already in hand (the portal's uploads); ``filename`` is only
+    recorded, never used as a path.
+
+    A unit sending a source it may not send is refused here, after the archive and before the
+    duplicate check: the refusal must not depend on (nor reveal) what another unit sent."""
     home.ensure()
-    data = path.read_bytes()
-    sha, archived = archive_bytes(data, path.name, home)
+    sha, archived = archive_bytes(data, filename, home)
+    problem = unit_problem(unit, source)
     with warehouse.writer(home.warehouse_file) as con:
-        registration = register(con, unit=unit, source=source, filename=path.name, sha=sha,
-                                archive_path=archived, now=_now())
-    log.info("received %s from %s as %s (%s)", path.name, unit, registration.submission_id,
+        registration = register(con, unit=unit, source=source, filename=filename, sha=sha,
+                                archive_path=archived, now=_now(),
+                                match_earlier=problem is None)
+    log.info("received %s from %s as %s (%s)", filename, unit, registration.submission_id,
              registration.status)
-    if registration.status == "duplicate":
-        finish(home, registration.submission_id)
-    elif (problem := unit_problem(unit, source)) is not None:
+    if problem is not None:
         _refuse(home, registration.submission_id, problem)
+    elif registration.status == "duplicate":
+        finish(home, registration.submission_id)
     return registration.submission_id
 
 
@@ -159,7 +168,19 @@ def finish(home: DataHome, submission_id: str) -> Receipt:
 
     receipt.feedback_files = [str(p) for p in
                               write_feedback(receipt, home.outbox_for(receipt.unit))]
+    write_receipt_json(receipt, home.outbox_for(receipt.unit))
     return receipt
+
+
+def write_receipt_json(receipt: Receipt, out_dir: Path) -> Path:
+    """``<submission_id>.receipt.json`` beside the feedback reports: the final receipt as
+    ``cadre submit --json`` prints it, so readers (the portal) need not open the warehouse."""
+    target = out_dir / f"{receipt.submission_id}.receipt.json"
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=1),
+                       encoding="utf-8")
+    partial.replace(target)  # atomic: a reader sees the whole receipt or none
+    return target
 
 
 def receipt_for(home: DataHome, submission_id: str) -> Receipt:
@@ -219,6 +240,20 @@ def receive_inbox(source: str, home: DataHome) -> list[str]:
             "select submission_id from meta.submission where source = ? and status in "
             "('received', 'parsed', 'validated') order by seq", [source]).fetchall()
     return [r[0] for r in pending]
+
+
+def pending_submissions(home: DataHome, submission_ids: list[str]) -> list[dict[str, str]]:
+    """Submission id, unit, source and file name of each id: what a mapped task is labelled
+    with (``<unit> <file>``) and carries from step to step."""
+    if not submission_ids:
+        return []
+    with warehouse.writer(home.warehouse_file) as con:
+        rows = con.execute(
+            "select submission_id, unit, source, filename from meta.submission "
+            "where submission_id in (select unnest(?::varchar[])) order by seq",
+            [submission_ids]).fetchall()
+    return [{"submission_id": r[0], "unit": r[1], "source": r[2], "filename": r[3]}
+            for r in rows]
 
 
 def ingest_inbox(home: DataHome, sources: list[str] | None = None) -> list[Receipt]:

@@ -11,6 +11,7 @@ SUBMISSIONS_SQL = """
 select submission_id, unit, source, filename, status, rows_read, rows_accepted,
        rows_quarantined, strftime(received_at, '%Y-%m-%d %H:%M:%S') as received_at
 from meta.submission
+where ? is null or unit = ?
 order by seq desc
 limit ?
 """
@@ -34,8 +35,15 @@ def _query(home: DataHome, sql: str, params: list[object] | None = None) -> pd.D
         return con.execute(sql, params or []).df()
 
 
-def submissions_frame(home: DataHome, limit: int = 50) -> pd.DataFrame:
-    return _query(home, SUBMISSIONS_SQL, [limit])
+def submissions_frame(home: DataHome, limit: int = 50, unit: str | None = None) -> pd.DataFrame:
+    """The most recent submissions, newest first; only one unit's when ``unit`` is given."""
+    if unit is not None:
+        from pipelines.contracts import load_units
+        from pipelines.errors import UnknownName
+
+        if unit not in load_units():
+            raise UnknownName("unit", unit, load_units())
+    return _query(home, SUBMISSIONS_SQL, [unit, unit, limit])
 
 
 def source_totals(home: DataHome) -> pd.DataFrame:

@@ -48,6 +48,9 @@ def _batch_definition() -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # That module sets its own logger to INFO on import ("Created temporary directory ... for
+    # ephemeral docs site" on every context): quiet it, or `cadre submit` writes it to stderr.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("cadre_drops").add_dataframe_asset("drop")

@@ -25,10 +25,10 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
-from pipelines.review import decisions
+from pipelines.review import decisions, fairness
 from pipelines.settings import DataHome
 from pipelines.sqlmodels import quote
-from pipelines.warehouse import writer
+from pipelines.warehouse import connect, duckdb_config, writer
 
 PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
 # Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
@@ -132,9 +132,58 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
             con.execute(f"comment on column snap.{schema}.{table}.{target} is {quote(text)}")
 
 
+DISPARITY_COLUMNS = (
+    ("period", "VARCHAR", "Review period (half-year, e.g. 2025H2)."),
+    ("build_as_of", "DATE", "As-of date of the build read: the latest one inside the period."),
+    ("grouping", "VARCHAR", "unit (单位), sex (性别), age_band (<35/35-44/45-54/>=55 at the "
+                            "period end), post_level (职务层次) or evidence_source."),
+    ("group_value", "VARCHAR", "The group: a 单位, 男/女, an age band, a 职务层次 or a source "
+                               "name. evidence_source groups overlap: a cadre counts once in "
+                               "every source that reported on them."),
+    ("outcome", "VARCHAR", "candidate (listed as 不适宜担任现职人选), warning (listed with "
+                           "warnings only) or adjusted (组织调整, among cadres with a decision)."),
+    ("in_scope", "INTEGER", "Cadres in the group (adjusted: those with a decision). NULL: "
+                            "suppressed (see suppressed)."),
+    ("with_outcome", "INTEGER", "Of those, cadres with the outcome. NULL: suppressed."),
+    ("rate", "DOUBLE", "with_outcome / in_scope. NULL when suppressed."),
+    ("impact_ratio", "DOUBLE", "rate / the lowest rate among groups with at least min_group "
+                               "cadres (harmful outcome: above 1 = worse off). NULL: suppressed, "
+                               "or unbounded (the lowest rate is 0 and this one is not)."),
+    ("p_value", "DOUBLE", "One-sided Fisher exact test of the group against the rest of the "
+                          "grouping, Holm-corrected within grouping and outcome. NULL: "
+                          "suppressed, or not tested (group below min_group)."),
+    ("status", "VARCHAR", "ok, breach (ratio past the threshold and p below alpha) or "
+                          "insufficient (fewer than min_group cadres: never a breach)."),
+    ("suppressed", "VARCHAR", "What was blanked so no cadre can be singled out: in_scope (the "
+                              "whole row: fewer than publish_min_cell cadres), with_outcome "
+                              "(fewer than publish_min_cell with, or without, the outcome), or "
+                              "the same for a second cell so a blanked one cannot be recovered "
+                              "from the totals; empty when nothing was."),
+)
+
+
+def write_disparity(con: duckdb.DuckDBPyConnection, table: pd.DataFrame) -> None:
+    """``fairness.disparity``: the disparity monitor's table per half-year, small cells blanked
+    (thresholds in ruleset.yaml ``fairness:``). Kept apart from the copied tables: it is
+    computed (pipelines.review.fairness), not copied, and holds no cadre-level row."""
+    con.execute("create schema if not exists snap.fairness")
+    con.execute("create table snap.fairness.disparity ("
+                + ", ".join(f"{name} {dtype}" for name, dtype, _ in DISPARITY_COLUMNS) + ")")
+    if len(table):
+        frame = table[[c[0] for c in DISPARITY_COLUMNS]]  # noqa: F841 - read by DuckDB below
+        con.execute("insert into snap.fairness.disparity select * from frame")
+    con.execute("comment on table snap.fairness.disparity is " + quote(
+        "公平性监测 disparity table: per half-year, grouping, group and harmful outcome, cadres "
+        "in scope and with the outcome, rate, impact ratio, Holm-corrected p-value and status "
+        "(docs/reviews.md, 公平性监测). Aggregates only; counts under the publishing minimum "
+        "are suppressed (NULL) so no cadre can be re-identified."))
+    for name, _, text in DISPARITY_COLUMNS:
+        con.execute(f"comment on column snap.fairness.disparity.{name} is {quote(text)}")
+
+
 def write_dictionary(snapshot: Path, out: Path) -> Path:
     """A Markdown data dictionary from the snapshot's own COMMENT ON texts."""
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = connect(snapshot, read_only=True)  # memory and spill folder from the settings
     try:
         tables = con.execute("select schema_name, table_name, comment, estimated_size "
                              "from duckdb_tables() order by 1, 2").fetchall()
@@ -165,7 +214,8 @@ def publish(home: DataHome) -> Path:
     key = pseudonym_key(home)
     with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
         decisions.ensure(warehouse_con)
-    con = duckdb.connect()
+        disparity = fairness.published_table(warehouse_con)
+    con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
     try:
         con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
         con.execute(f"attach {quote(str(tmp))} as snap")
@@ -174,6 +224,7 @@ def publish(home: DataHome) -> Path:
         con.execute("begin transaction")
         for schema, table, comment in _tables(con):
             _copy_table(con, schema, table, comment)
+        write_disparity(con, disparity)
         con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
                     "published_at, (select list(distinct as_of order by as_of) from "
                     "wh.marts.build_run) as as_of_dates", {"at": datetime.now()})

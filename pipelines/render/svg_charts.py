@@ -154,3 +154,63 @@ def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int
                      f'font-size="11">{totals[i]}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def lines(x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
+          width: int = 560, height: int = 220, unit: str = "", title: str = "",
+          threshold: float | None = None) -> Markup:
+    """One line per series over the x labels (e.g. periods), with a legend below; a missing
+    value breaks the line. Each point's value is in its tooltip."""
+    left, right, top, bottom = 44, 16, 10, 30
+    legend_rows = (len(series) + 1) // 2
+    total_height = height + 16 * legend_rows
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for _, vs in series for v in vs if v is not None]
+    top_value = max([*values, threshold or 0, 1e-9]) * 1.1
+    step = plot_w / max(1, len(x_labels) - 1)
+
+    def xy(i: int, value: float) -> tuple[float, float]:
+        x = left + (step * i if len(x_labels) > 1 else plot_w / 2)
+        return x, top + plot_h - plot_h * value / top_value
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" '
+             f'width="{width}" height="{total_height}" role="img" class="chart lines" {FONT}>']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
+                 f'y2="{top + plot_h}" stroke="#999"/>')
+    for k in range(0, 5):
+        value = top_value * k / 4
+        _, y = xy(0, value)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+                     f'stroke="#eee"/><text x="{left - 4}" y="{y + 4:.1f}" font-size="10" '
+                     f'text-anchor="end">{_num(value)}{escape(unit)}</text>')
+    for i, label in enumerate(x_labels):
+        x, _ = xy(i, 0)
+        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" font-size="11" '
+                     f'text-anchor="middle">{escape(label)}</text>')
+    if threshold is not None:
+        _, y = xy(0, threshold)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+                     f'stroke="{THRESHOLD_COLOUR}" stroke-dasharray="4 3"/>')
+    for k, (name, vs) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        run: list[str] = []
+        for i, value in enumerate([*vs, None]):
+            if value is None:
+                if len(run) > 1:
+                    parts.append(f'<polyline points="{" ".join(run)}" fill="none" '
+                                 f'stroke="{colour}" stroke-width="2"/>')
+                run = []
+                continue
+            x, y = xy(i, value)
+            run.append(f"{x:.1f},{y:.1f}")
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
+                         f"<title>{escape(name)} {escape(x_labels[i])}：{_num(value)}"
+                         f"{escape(unit)}</title></circle>")
+        lx = 8 + (k % 2) * (width // 2)
+        ly = height + 16 * (k // 2)
+        parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{lx + 14}" y="{ly}" font-size="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -79,6 +80,7 @@ class ReviewData:
     quota_year: int | None
     excellent_in_influence: pd.DataFrame
     params: review_sql.ReviewParams = field(default_factory=review_sql.ReviewParams)
+    fairness: Any = None  # pipelines.review.fairness.FairnessReport, set by write_review
 
     @property
     def build_note(self) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from pipelines import warehouse
+from pipelines import settings, warehouse
 from pipelines.review import decisions
 from pipelines.review.decision_drops import apply_decision_drops
 from pipelines.review.followup import FollowupScan, scan_in
@@ -104,12 +104,14 @@ def write_followup_report(scan: FollowupScan, out_dir: Path) -> list[Path]:
 
 
 def scan(home: DataHome, as_of: date | None = None, days: int = 30,
-         out_dir: Path | None = None) -> tuple[FollowupScan, list[Path]]:
+         out_dir: Path | None = None, today: date | None = None) -> tuple[FollowupScan, list[Path]]:
     """The follow-up DAG's task: apply pending decision drops, scan, write the report.
 
+    ``as_of`` and ``today`` (the date decision rows are checked against) default to today in
+    the deployment time zone; the DAG passes its run's date.
     Lives here, not in ``followup``, so the scan never imports its report (one-way imports)."""
-    as_of = as_of or date.today()
-    apply_decision_drops(home)
+    as_of = as_of or settings.today()
+    apply_decision_drops(home, today or as_of)
     with warehouse.writer(home.warehouse_file) as con:
         decisions.ensure(con)
         result = scan_in(con, as_of, days)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -21,9 +22,10 @@ import xlsxwriter
 
 from pipelines import warehouse
 from pipelines.render import svg_charts
-from pipelines.review import decisions
+from pipelines.review import decisions, fairness_report
 from pipelines.review import sql as review_sql
-from pipelines.review.data import parse_period
+from pipelines.review.data import Period, parse_period
+from pipelines.review.fairness import load_fairness
 from pipelines.review.report import environment, safe_name
 from pipelines.review.view import text
 from pipelines.review.xlsx import Formats, write_table
@@ -67,6 +69,7 @@ class LedgerData:
     summary: pd.DataFrame  # decisions.ledger_summary rows in scope
     steps: pd.DataFrame  # decisions.step_duration rows in scope
     events: pd.DataFrame  # decisions.ledger_event rows in scope
+    fairness: Any = None  # pipelines.review.fairness.FairnessReport for the scope's period
 
     def totals(self) -> dict[str, int]:
         return {k: int(self.summary[k].sum()) if len(self.summary) else 0 for k in COUNTS}
@@ -118,7 +121,8 @@ def render_html(data: LedgerData, title: str) -> str:
     return environment().get_template("ledger.html.j2").render(
         title=title, d=data, totals=[(COUNTS[k], v) for k, v in totals.items()],
         count_chart=count_chart, unit_chart=unit_chart, step_chart=step_chart, steps=steps,
-        rows=rows, events=events, generated_at=datetime.now().replace(microsecond=0))
+        rows=rows, events=events, generated_at=datetime.now().replace(microsecond=0),
+        fairness=fairness_report.section(data.fairness))
 
 
 def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
@@ -153,9 +157,20 @@ def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
                    "决定人": text(e["decided_by"]), "文号": text(e["document_no"])}
                   for _, e in data.events.iterrows()]
         write_table(book.add_worksheet("事件明细"), fmt, 0, events)
+        fairness_report.write_sheets(book, data.fairness)
     finally:
         book.close()
     return path
+
+
+def fairness_period(con: duckdb.DuckDBPyConnection, s: LedgerScope) -> Period:
+    """The period the stock-take's disparity section covers: the scope's half-year or year;
+    for ``all``, the half-year of the latest build."""
+    if s.half_years is not None:
+        return parse_period(s.label)
+    latest = con.execute("select max(as_of) from decisions.build_source").fetchone()[0]
+    day = latest or date.today()
+    return parse_period(f"{day.year}H{1 if day.month <= 6 else 2}")
 
 
 def write_ledger(home: DataHome, period: str, unit: str | None = None,
@@ -163,6 +178,8 @@ def write_ledger(home: DataHome, period: str, unit: str | None = None,
     with warehouse.writer(home.warehouse_file) as con:
         review_sql.ensure(con)
         data = load_ledger(con, period, unit)
+        if unit is None:
+            data.fairness = load_fairness(con, fairness_period(con, data.scope))
     title = f"干部能上能下工作定期盘点（{data.scope.label_zh}{'，' + unit if unit else ''}）"
     out_dir = out_dir or home.reports / "ledger"
     out_dir.mkdir(parents=True, exist_ok=True)

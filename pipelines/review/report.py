@@ -21,8 +21,10 @@ from pathlib import Path
 from pipelines import warehouse
 from pipelines.render import svg_charts
 from pipelines.render.html import environment
+from pipelines.review import fairness_report
 from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, ReviewData, load_review, parse_period
+from pipelines.review.fairness import load_fairness
 from pipelines.review.view import UnitView, unit_views
 from pipelines.settings import DataHome
 
@@ -74,7 +76,8 @@ def render_html(data: ReviewData, views: list[UnitView]) -> str:
     summary_rows = [{"单位": v.name, **v.summary} for v in views]
     template = environment().get_template("review.html.j2")
     return template.render(d=data, units=views, title=review_title(data),
-                           summary_rows=summary_rows, state_chart=state_chart)
+                           summary_rows=summary_rows, state_chart=state_chart,
+                           fairness=fairness_report.section(data.fairness))
 
 
 def write_review(home: DataHome, period: str | Period, unit: str | None = None,
@@ -86,6 +89,8 @@ def write_review(home: DataHome, period: str | Period, unit: str | None = None,
     with warehouse.writer(home.warehouse_file) as con:
         review_sql.ensure(con)
         data = load_review(con, period, unit, build)
+        if unit is None:  # groups are compared across all units; one unit alone has no rest
+            data.fairness = load_fairness(con, period, data.build_as_of)
     views = unit_views(data)
     out_dir = out_dir or home.reports / "review"
     out_dir.mkdir(parents=True, exist_ok=True)

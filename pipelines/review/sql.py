@@ -33,6 +33,9 @@ VIEWS = (
     "decisions/assessment_source", "decisions/evidence_source", "decisions/build_source",
     "decisions/flag_state", "decisions/ledger_event", "decisions/step_duration",
     "decisions/ledger_summary",
+    "decisions/cadre_source", "decisions/evidence_batch_source",
+    "fairness/fairness_cadre", "fairness/flag_origin", "fairness/fairness_source",
+    "fairness/fairness_count",
     "followup/followup_case", "followup/recheck", "followup/reappointment",
 )
 # Empty stand-ins for the adapters when the build's tables do not exist yet.
@@ -68,6 +71,9 @@ STANDINS: dict[str, str] = {
                        "null::varchar as filename, null::integer as source_row",
     "build_source": "null::date as as_of, null::timestamp as built_at, "
                     "null::varchar as ruleset_version",
+    "cadre_source": "null::varchar as id_number, null::varchar as gender, "
+                    "null::date as birth_date",
+    "evidence_batch_source": "null::varchar as evidence_id, null::varchar as batch_zh",
 }
 HEADER = re.compile(r"^--\s*(\w+)\.(\w+):\s*(.*)$")
 COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
@@ -172,6 +178,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
     con.execute("create schema if not exists followup")
+    con.execute("create schema if not exists fairness")
     con.execute("create or replace table decisions.adjustment_influence as select * from "
                 f"(values {rows}) as t(measure, months, no_leading_post_months)")
     con.execute("comment on table decisions.adjustment_influence is '组织调整的影响期: months "

@@ -15,6 +15,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from pipelines.review import fairness_report
 from pipelines.review.data import ReviewData
 from pipelines.review.view import UnitView
 
@@ -195,6 +196,7 @@ def write_xlsx(data: ReviewData, views: list[UnitView], path: Path, title: str) 
             write_table(book.add_worksheet(name), fmt, 0, _unit_rows(views, attr))
         _quota(book, fmt, data, views)
         _distribution(book, fmt, views)
+        fairness_report.write_sheets(book, data.fairness)
     finally:
         book.close()
     return path

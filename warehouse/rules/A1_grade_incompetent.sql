@@ -3,14 +3,14 @@
 -- severity: candidate
 -- dimension: performance
 -- basis: 推进领导干部能上能下规定 (2022) item 14 [S]; 公务员法 Art. 50 [V]
--- Why: the latest graded year decides; a 不定等次 year is not a grade and is skipped.
-with graded as (
-    select * from core.assessment
-    where fact_date <= getvariable('as_of') and grade <> '不定等次'
+-- Why: the latest graded year decides, read in temp.assessment_recent (only the two most recent
+-- calendar years ended by the as-of date; a 不定等次 year is not a grade and is skipped).
+with recent as (
+    select * from temp.assessment_recent
 ),
 
 latest as (
-    select * from graded
+    select * from recent
     qualify row_number() over (partition by id_number order by year desc) = 1
 )
 

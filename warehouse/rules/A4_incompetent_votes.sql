@@ -3,17 +3,13 @@
 -- severity: candidate
 -- dimension: ability
 -- basis: local practice (地方规定) [V]
--- Why: only the latest year with a 民主测评 counts; the bar is strict (> A4.max_incompetent_ratio).
-with voted as (
-    select * from core.assessment
-    where fact_date <= getvariable('as_of') and votes_total > 0
-),
-
-latest as (
-    select voted.*, parameter.a4_max_incompetent_ratio as max_ratio
-    from voted
+-- Why: only the latest assessed year counts, and only its own 民主测评 (no fallback to an older
+-- year's votes); the bar is strict (> A4.max_incompetent_ratio).
+with latest as (
+    select recent.*, parameter.a4_max_incompetent_ratio as max_ratio
+    from temp.assessment_recent as recent
     join ruleset.post_class_parameter as parameter using (post_level, post_category, sector)
-    qualify row_number() over (partition by voted.id_number order by voted.year desc) = 1
+    qualify row_number() over (partition by recent.id_number order by recent.year desc) = 1
 )
 
 select
@@ -23,4 +19,4 @@ select
     format('{}年度民主测评不称职票{}张，占{:.1f}%，超过{:.1f}%', year, votes_incompetent,
         100 * incompetent_ratio, 100 * max_ratio) as detail_zh
 from latest
-where incompetent_ratio > max_ratio
+where votes_total > 0 and incompetent_ratio > max_ratio

@@ -4,7 +4,7 @@
 -- dimension: diligence
 -- basis: 推进领导干部能上能下规定 (2022) items 3, 4 [V], item 10 [S]
 -- Why: a serious finding of inaction or formalism for which the cadre bears direct
--- responsibility. Tolerated findings (容错免责) never count. I1.window_months: 0 = no limit.
+-- responsibility. Tolerated findings (容错免责) never count. I1.window_months: null = no limit.
 with finding as (
     select finding.*, parameter.i1_window_months as window_months
     from core.inspection_finding as finding
@@ -22,6 +22,6 @@ from finding
 where responsibility = '直接责任'
     and severity_level in ('较重', '严重')
     and category in ('不担当不作为', '形式主义官僚主义')
-    and (window_months = 0
+    and (window_months is null
         or fact_date > getvariable('as_of') - to_months(window_months::integer))
 group by id_number

@@ -4,7 +4,7 @@
 -- dimension: virtue, integrity
 -- basis: 推进领导干部能上能下规定 (2022) item 6 [V]; 领导干部个人有关事项报告查核结果处理办法 (2017) [V]
 -- Why: 瞒报 is dishonesty to the Party (德) and an integrity matter (廉); one check is enough.
--- P1.window_months limits how far back a check counts (0 = no limit, as rules.md states it).
+-- P1.window_months limits how far back a check counts (null = no limit).
 with checked as (
     select report.*, parameter.p1_window_months as window_months
     from core.personal_report as report
@@ -20,6 +20,6 @@ select
         as detail_zh
 from checked
 where category = '瞒报'
-    and (window_months = 0
+    and (window_months is null
         or fact_date > getvariable('as_of') - to_months(window_months::integer))
 group by id_number

@@ -3,8 +3,10 @@
 -- severity: warning
 -- dimension: integrity
 -- basis: our own design [I]
--- Why: one 漏报 can be an oversight; P2.min_omissions within the latest P2.report_years report
--- years on file (as of the as-of date) is a pattern worth an observation period.
+-- Why: one 漏报 can be an oversight; 漏报 in P2.min_omissions distinct report years within the
+-- latest P2.report_years report years on file (as of the as-of date) is a pattern worth an
+-- observation period. One report year's omission found again by a second check batch is
+-- still one omission (rules.md: distinct report years, not check batches).
 with checked as (
     select * from core.personal_report where fact_date <= getvariable('as_of')
 ),
@@ -31,8 +33,9 @@ select
     id_number,
     max(fact_date) as flag_date,
     list(evidence_id order by fact_date, evidence_id) as evidence_ids,
-    format('{}个报告年度内漏报{}次（{}年度）', any_value(report_years)::integer, count(*),
-        string_agg(report_year::varchar, '、' order by report_year)) as detail_zh
+    format('{}个报告年度内有{}个年度漏报（{}年度）', any_value(report_years)::integer,
+        count(distinct report_year),
+        array_to_string(list_sort(list_distinct(list(report_year::varchar))), '、')) as detail_zh
 from omitted
 group by id_number
-having count(*) >= any_value(min_omissions)
+having count(distinct report_year) >= any_value(min_omissions)

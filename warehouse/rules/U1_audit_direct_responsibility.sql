@@ -5,7 +5,7 @@
 -- basis: 推进领导干部能上能下规定 (2022) item 9 [S]
 -- Why: direct responsibility for an irregular decision, or for a finding involving at least
 -- U1.min_amount_wan 万元 (per sector: higher for 国有企业 by default). Tolerated findings never
--- count. U1.window_months: 0 = no limit.
+-- count. U1.window_months: null = no limit.
 with finding as (
     select finding.*, parameter.u1_window_months as window_months
     from core.audit_finding as finding
@@ -22,6 +22,6 @@ select
 from finding
 where responsibility = '直接责任'
     and (category = '违规决策' or large_amount)
-    and (window_months = 0
+    and (window_months is null
         or fact_date > getvariable('as_of') - to_months(window_months::integer))
 group by id_number

@@ -19,6 +19,6 @@ select
     list(evidence_id order by item_no) as evidence_ids,
     format('审计项目{}（{}）评价为较差', audit_id, any_value(audit_type)) as detail_zh
 from finding
-where window_months = 0
+where window_months is null
     or fact_date > getvariable('as_of') - to_months(window_months::integer)
 group by id_number, audit_id

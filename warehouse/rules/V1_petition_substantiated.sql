@@ -23,5 +23,6 @@ from petition
 where conclusion in ('属实', '基本属实')
     and category in ('廉洁问题', '作风问题', '不担当不作为')
     and outcome in ('诫勉', '组织处理', '纪律处分')
-    and fact_date > getvariable('as_of') - to_months(window_months::integer)
+    and (window_months is null
+        or fact_date > getvariable('as_of') - to_months(window_months::integer))
 group by id_number

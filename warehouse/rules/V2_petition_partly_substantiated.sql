@@ -19,4 +19,5 @@ select
     '信访举报查核部分属实：' || summary_zh as detail_zh
 from petition
 where conclusion = '部分属实'
-    and fact_date > getvariable('as_of') - to_months(window_months::integer)
+    and (window_months is null
+        or fact_date > getvariable('as_of') - to_months(window_months::integer))

@@ -1,0 +1,142 @@
+"""The portal's worker: the only portal process that opens the warehouse.
+
+It takes queued uploads, oldest first, through the ingest steps the CLI and the DAGs use
+(``receive_bytes`` -> ``parse_step`` -> ``validate_step`` -> ``load_step``, all of
+``pipelines.ingest.steps``): one path in. The receipt it produces is the one ``cadre submit``
+gives, and the ingest step writes it to the unit's outbox as JSON, where the web process reads
+it. Between steps the upload's status in the portal store moves (received, parsed, validated,
+final), which is what the unit's page shows.
+
+It also records reviewers' decisions (``record_decision``, the state machine behind
+``cadre decide``) and refreshes the 线索与决定 view (a JSON file) when the warehouse changed.
+When a DAG holds the writer, the worker waits for it (the warehouse's own lock wait) and the
+web process keeps answering; an upload whose run failed stays queued and is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pipelines import warehouse
+from pipelines.ingest import steps
+from pipelines.portal.store import DecisionRequest, Upload, session_scope, utcnow
+from pipelines.settings import DataHome
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+MAX_ATTEMPTS = 5
+
+
+def _set(home: DataHome, upload_id: str, **values: Any) -> None:
+    with session_scope(home) as db:
+        upload = db.get(Upload, upload_id)
+        assert upload is not None
+        for name, value in values.items():
+            setattr(upload, name, value)
+        upload.updated_at = utcnow()
+
+
+def process_upload(home: DataHome, upload_id: str) -> str:
+    """Run one upload through the ingest steps; returns its final status.
+
+    Safe to repeat after a crash: receiving the same bytes again resumes the submission a
+    crash left in flight (``pipelines.ingest.receive``)."""
+    with session_scope(home) as db:
+        upload = db.get(Upload, upload_id)
+        assert upload is not None
+        upload.status, upload.attempts = "processing", upload.attempts + 1
+        unit, source, filename = upload.unit, upload.source, upload.filename
+        archived = Path(upload.archive_path)
+    data = archived.read_bytes()
+    with warehouse.writer(home.warehouse_file):  # one connection for this file, as cadre submit
+        submission_id = steps.receive_bytes(data, filename, unit, source, home)
+        _set(home, upload_id, submission_id=submission_id, status="received")
+        if steps.parse_step(submission_id, home):
+            _set(home, upload_id, status="parsed")
+            if steps.validate_step(submission_id, home):
+                _set(home, upload_id, status="validated")
+        receipt = steps.load_step(submission_id, home)
+    _set(home, upload_id, status=receipt.status, last_error=None)
+    log.info("portal upload %s -> %s %s", upload_id, submission_id, receipt.status)
+    return receipt.status
+
+
+def pending_uploads(home: DataHome) -> list[str]:
+    with session_scope(home) as db:
+        return list(db.scalars(
+            select(Upload.upload_id)
+            .where(Upload.status.in_(("queued", "processing", "received", "parsed",
+                                      "validated")), Upload.attempts < MAX_ATTEMPTS)
+            .order_by(Upload.created_at, Upload.upload_id)))
+
+
+def process_decision(home: DataHome, request_id: int) -> None:
+    from pipelines.review import decisions  # noqa: PLC0415 - only reviewers' requests need it
+
+    with session_scope(home) as db:
+        request = db.get(DecisionRequest, request_id)
+        assert request is not None
+        fields = json.loads(request.fields_json)
+        decision = decisions.Decision(
+            flag_id=request.flag_id, action=request.action,
+            decided_on=date.fromisoformat(fields["decided_on"]), decided_by=request.decided_by,
+            reason=fields.get("reason", ""), document_no=fields.get("document_no") or None,
+            measure=fields.get("measure") or None,
+            observe_until=date.fromisoformat(fields["observe_until"])
+            if fields.get("observe_until") else None, remark=fields.get("remark") or None)
+    try:
+        with warehouse.writer(home.warehouse_file) as con:
+            recorded = decisions.record_decision(con, decision, via="portal")
+        status, message = "recorded", (f"已登记：{decisions.STATES_ZH[recorded.from_state]}→"
+                                       f"{decisions.STATES_ZH[recorded.to_state]}")
+    except decisions.DecisionRefused as refused:
+        status, message = "refused", refused.message_zh
+    with session_scope(home) as db:
+        request = db.get(DecisionRequest, request_id)
+        assert request is not None
+        request.status, request.message_zh, request.done_at = status, message, utcnow()
+
+
+def pending_decisions(home: DataHome) -> list[int]:
+    with session_scope(home) as db:
+        return list(db.scalars(select(DecisionRequest.id)
+                               .where(DecisionRequest.status == "queued")
+                               .order_by(DecisionRequest.id)))
+
+
+def run_once(home: DataHome) -> int:
+    """Process what is waiting; returns how many items were handled."""
+    done = 0
+    for upload_id in pending_uploads(home):
+        try:
+            process_upload(home, upload_id)
+        except Exception as exc:  # noqa: BLE001 - keep serving; the upload is retried
+            log.exception("portal upload %s failed", upload_id)
+            _set(home, upload_id, status="queued", last_error=type(exc).__name__)
+        done += 1
+    requests = pending_decisions(home)
+    for request_id in requests:
+        process_decision(home, request_id)
+        done += 1
+    from pipelines.portal import flags  # noqa: PLC0415
+
+    flags.refresh_if_changed(home, force=bool(requests))
+    return done
+
+
+def run_forever(home: DataHome, poll_seconds: float = POLL_SECONDS) -> None:
+    log.info("portal worker on %s", home.root)
+    while True:
+        try:
+            if run_once(home) == 0:
+                time.sleep(poll_seconds)
+        except Exception:  # noqa: BLE001 - e.g. the writer busy past its wait: try again
+            log.exception("portal worker round failed; retrying")
+            time.sleep(poll_seconds * 5)

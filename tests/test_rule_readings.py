@@ -1,0 +1,246 @@
+"""The readings of rules.md "How the rules are read", each at its edge, and issue 16's scenarios.
+
+Each test loads small CSV drops through ``submit_file`` (as units send them), builds, and reads
+the warehouse. Rule-set variants are copies of the shipped ``ruleset.yaml`` with one change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.build import ruleset as rulesets
+from pipelines.build.steps import build
+from pipelines.settings import PROJECT_ROOT, DataHome
+from tests.build_fixtures import Scenario
+from tests.test_rules import I1, V1, audit, finding, petition, report
+
+AS_OF = date(2026, 6, 30)
+RULES_DIR = PROJECT_ROOT / "warehouse" / "rules"
+WINDOWED = ("P1", "V1", "V2", "I1", "U1", "U2")
+
+
+def rows(home: DataHome, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def fired(home: DataHome, cid: str, as_of: date = AS_OF) -> list[str]:
+    return [r for (r,) in rows(home, "select distinct rule_id from marts.rule_hit where "
+                                     "id_number = ? and as_of = ? order by 1", [cid, as_of])]
+
+
+def ruleset_copy(tmp_path: Path, *edits: tuple[str, str], name: str = "ruleset.yaml") -> Path:
+    """The shipped rule set with text replacements; each must match exactly once."""
+    text = (RULES_DIR / "ruleset.yaml").read_text(encoding="utf-8")
+    text = text.replace("rules_dir: .", f"rules_dir: {RULES_DIR}", 1)
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def window_edit(rule: str, value: str) -> tuple[str, str]:
+    text = (RULES_DIR / "ruleset.yaml").read_text(encoding="utf-8")
+    line = re.search(rf"^  {rule}: \{{.*window_months: 24.*\}}$", text, flags=re.M)
+    assert line, rule
+    return line.group(0), line.group(0).replace("window_months: 24", f"window_months: {value}")
+
+
+# --- Windows: a positive number of months, or an explicit null for no limit -----------------
+
+@pytest.mark.parametrize("rule", WINDOWED)
+def test_window_of_zero_is_refused_when_the_rule_set_loads(rule: str, tmp_path: Path) -> None:
+    path = ruleset_copy(tmp_path, window_edit(rule, "0"))
+    with pytest.raises(rulesets.RulesetError, match=rf"rules\.{rule}\.window_months.*null"):
+        rulesets.load(path)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (("V1: {window_months: 24}", "V1: {}"), r"rules\.V1: missing \['window_months'\]"),
+    (("V2: {window_months: 24}", "V2: {window_months: 24, windw: 3}"), r"unknown parameter.*windw"),
+    (("U2: {window_months: 24}", "U2: {window_months: -6}"), r"positive whole number"),
+    (("U2: {window_months: 24}", "U2: {window_months: 2.5}"), r"positive whole number"),
+    (("A3: {min_approval_ratio: \"2/3\"", "A3: {min_approval_ratio: \"3/2\""), r"fraction"),
+    (("R1: {observation_months: 6}", "R1: {observation_months: null}"), r"value is required"),
+    (("look_back_months: 24", "look_back_months: 0"), r"profile\.look_back_months"),
+    (("history_years: 2", "history_years: 2\n  extra: 1"), r"profile"),
+])
+def test_the_whole_rule_set_is_validated_with_clear_messages(
+        edit: tuple[str, str], message: str, tmp_path: Path) -> None:
+    with pytest.raises(rulesets.RulesetError, match=message):
+        rulesets.load(ruleset_copy(tmp_path, edit))
+
+
+def test_null_window_means_no_limit_for_every_rule(home: DataHome, tmp_path: Path) -> None:
+    """The same old facts: outside every default 24-month window; all count once null."""
+    s = Scenario()
+    old = {
+        "I1": lambda c: finding(s, c, **I1, found_on="2016-05-10"),
+        "U1": lambda c: audit(s, c, category="违规决策", reported_on="2016-05-10"),
+        "U2": lambda c: audit(s, c, rating="较差", reported_on="2016-05-10"),
+        "P1": lambda c: report(s, c, 2015, "瞒报", "2016-05-10"),
+        "V1": lambda c: petition(s, c, **V1, closed_on="2016-05-10"),
+        "V2": lambda c: petition(s, c, "部分属实", "2016-05-10"),
+    }
+    ids = {}
+    for rule, add in old.items():
+        ids[rule] = s.cadre()
+        add(ids[rule])
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert {rule: fired(home, cid) for rule, cid in ids.items()} == {r: [] for r in old}
+    unlimited = ruleset_copy(tmp_path, *(window_edit(r, "null") for r in WINDOWED))
+    build(home, AS_OF, unlimited)
+    assert {rule: fired(home, cid) for rule, cid in ids.items()} == {r: [r] for r in old}
+
+
+# --- Defaults are the written rules; stricter numbers live in a named profile ---------------
+
+def test_shipped_rule_set_holds_only_rules_md_numbers() -> None:
+    rs = rulesets.load(profile="")
+    assert rs.profile is None and rs.overrides == ()
+    assert set(rs.config["thresholds"].values()) == {60}
+    assert rs.params["u1_min_amount_wan"] == 100
+    rows = {(r["post_category"], r["sector"]): (r["threshold_virtue"], r["u1_min_amount_wan"])
+            for r in rulesets.class_parameters(rs, [("县处级正职", "党政正职", "国有企业"),
+                                                     ("县处级副职", "党政副职", "党政机关")])}
+    assert set(rows.values()) == {(60, 100)}
+
+
+def test_issue16_item6_one_sanction_on_a_party_head_is_no_candidate(home: DataHome,
+                                                                    tmp_path: Path) -> None:
+    """Issue 16 "Why" 6: one 党纪严重警告 made a 党政正职 a candidate (threshold 65) while the
+    same record on a 党政副职 raised only S1; a 150 万元 直接责任 finding in a 国有企业 raised
+    no U1 (bar 200). Under the written rules both posts get S1 alone, and the finding is a U1."""
+    s = Scenario()
+    head = s.cadre(post_category="党政正职", post_level="县处级正职")
+    deputy = s.cadre(post_category="党政副职")
+    soe = s.cadre(sector="国有企业", org_name="某国有公司")
+    for cid in (head, deputy):
+        s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试",
+              measure="党纪严重警告", decided_on="2025-09-01", reason_category="作风")
+    audit(s, soe, category="资金违规使用", amount=150, reported_on="2026-01-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert fired(home, head) == ["S1"]
+    assert fired(home, deputy) == ["S1"]
+    assert fired(home, soe) == ["U1"]
+    assert rows(home, "select distinct ruleset_profile from marts.rule_hit") == [
+        (rulesets.DEFAULT_PROFILE,)]
+
+
+def test_a_profile_is_named_recorded_and_its_numbers_carry_their_basis(
+        home: DataHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_rules import assess
+
+    s = Scenario()
+    head = s.cadre(post_category="党政正职", post_level="县处级正职")
+    assess(s, head, 2025, "称职", virtue=62, ability=80, diligence=80, performance=80,
+           integrity=80)
+    soe = s.cadre(sector="国有企业", org_name="某国有公司")
+    audit(s, soe, category="资金违规使用", amount=150, reported_on="2026-01-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert (fired(home, head), fired(home, soe)) == ([], ["U1"])
+    monkeypatch.setenv("CADRE_RULESET_PROFILE", "strict_example")
+    strict = rulesets.load()
+    assert strict.profile_name == "strict_example" and strict.label != rulesets.load(
+        profile="").label
+    build(home, AS_OF)  # the setting selects the profile
+    assert "D1" in fired(home, head) and fired(home, soe) == []
+    assert rows(home, "select distinct ruleset_profile, ruleset_version from marts.rule_hit "
+                      "union select distinct ruleset_profile, ruleset_version from "
+                      "marts.cadre_flag union select distinct ruleset_profile, ruleset_version "
+                      "from marts.cadre_profile union select ruleset_profile, ruleset_version "
+                      "from marts.build_run") == [("strict_example", strict.label)]
+    basis = dict(rows(home, "select rule_id, profile_changes_zh from marts.rule_basis "
+                            "where profile_changes_zh is not null"))
+    assert set(basis) == {"D1", "U1"}
+    assert "党政正职：threshold.virtue = 65.0（默认 60.0；依据：示例数字" in basis["D1"]
+    assert "[I]" in basis["U1"] and "国有企业" in basis["U1"]
+    tags = dict(rows(home, "select rule_id, tags from marts.rule_basis"))
+    assert tags["A1"] == "S,V" and tags["V1"] == "I"
+    unverified = [r for (r,) in rows(home, "select rule_id from marts.rule_basis "
+                                           "where unverified order by 1")]
+    assert unverified == ["A1", "A2", "A3", "I1", "U1"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("threshold.virtue: {value: 65, basis: \"示例数字，无成文依据；仅演示分类设定（seed article §2）[I]\"}",
+     None),
+    ("threshold.virtue: 65", "every number of a profile carries its basis"),
+    ("threshold.virtue: {value: 65, basis: \"本地规定\"}", r"basis needs a \[V\]"),
+    ("threshold.virtue: {value: 650, basis: \"x [I]\"}", "0 to 100"),
+    ("threshold.virtu: {value: 65, basis: \"x [I]\"}", "unknown parameter"),
+])
+def test_profile_numbers_without_a_basis_are_refused(text: str, message: str | None,
+                                                     tmp_path: Path) -> None:
+    source = (RULES_DIR / "profiles" / "strict_example.yaml").read_text(encoding="utf-8")
+    line = ("threshold.virtue: {value: 65, basis: \"示例数字，无成文依据；仅演示分类设定"
+            "（seed article §2）[I]\"}")
+    assert source.count(line) == 1
+    path = tmp_path / "mine.yaml"
+    path.write_text(source.replace(line, text), encoding="utf-8")
+    if message is None:
+        assert rulesets.load(profile=str(path)).profile_name == "strict_example"
+        return
+    with pytest.raises(rulesets.RulesetError, match=message):
+        rulesets.load(profile=str(path))
+
+
+def test_class_overrides_in_the_rule_set_itself_are_refused(tmp_path: Path) -> None:
+    path = ruleset_copy(tmp_path, ("\ndimension_map:", "\noverrides:\n  - when: {sector: "
+                                   "国有企业}\n    set: {U1.min_amount_wan: 200}\n\ndimension_map:"))
+    with pytest.raises(rulesets.RulesetError, match="jurisdiction profile"):
+        rulesets.load(path)
+
+
+# --- Latest year and the roster as it stood on the as-of date --------------------------------
+
+def test_latest_year_window_turns_on_the_last_day_of_the_year(home: DataHome,
+                                                              tmp_path: Path) -> None:
+    """As of 30 Dec 2025 the two years are 2023-2024; on 31 Dec 2025 they are 2024-2025."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    cid = s.cadre()
+    assess(s, cid, 2023, "不称职")
+    s.load(home, tmp_path / "drops")
+    build(home, date(2025, 12, 30))
+    build(home, date(2025, 12, 31))
+    assert "A1" in fired(home, cid, date(2025, 12, 30))
+    assert "A1" not in fired(home, cid, date(2025, 12, 31))
+
+
+def test_a5_rebuilt_for_a_past_date_reads_the_roster_as_it_stood_then(
+        home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: A5 disappeared from a rebuilt past date once a later roster ended the
+    probation. The roster received by 2026-01-10 says 试用期; the one received 2026-09-01 says
+    the probation is over: a rebuild as of 2026-06-30 still reads the first."""
+    from pipelines.ingest.steps import submit_file
+    from tests.test_rules import assess
+
+    s = Scenario()
+    cid = s.cadre(on_probation=True, appointed_on="2025-03-01")
+    assess(s, cid, 2025, "称职", (1, 3, 5, 1))
+    s.load(home, tmp_path / "drops")
+    s.rows["roster"][0]["on_probation"] = False
+    later = s.write(tmp_path, "roster", s.rows["roster"], "_later")
+    assert submit_file(later, "ORG", "roster", home).status == "accepted"
+    with duckdb.connect(str(home.warehouse_file)) as con:  # when each roster was received
+        con.execute("update meta.submission set received_at = if(filename = 'roster.csv', "
+                    "timestamp '2026-01-10 09:00', timestamp '2026-09-01 09:00') "
+                    "where source = 'roster'")
+    build(home, AS_OF)
+    build(home, date(2026, 12, 31))
+    assert fired(home, cid, AS_OF) == ["A5"]
+    assert fired(home, cid, date(2026, 12, 31)) == []  # probation over by then
+    build(home, AS_OF)  # a rebuild of the past date gives what was known then
+    assert fired(home, cid, AS_OF) == ["A5"]

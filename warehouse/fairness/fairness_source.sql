@@ -1,0 +1,57 @@
+-- fairness.fairness_source: 公平性监测口径（人×证据来源）. One row per cadre in scope and evidence source that reported on them: the unit of the evidence-source grouping.
+-- Why: a cadre may have evidence, and flags, from several sources; counting each cadre once per
+-- source lets every source's rate be read on its own: of the cadres a source reported on (a
+-- counted negative item dated on or before the build's date, or evidence one of their flags
+-- cites), how many are listed because of it (a flag of that outcome cites that source's
+-- evidence). A cadre therefore counts in every source behind their flags: the groups overlap
+-- and their counts do not add up to the number of cadres.
+-- column candidate: Listed as 不适宜担任现职人选 and one of their candidate flags cites this source.
+-- column warning: Listed with warnings only and one of their warning flags cites this source.
+-- column reviewed: A flag citing this source has a recorded decision; adjusted: such a flag led to a 组织调整.
+with build as (
+    select getvariable('review_build')::date as as_of
+),
+
+cadre as (
+    select * from fairness.fairness_cadre
+),
+
+origin as (
+    select * from fairness.flag_origin where source is not null
+),
+
+counted as (
+    select distinct evidence.id_number, evidence.source
+    from decisions.evidence_source as evidence
+    join build on evidence.fact_date <= build.as_of
+    where evidence.status = 'counted'
+),
+
+exposed as (
+    select id_number, source from counted
+    union
+    select id_number, source from origin
+),
+
+by_source as (
+    select
+        id_number,
+        source,
+        bool_or(severity = 'candidate') as candidate_cited,
+        bool_or(severity = 'warning') as warning_cited,
+        bool_or(reviewed) as reviewed,
+        bool_or(adjusted) as adjusted
+    from origin
+    group by id_number, source
+)
+
+select
+    exposed.id_number,
+    exposed.source,
+    cadre.candidate and coalesce(by_source.candidate_cited, false) as candidate,
+    cadre.warning and coalesce(by_source.warning_cited, false) as warning,
+    coalesce(by_source.reviewed, false) as reviewed,
+    coalesce(by_source.adjusted, false) as adjusted
+from exposed
+join cadre using (id_number)
+left join by_source using (id_number, source)

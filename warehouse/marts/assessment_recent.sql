@@ -1,0 +1,62 @@
+-- temp.assessment_recent: The graded assessment years rules A1-A5 may read at the as-of date, numbered from the latest, with probation as the roster stood on the as-of date.
+-- Why: rules.md "Latest year": A1-A5 read only assessment years at or before the as-of date and
+-- only the assessment_years (2) most recent calendar years that have ended by then (a 2021-2022
+-- record makes no candidate in 2026). A 不定等次 year neither counts nor breaks a run: it takes
+-- no slot, so the window reaches one year further back for each. A year with no record at all
+-- takes its slot (it is a gap). "The latest year" is slot 1 when present, else slot 2; A3-A5
+-- read that year's votes only, never an older year's. A5 reads probation as the roster stood on
+-- the as-of date: the cadre's row in the newest roster snapshot received on or before it, or,
+-- for data sent after the fact (nothing received by then), the earliest snapshot received.
+with bounds as (
+    select
+        getvariable('as_of')::date as as_of,
+        -- the last calendar year that has ended by the as-of date
+        year(getvariable('as_of')::date)
+            - if(strftime(getvariable('as_of')::date, '%m-%d') = '12-31', 0, 1) as last_year,
+        getvariable('assessment_years')::integer as years
+),
+
+assessment as (
+    select core_assessment.*, bounds.last_year, bounds.years
+    from core.assessment as core_assessment
+    cross join bounds
+    where core_assessment.year <= bounds.last_year
+),
+
+undetermined as (
+    select id_number, year from assessment where grade = '不定等次'
+),
+
+graded as (
+    select
+        assessment.evidence_id,
+        any_value(assessment.last_year) - any_value(assessment.year) + 1
+            - count(undetermined.year) as slot
+    from assessment
+    left join undetermined
+        on undetermined.id_number = assessment.id_number and undetermined.year > assessment.year
+    where assessment.grade <> '不定等次'
+    group by assessment.evidence_id
+),
+
+roster_then as (
+    select
+        id_number,
+        coalesce(on_probation, false) as on_probation_as_of
+    from staging.roster_history
+    qualify row_number() over (
+        partition by id_number
+        order by received_at::date <= getvariable('as_of')::date desc,
+            if(received_at::date <= getvariable('as_of')::date, submission_seq, -submission_seq) desc,
+            source_row desc
+    ) = 1
+)
+
+select
+    assessment.* exclude (last_year, years),
+    graded.slot,
+    coalesce(roster_then.on_probation_as_of, false) as on_probation_as_of
+from assessment
+join graded using (evidence_id)
+left join roster_then using (id_number)
+where graded.slot <= assessment.years
