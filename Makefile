@@ -9,8 +9,9 @@ export AIRFLOW_HOME ?= $(CADRE_HOME)/airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
+PORTAL_PORT ?= 8090
 
-.PHONY: venv demo test test-fast lint bench airflow clean cluster-deps cluster cluster-stop cluster-status
+.PHONY: venv demo test test-fast lint bench airflow airflow-stop portal browser clean cluster-deps cluster cluster-stop cluster-status
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,7 +26,7 @@ demo: venv
 	$(BIN)/cadre demo --reset
 
 ## test: lint, then the whole test suite
-test: venv
+test: venv browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
@@ -40,12 +41,28 @@ lint: venv
 bench: venv
 	$(BIN)/python -m pipelines.dev.bench
 
-## airflow: local Airflow UI (airflow standalone) with our DAGs, state under $(CADRE_HOME)/airflow
+## airflow: local Airflow UI in the background with our DAGs (active on creation), sized to this
+## machine, every listener on 127.0.0.1, state under $(CADRE_HOME)/airflow; prints the admin
+## password last (also in $(CADRE_HOME)/airflow/admin_password.json)
 airflow: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/cadre airflow-setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__API__PORT=$(AIRFLOW_PORT) AIRFLOW__API__HOST=127.0.0.1 \
-	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$(AIRFLOW_PORT)/execution/ \
-	  $(BIN)/airflow standalone
+	$(BIN)/cadre airflow-start --port $(AIRFLOW_PORT)
+
+## airflow-stop: stop every process `make airflow` started (by PID)
+airflow-stop: venv
+	$(BIN)/cadre airflow-stop
+
+## portal: the units' portal (web pages + API) and its ingest worker on 127.0.0.1:$(PORTAL_PORT);
+## prints the URL and, after `make demo`, the demo accounts
+portal: venv
+	$(BIN)/cadre portal serve --host 127.0.0.1 --port $(PORTAL_PORT)
+
+## browser: Debian chromium and a CJK font for the portal's browser tests (apt-get when missing)
+browser:
+	@if command -v chromium >/dev/null && test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc; then \
+	  :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-wqy-microhei; fi
 
 ## cluster-deps: PostgreSQL and Redis from the distribution's packages, installed when missing
 cluster-deps:
@@ -64,4 +81,4 @@ cluster-status: venv
 	$(BIN)/cadre cluster status
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache test-output

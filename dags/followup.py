@@ -26,7 +26,8 @@ as of the run's date (param `as_of` to override):
 - adjusted cadres now eligible for re-appointment (bar met again, influence periods ended).
 
 1. **apply_decisions** — `pipelines.review.decision_drops.apply_decision_drops`: decision files ORG
-   sent since the last run go through the state machine first.
+   sent since the last run go through the state machine first; when one was recorded, both
+   snapshots are republished.
 2. **scan** — `pipelines.review.followup_report.scan`: the report (HTML + XLSX, Chinese) into
    `$CADRE_HOME/reports/followup/`; the task log has the counts (names only in the report).
 

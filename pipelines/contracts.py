@@ -70,6 +70,9 @@ class Field:
     max: float | None = None
     required_if: RequiredIf | None = None
     agrees_with_id: str | None = None
+    # (reason code, field that must be filled for it to apply): a blank here is accepted but
+    # noted for the unit, e.g. a blank 责任类型 weighs as 领导责任 and the unit is asked for it
+    ask_if_blank: tuple[str, str | None] | None = None
     description: str = ""  # for engineers and analysts (English)
     note_zh: str = ""  # for units: what an empty or special value means (shown in templates)
 
@@ -151,6 +154,8 @@ def _field_from_yaml(raw: dict[str, Any], source: str) -> Field:
         max=raw.get("max"),
         required_if=required_if,
         agrees_with_id=raw.get("agrees_with_id"),
+        ask_if_blank=((raw["ask_if_blank"]["reason"], raw["ask_if_blank"].get("when_present"))
+                      if "ask_if_blank" in raw else None),
         description=raw.get("description", ""),
         note_zh=raw.get("note_zh", ""),
     )

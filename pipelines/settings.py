@@ -133,6 +133,12 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
+def is_set(name: str) -> bool:
+    """True when a declared setting is given in the environment (not left to its default)."""
+    _BY_NAME[name]  # KeyError = an undeclared setting, a bug
+    return bool(os.environ.get(name))
+
+
 def get(name: str) -> str:
     """The value of a declared setting: the environment, else its default."""
     setting = _BY_NAME[name]  # KeyError = an undeclared setting, a bug

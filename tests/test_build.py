@@ -215,14 +215,14 @@ def test_bad_rule_set_is_refused_before_any_sql(tmp_path: Path) -> None:
 def test_overlapping_influence_periods_longest_wins(home: DataHome, tmp_path: Path) -> None:
     s = Scenario()
     cid = s.cadre()
-    sanction(s, cid, "诫勉", "2026-03-01")  # to 2026-09-01
-    sanction(s, cid, "政务记过", "2026-01-15")  # to 2027-01-15
+    sanction(s, cid, "诫勉", "2026-03-01")  # to 2026-08-31 (the decision day is day 1)
+    sanction(s, cid, "政务记过", "2026-01-15")  # to 2027-01-14
     s.load(home, tmp_path / "drops")
     build(home, AS_OF)
     rows = _rows(home, "select measure, effect_until, derived, blocks_until, governing from "
                        "marts.influence_period order by decided_on")
-    assert rows == [("政务记过", date(2027, 1, 15), True, date(2027, 1, 15), True),
-                    ("诫勉", date(2026, 9, 1), True, date(2027, 1, 15), False)]
+    assert rows == [("政务记过", date(2027, 1, 14), True, date(2027, 1, 14), True),
+                    ("诫勉", date(2026, 8, 31), True, date(2027, 1, 14), False)]
 
 
 def test_build_dag_is_data_aware_in_the_writer_pool() -> None:

@@ -189,7 +189,8 @@ def test_types_codes_and_requiredness_match_sources_md(spec: Spec) -> None:
                 assert f.codes == _spec_codes(col), where
             else:
                 assert not f.codes, where
-            conditional = col.req.startswith("if ") or "required when" in col.type_text
+            conditional = (col.req.startswith("if ") or "required when" in col.type_text
+                           or "required for" in col.type_text)
             assert f.required == (col.req == "yes"), where
             assert (f.required_if is not None) == conditional, where
             if f.required_if is not None:
@@ -209,6 +210,8 @@ def test_conditional_requirements() -> None:
         cond = check.field(name).required_if
         assert cond is not None and cond.field == "result" and cond.not_in == ("一致",)
     assert not load_contract("inspection_finding").field("id_number").required
+    term = load_contract("sanction").field("effect_until").required_if
+    assert term is not None and term.field == "measure" and term.equals == "留党察看"
 
 
 def test_ranges() -> None:

@@ -40,7 +40,8 @@ def test_table_export_is_pseudonymised_and_documented(snapshot_home: tuple[DataH
     rows = list(sheet.iter_rows(values_only=True))
     assert "cadre_key" in rows[0] and "id_number" not in rows[0]
     assert id_number not in repr(rows)
-    assert rows[1][rows[0].index("name")] == "赵敏"
+    assert "name" not in rows[0] and "赵敏" not in repr(rows)  # no name either (access tiers)
+    assert rows[1][rows[0].index("severity")] == "candidate"
     assert sheet.cell(1, rows[0].index("cadre_key") + 1).comment is not None  # column comment
 
 

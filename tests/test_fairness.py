@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -237,6 +238,10 @@ def test_review_and_ledger_show_the_section_and_sheets(
     assert {"公平性监测", "公平性趋势"} <= set(book.sheetnames)
     cells = [c for row in book["公平性监测"].iter_rows(values_only=True) for c in row if c]
     assert PLANTED in cells and "差异超限" in cells
+    with zipfile.ZipFile(files.xlsx) as archive:  # the trend's native line chart
+        charts = [archive.read(n).decode("utf-8") for n in archive.namelist()
+                  if n.startswith("xl/charts/chart")]
+    assert any("公平性趋势" in c and "<c:lineChart>" in c for c in charts)
     ledger_html, ledger_xlsx, _ = write_ledger(home, "2025H2")
     assert "五、公平性监测（分组差异）" in ledger_html.read_text(encoding="utf-8")
     assert "公平性监测" in load_workbook(ledger_xlsx).sheetnames

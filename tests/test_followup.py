@@ -2,7 +2,8 @@
 eligibility at the boundaries of influence periods, targets, the scan report and ``cadre followup``.
 
 One world, built once as of 2026-03-31, three adjusted cadres of 市丙局:
-丙一 免职 on 2025-01-20 (no leading post for 12 months, up to and including 2026-01-20), no
+丙一 免职 on 2025-01-20 (no leading post for 12 months, the decision day as day 1: up to and
+     including 2026-01-19), no
      sanction;
 丙二 调离岗位 on 2025-01-15, plus 诫勉 2025-09-01 with 影响期截止 2026-02-28 (inclusive);
 丙三 降职 on 2025-01-15, then a new I1 finding on 2025-10-01 (the bar is missed again).
@@ -79,15 +80,15 @@ def _eligibility(home: DataHome, cid: str, on: date) -> tuple[bool, str]:
 
 
 @pytest.mark.parametrize(("on", "eligible"), [
-    (date(2026, 1, 20), False),  # last day of the adjustment's no-leading-post period
-    (date(2026, 1, 21), True),   # first day after it
+    (date(2026, 1, 19), False),  # last day of the no-leading-post period (2025-01-20 is day 1)
+    (date(2026, 1, 20), True),   # first day after it
 ])
 def test_eligible_from_the_day_the_adjustment_period_ends(
         built: tuple[DataHome, dict[str, str]], on: date, eligible: bool) -> None:
     home, ids = built
     found, blockers = _eligibility(home, ids["丙一"], on)
     assert found is eligible
-    assert ("调整影响期至2026-01-20" in blockers) is not eligible
+    assert ("调整影响期至2026-01-19" in blockers) is not eligible
 
 
 @pytest.mark.parametrize(("on", "eligible"), [
@@ -151,7 +152,7 @@ def test_targets_derived_and_set_by_people(built: tuple[DataHome, dict[str, str]
     result, _ = scan(home, date(2026, 1, 10))
     targets = result.targets[result.targets["flag_id"] == one]["target_zh"].tolist()
     assert targets[-1] == "牵头完成乡村振兴重点项目"
-    assert "年度考核为称职及以上等次" in targets and "调整影响期届满（2026-01-20）" in targets
+    assert "年度考核为称职及以上等次" in targets and "调整影响期届满（2026-01-19）" in targets
 
 
 def test_scan_lists_what_falls_due_and_writes_the_report(
@@ -160,7 +161,7 @@ def test_scan_lists_what_falls_due_and_writes_the_report(
     result, paths = scan(home, date(2026, 1, 10), days=30)
     assert result.counts() == {"observation_ending": 0, "influence_ending": 2, "rechecks_due": 3,
                                "files": 3, "eligible": 0}
-    # 调离岗位 (调整职务, 12 months) ends 2026-01-15; 免职's no-leading-post year 2026-01-20
+    # 调离岗位 (调整职务, 12 months) ends 2026-01-14; 免职's no-leading-post year 2026-01-19
     assert result.influence["name"].tolist() == ["丙二", "丙一"]
     assert sorted(result.rechecks["recheck_on"].dt.date.tolist()) == [
         date(2026, 1, 15), date(2026, 1, 15), date(2026, 1, 20)]

@@ -147,6 +147,7 @@ def _inspection_file(folder: Path) -> Path:
     return scenario.write(folder, "inspection_finding", scenario.rows["inspection_finding"])
 
 
+@pytest.mark.integration
 def test_permission_is_checked_before_the_duplicate_check(home: DataHome, tmp_path: Path) -> None:
     """Bytes 巡视巡察办 sent, sent again by 审计局 as an inspection finding: a refusal for 审计局
     (not `duplicate`, which would tell it what another unit sent)."""
@@ -160,6 +161,7 @@ def test_permission_is_checked_before_the_duplicate_check(home: DataHome, tmp_pa
     assert submit_file(path, "INS", "inspection_finding", home).status == "duplicate"
 
 
+@pytest.mark.integration
 def test_every_final_receipt_is_written_beside_the_feedback(home: DataHome,
                                                             tmp_path: Path) -> None:
     path = _inspection_file(tmp_path / "drops")

@@ -72,7 +72,7 @@ def test_cadre_key_is_a_keyed_hash_with_the_key_outside(
     assert key_file.exists() and home.published_dir not in key_file.parents
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     con = duckdb.connect(str(home.published_file), read_only=True)
-    keys = {r[0] for r in con.execute("select cadre_key from core.cadre").fetchall()}
+    keys = {r[0] for r in con.execute("select cadre_key from marts.cadre_profile").fetchall()}
     flagged = {r[0] for r in con.execute("select cadre_key from marts.candidate").fetchall()}
     con.close()
     expected = "K" + hmac.new(key, ids[0].encode(), hashlib.sha256).hexdigest()[:20]
@@ -87,7 +87,7 @@ def test_configured_key_changes_every_pseudonym(published: tuple[DataHome, list[
     monkeypatch.setenv("CADRE_PSEUDONYM_KEY", "jurisdiction-secret")
     publish(home)
     con = duckdb.connect(str(home.published_file), read_only=True)
-    keys = {r[0] for r in con.execute("select cadre_key from core.cadre").fetchall()}
+    keys = {r[0] for r in con.execute("select cadre_key from marts.cadre_profile").fetchall()}
     con.close()
     assert before not in keys and cadre_key(ids[0], b"jurisdiction-secret") in keys
 

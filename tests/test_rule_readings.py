@@ -7,7 +7,7 @@ the warehouse. Rule-set variants are copies of the shipped ``ruleset.yaml`` with
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -244,3 +244,118 @@ def test_a5_rebuilt_for_a_past_date_reads_the_roster_as_it_stood_then(
     assert fired(home, cid, date(2026, 12, 31)) == []  # probation over by then
     build(home, AS_OF)  # a rebuild of the past date gives what was known then
     assert fired(home, cid, AS_OF) == ["A5"]
+
+
+# --- Responsibility unknown -----------------------------------------------------------------
+
+def test_blank_responsibility_weighs_as_leadership_and_the_receipt_asks_for_it(
+        home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: a blank 责任类型 weighed as 直接责任 (1.0). It weighs as 领导责任 (0.5),
+    never satisfies I1's 直接责任, and the unit gets a note on the row (not a quarantine)."""
+    from pipelines.ingest.steps import submit_file
+
+    s = Scenario()
+    blank, direct = s.cadre(), s.cadre()
+    finding(s, blank, **{**I1, "responsibility": None})
+    finding(s, direct, **I1)
+    s.add("inspection_finding", finding_id="F-UNIT", round="2026年第一轮", org_name="某县",
+          category="其他", description="单位层面问题", severity="一般", found_on="2026-01-10",
+          rectification="已整改")  # unit-level: no person, nothing to ask
+    rows_ = s.rows.pop("inspection_finding")
+    s.load(home, tmp_path / "drops")
+    receipt = submit_file(s.write(tmp_path, "inspection_finding", rows_), "INS",
+                          "inspection_finding", home)
+    assert (receipt.status, receipt.rows_accepted) == ("accepted", 3)
+    notes = [(i.reason, i.source_row, i.header) for i in receipt.issues if i.scope == "note"]
+    assert notes == [("responsibility_blank", 2, "责任类型")]
+    assert "领导责任" in receipt.issues[0].message_zh and "补填" in receipt.issues[0].fix_zh
+    build(home, AS_OF)
+    assert fired(home, blank) == [] and fired(home, direct) == ["I1"]
+    points = dict(rows(home, "select id_number, points from marts.deduction where "
+                             "as_of = ? and period_kind = 'as_of'", [AS_OF]))
+    assert (points[blank], points[direct]) == (5, 10)  # 较重 10 x 领导责任 0.5 / 直接责任 1.0
+    assert rows(home, "select responsibility from core.evidence where id_number = ?",
+                [blank]) == [("未注明",)]
+
+
+# --- Sanctions never make a candidate by themselves ------------------------------------------
+
+def _sanction(s: Scenario, cid: str, measure: str, decided_on: str, reason: str = "作风",
+              effect_until: str | None = None) -> None:
+    s.add("sanction", decision_no=s.next_key("D"), id_number=cid, name="测试", measure=measure,
+          decided_on=decided_on, reason_category=reason, effect_until=effect_until)
+
+
+def test_issue16_d1_never_rests_on_sanctions_alone(home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 6/4: one 党纪严重警告 (严重, −20 德) took a 德 of 70 to 50: D1, then R1 when
+    the 考察期 ended — a candidate from a sanction alone. It now costs the points (the profile
+    shows 德 below 60) and blocks promotion (S1), but raises no D1 and no R1; a non-sanction
+    piece of evidence on the same dimension, or a base already below, still does."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    scores = {"ability": 80, "diligence": 80, "performance": 80, "integrity": 80}
+    only, with_other, low_base = s.cadre(), s.cadre(), s.cadre()
+    for cid, virtue in ((only, 70), (with_other, 70), (low_base, 58)):
+        assess(s, cid, 2024, "称职", virtue=virtue, **scores)
+        assess(s, cid, 2025, "称职", virtue=virtue, **scores)
+        _sanction(s, cid, "党纪严重警告", "2025-09-01")
+    finding(s, with_other, category="选人用人", severity="一般", found_on="2025-10-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert fired(home, only) == ["S1"]
+    assert rows(home, "select score_virtue, below_threshold from marts.cadre_profile where "
+                      "id_number = ? and period_kind = 'as_of'", [only]) == [(50, ["virtue"])]
+    assert {"D1", "S1"} <= set(fired(home, with_other))  # rests on the finding too
+    assert {"D1", "S1"} <= set(fired(home, low_base))  # the assessment itself is below
+    evidence = rows(home, "select evidence_ids from marts.rule_hit where rule_id = 'D1' and "
+                          "id_number = ?", [with_other])[0][0]
+    assert sorted(e.split(":")[0] for e in evidence) == ["inspection_finding", "sanction"]
+
+
+def test_probation_in_the_party_needs_its_end_date_and_no_term_is_assumed(
+        home: DataHome, tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: 留党察看 assumed a 12-month term when 影响期截止 was empty. Now a row
+    without it is a row issue at ingest (sources.md), and a sent date is used as sent."""
+    from pipelines.ingest.steps import submit_file
+
+    s = Scenario()
+    missing, given = s.cadre(), s.cadre()
+    s.load(home, tmp_path / "drops")
+    _sanction(s, missing, "留党察看", "2025-09-01")
+    _sanction(s, given, "留党察看", "2025-09-01", effect_until="2029-08-31")
+    receipt = submit_file(s.write(tmp_path, "sanction", s.rows["sanction"]), "DIS", "sanction",
+                          home)
+    assert (receipt.status, receipt.rows_accepted, receipt.rows_quarantined) == (
+        "partially_accepted", 1, 1)
+    issues = [(i.reason, i.source_row, i.header) for i in receipt.issues if i.scope == "row"]
+    assert issues == [("required_if_missing", 2, "影响期截止")]
+    assert "留党察看" in receipt.issues[0].message_zh
+    build(home, AS_OF)
+    assert rows(home, "select id_number, effect_until, derived from marts.influence_period") == [
+        (given, date(2029, 8, 31), False)]
+    influence = rulesets.load().config["influence_periods"]["留党察看"]
+    assert "term_months" not in influence and influence["end_date_required"] is True
+
+
+@pytest.mark.parametrize(("measure", "decided", "last_day"), [
+    ("诫勉", "2026-01-01", date(2026, 6, 30)),  # 6 months, day 1 = the decision day
+    ("诫勉", "2025-12-31", date(2026, 6, 29)),
+    ("党纪警告", "2025-07-01", date(2026, 6, 30)),  # 12 months
+    ("党纪严重警告", "2025-03-15", date(2026, 9, 14)),  # 18 months
+    ("政务记过", "2025-08-31", date(2026, 8, 30)),
+    ("诫勉", "2025-08-31", date(2026, 2, 27)),  # no 31 Feb: last day of Feb, then the day before
+])
+def test_influence_periods_count_the_decision_day_as_day_one(
+        measure: str, decided: str, last_day: date, home: DataHome, tmp_path: Path) -> None:
+    s = Scenario()
+    cid = s.cadre()
+    _sanction(s, cid, measure, decided)
+    s.load(home, tmp_path / "drops")
+    build(home, last_day)
+    build(home, last_day + timedelta(days=1))
+    assert rows(home, "select as_of, effect_until, active from marts.influence_period "
+                      "order by as_of") == [(last_day, last_day, True),
+                                            (last_day + timedelta(days=1), last_day, False)]
+    assert fired(home, cid, last_day) == ["S1"]
+    assert fired(home, cid, last_day + timedelta(days=1)) == []

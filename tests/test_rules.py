@@ -227,6 +227,13 @@ I2 = {"rectification": "未整改", "found_on": "2026-03-01"}
 case("I2 fires", "I2", True)(cadre_with(finding, {**I2, "rectify_by": "2026-06-29"}))
 case("I2 near miss: 整改中", "I2", False)(
     cadre_with(finding, {**I2, "rectification": "整改中", "rectify_by": "2026-04-01"}))
+# 整改中 for ever: more than I2.stalled_months (6) past 整改期限 counts as 未整改
+case("I2 boundary: 整改中 exactly 6 months past the deadline", "I2", False)(
+    cadre_with(finding, {**I2, "found_on": "2025-10-01", "rectification": "整改中",
+                         "rectify_by": "2025-12-30"}))
+case("I2 boundary: 整改中 6 months and a day past the deadline", "I2", True)(
+    cadre_with(finding, {**I2, "found_on": "2025-10-01", "rectification": "整改中",
+                         "rectify_by": "2025-12-29"}))
 case("I2 boundary: deadline is the as-of date", "I2", False)(cadre_with(finding, {**I2, "rectify_by": "2026-06-30"}))
 case("I2 boundary: default 2 months passed", "I2", True)(
     cadre_with(finding, {**I2, "found_on": "2026-04-29"}))
@@ -271,10 +278,11 @@ case("D1 class threshold: 党政正职 at 59.5 is below it", "D1", True)(
 case("D1 near miss: 党政副职 at 62", "D1", False)(with_scores(62))
 case("S1 fires", "S1", True)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-03-01"}))
 case("S1 near miss: period over", "S1", False)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-01"}))
+# the decision day is day 1: 6 months from 2026-01-01 end on 2026-06-30
 case("S1 boundary: last day of the period", "S1", True)(
-    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-31"}))
+    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-01-01"}))
 case("S1 boundary: ended the day before", "S1", False)(
-    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-29"}))
+    cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-31"}))
 case("S1 sent end date wins", "S1", True)(
     cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-01-01", "effect_until": "2026-12-31"}))
 

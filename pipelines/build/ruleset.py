@@ -58,13 +58,13 @@ RULE_PARAMS: dict[str, dict[str, str]] = {
     "P2": {"min_omissions": "count", "report_years": "count"},
     "V1": {"window_months": "window"}, "V2": {"window_months": "window"},
     "I1": {"window_months": "window"},
-    "I2": {"default_rectify_months": "months"},
+    "I2": {"default_rectify_months": "months", "stalled_months": "months"},
     "U1": {"min_amount_wan": "amount", "window_months": "window"},
     "U2": {"window_months": "window"}, "D1": {}, "S1": {}, "R1": {"observation_months": "months"},
 }
 TOP_LEVEL_KEYS = {"version", "jurisdiction", "rules_dir", "rules", "persistent_warnings",
                   "assessment_years", "profile", "thresholds", "dimension_map", "severity",
-                  "influence_periods", "review"}
+                  "influence_periods", "review", "fairness"}
 PROFILE_KEYS = {"look_back_months": "months", "history_years": "count",
                 "base_without_assessment": "score", "grade_base": None, "weights": None,
                 "severity_points": None, "responsibility_weight": None}
@@ -266,6 +266,18 @@ def checked(value: Any, kind: str, where: str) -> float | None:
     return result
 
 
+RESPONSIBILITIES = ("直接责任", "领导责任", "不适用")
+BLANK_RESPONSIBILITY = "未注明"  # a finding sent without 责任类型
+
+
+def responsibility_weights(config: dict[str, Any]) -> dict[str, float]:
+    """Weights per responsibility, plus the blank one: rules.md "Responsibility unknown" — a
+    blank 责任类型 weighs as 领导责任 (the lower weight), never as 直接责任."""
+    weights = {k: number(v, f"responsibility_weight.{k}")
+               for k, v in config["profile"]["responsibility_weight"].items()}
+    return {**weights, BLANK_RESPONSIBILITY: weights["领导责任"]}
+
+
 def flat_name(dotted: str) -> str:
     """``U1.min_amount_wan`` -> ``u1_min_amount_wan``: the column name in SQL."""
     return dotted.replace(".", "_").lower()
@@ -352,6 +364,15 @@ def _check_structure(config: Any, where: str) -> None:
             raise RulesetError(f"{where}: profile.{name} is missing")
         if kind:
             checked(config["profile"][name], kind, f"{where}: profile.{name}")
+    weights = config["profile"]["responsibility_weight"]
+    if not isinstance(weights, dict) or set(weights) != set(RESPONSIBILITIES):
+        raise RulesetError(f"{where}: profile.responsibility_weight must weigh exactly "
+                           f"{'/'.join(RESPONSIBILITIES)} (a blank weighs as 领导责任)")
+    for name, value in weights.items():
+        checked(value, "amount", f"{where}: profile.responsibility_weight.{name}")
+    if number(weights["领导责任"], where) > number(weights["直接责任"], where):
+        raise RulesetError(f"{where}: profile.responsibility_weight: 领导责任 must not weigh "
+                           "more than 直接责任 (rules.md: 直接责任 > 领导责任)")
     for name, value in config["thresholds"].items():
         checked(value, "score", f"{where}: thresholds.{name}")
     years = checked(config["assessment_years"], "count", f"{where}: assessment_years")
@@ -362,8 +383,13 @@ def _check_structure(config: Any, where: str) -> None:
                                f"exceed assessment_years ({int(years)}): A1-A5 read no older year")
     for measure, entry in (config["influence_periods"] or {}).items():
         for name, value in (entry or {}).items():
-            if name not in ("months", "no_leading_post_months", "term_months"):
-                raise RulesetError(f"{where}: influence_periods.{measure}: unknown {name!r}")
+            if name == "end_date_required":
+                if not isinstance(value, bool):
+                    raise RulesetError(f"{where}: influence_periods.{measure}.{name}: true/false")
+                continue
+            if name not in ("months", "no_leading_post_months"):
+                raise RulesetError(f"{where}: influence_periods.{measure}: unknown {name!r}"
+                                   " (a term is never assumed: use end_date_required)")
             if value != 0:
                 checked(value, "months", f"{where}: influence_periods.{measure}.{name}")
 

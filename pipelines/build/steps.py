@@ -56,9 +56,11 @@ RULESET_DOCS = {
     "dimension_map": "Which dimension(s) negative evidence lowers, per source and category.",
     "severity_map": "Severity (一般/较重/严重) of evidence whose source has none, per code.",
     "severity_points": "Points lost per severity level, before the responsibility weight.",
-    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost.",
+    "responsibility_weight": "Weight of 直接责任/领导责任 on points lost; 未注明 (blank) weighs "
+                             "as 领导责任 (rules.md).",
     "grade_base": "Base score of every dimension when an assessment has a grade but no scores.",
-    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty.",
+    "influence": "影响期 months per measure (rules.md §5), used when 影响期截止 is empty; "
+                 "end_date_required: never derived (留党察看: the unit must send the date).",
 }
 BUILD_RUN_COLUMNS = {
     "as_of": "As-of date built.", "ruleset_version": "Rule set label (version+digest).",
@@ -134,10 +136,10 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
         "severity_points": [{"severity_level": k, "points": v}
                             for k, v in cfg["profile"]["severity_points"].items()],
         "responsibility_weight": [{"responsibility": k, "weight": v}
-                                  for k, v in cfg["profile"]["responsibility_weight"].items()],
+                                  for k, v in rulesets.responsibility_weights(cfg).items()],
         "grade_base": [{"grade": k, "score": v} for k, v in cfg["profile"]["grade_base"].items()],
         "influence": [{"measure": m, "months": v.get("months", 0),
-                       "term_months": v.get("term_months", 0),
+                       "end_date_required": bool(v.get("end_date_required", False)),
                        "no_leading_post_months": v.get("no_leading_post_months", 0)}
                       for m, v in cfg["influence_periods"].items()],
     }

@@ -123,13 +123,21 @@ def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
     return table
 
 
-def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date) -> None:
+def masked_id(id_number: str) -> str:
+    """An ID with its middle hidden (area code and last four kept): enough to tell two cadres
+    of one name apart on screen, not enough to be the ID."""
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date,
+                  show_id: bool = False) -> None:
     """The profile card: scores vs thresholds, flags, periods, tolerated items, evidence."""
     q = {"id": id_number, "d": as_of}
     out = _console()
     cadre = _run(con, "select name, org_name, post_title, post_level, post_category, sector, "
                         "in_scope from core.cadre where id_number = $id", q).fetchone()
-    out.print(f"[bold]干部画像[/bold]  {cadre[0]}  {id_number}  {cadre[1]} {cadre[2]}"
+    shown = id_number if show_id else masked_id(id_number)
+    out.print(f"[bold]干部画像[/bold]  {cadre[0]}  {shown}  {cadre[1]} {cadre[2]}"
                   f"（{cadre[3]}，{cadre[4]}，{cadre[5]}）{'' if cadre[6] else '  [已不在最新名册]'}")
     profile = _run(con, "select * from marts.cadre_profile where as_of = $d and id_number = $id "
                           "and period_kind = 'as_of'", q).fetchdf()
@@ -236,6 +244,8 @@ def register(app: typer.Typer) -> None:
     def profile_command(
         id_or_key: str = typer.Argument(..., help="身份证号 or an analyst's cadre_key."),
         as_of: str = typer.Option(None, "--as-of", help="As-of date (default: latest build)."),
+        show_id: bool = typer.Option(False, "--show-id", help="Print the full 身份证号 (masked "
+                                     "otherwise; see docs/access.md)."),
     ) -> None:
         """Print a cadre's profile card with every piece of evidence and its file and row."""
         home = DataHome.from_env()
@@ -246,6 +256,6 @@ def register(app: typer.Typer) -> None:
             if id_number is None:
                 _console().print(f"[red]名册中没有该干部：{id_or_key}[/red]")
                 raise typer.Exit(1)
-            print_profile(con, id_number, day)
+            print_profile(con, id_number, day, show_id)
         finally:
             con.close()

@@ -58,10 +58,10 @@ def data_folder_problem(cwd: Path | None = None) -> str | None:
     The default ``./var`` is relative to where ``cadre`` runs; run elsewhere it would quietly
     create an empty data folder there and report nothing received. So without CADRE_HOME the
     default is used only in the repository or where a ``var`` folder already exists."""
-    import os
+    from pipelines import settings
 
     cwd = (cwd or Path.cwd()).resolve()
-    if os.environ.get("CADRE_HOME") or cwd == PROJECT_ROOT or (cwd / "var").is_dir():
+    if settings.is_set("CADRE_HOME") or cwd == PROJECT_ROOT or (cwd / "var").is_dir():
         return None
     return (f"CADRE_HOME is not set and {cwd} has no var/ data folder; set CADRE_HOME to the "
             f"data folder (the repository's default is {PROJECT_ROOT / 'var'})")
@@ -231,6 +231,47 @@ def airflow_setup() -> None:
     from pipelines.orchestration.local import prepare_airflow
 
     prepare_airflow(_home())
+
+
+@app.command("airflow-start")
+def airflow_start(port: int = typer.Option(8080, "--port", help="API server port on "
+                                           "127.0.0.1.")) -> None:
+    """Start the local Airflow in the background (DAGs active, sized to this machine, every
+    listener on 127.0.0.1); print the admin password last. `cadre airflow-stop` ends it."""
+    from pipelines.orchestration.local import prepare_airflow
+    from pipelines.orchestration.local_server import (
+        AirflowServerError,
+        admin_password,
+        parallelism,
+        start,
+    )
+
+    home = _home()
+    prepare_airflow(home)
+    console.print(f"starting Airflow for {home.root} on 127.0.0.1:{port} (parallelism "
+                  f"{parallelism()}, DAGs active on creation); waiting until healthy ...",
+                  highlight=False)
+    try:
+        running = start(home, port)
+    except AirflowServerError as exc:
+        raise UsageProblem(str(exc)) from exc
+    console.print(f"Airflow is up: {running.url}  (components: "
+                  f"{', '.join(f'{n} {p}' for n, p in running.pids.items())})", highlight=False)
+    console.print(f"logs: {home.airflow_home / 'logs'}; stop everything with: make airflow-stop "
+                  "(or cadre airflow-stop)", highlight=False)
+    password = admin_password(running)
+    typer.echo(f"login: admin / {password or '(see the file)'}  (saved in "
+               f"{running.password_file})")  # last, on one line, so it does not scroll away
+
+
+@app.command("airflow-stop")
+def airflow_stop() -> None:
+    """Stop every process `cadre airflow-start` started for this data folder (by PID)."""
+    from pipelines.orchestration.local_server import stop
+
+    stopped = stop(_home())
+    console.print(f"stopped {len(stopped)} Airflow processes" if stopped
+                  else "no local Airflow was running for this data folder")
 
 
 # Commands from sibling modules: profiles and flags (build, candidates, profile) and reviews,

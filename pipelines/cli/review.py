@@ -94,6 +94,16 @@ def _apply_drops() -> None:
         console.print(f"{o.submission_id} 第{o.source_row}行 {o.flag_id} {o.action_zh}：{mark} "
                       f"{o.message_zh}")
     console.print(f"共处理 {len(outcomes)} 行" if outcomes else "没有待处理的决定记录")
+    if any(o.applied for o in outcomes):
+        _republish()
+
+
+def _republish() -> None:
+    """Every decision reaches both snapshots at once (analysts' and supervisors')."""
+    from pipelines.publish.snapshot import publish
+
+    publish(_home())
+    console.print("快照已更新（分析快照与审核快照）")
 
 
 def register(app: typer.Typer) -> None:
@@ -143,6 +153,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"已登记决定 {recorded.decision_id}：{flag_id} "
                       f"{decisions.STATES_ZH[recorded.from_state]} → "
                       f"{decisions.STATES_ZH[recorded.to_state]}")
+        _republish()
         return None
 
     report = report_group(app)

@@ -20,9 +20,11 @@ from pipelines.build.ruleset import SEVERITY_ZH
 from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
 from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
+from pipelines.dev.demo_review import build_history, describe_fairness
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
+from pipelines.publish.snapshot import publish
 from pipelines.review.report import write_demo_review
 from pipelines.settings import DataHome
 
@@ -96,6 +98,8 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"warehouse: {home.warehouse_file}")
     console.print(f"feedback reports for units: {home.outbox}/<UNIT>/")
     truth = load_truth(home.root / "samples")
+    history = build_history(home, date.fromisoformat(truth["as_of"]))
+    console.print(f"   earlier builds for the 公平性监测 trend: {', '.join(map(str, history))}")
     console.print(f"[bold]4.[/] build DAG as of {truth['as_of']} (the sample data's reference "
                   "date), then publish")
     console.print(f"   build_profiles: {run_dag('build_profiles', home, {'as_of': truth['as_of']})}")
@@ -103,6 +107,10 @@ def run_demo(home: DataHome, reset: bool, cadres: int, console: Console) -> None
     console.print(f"analysts' snapshot: {home.published_file}")
     console.print("[bold]5.[/] sample decisions (组织部部务会, demo) and the 集中会诊 report")
     console.print(f"集中会诊报告 review report: {write_demo_review(home)}")
+    console.print(describe_fairness(home, date.fromisoformat(truth["as_of"])))
+    publish(home)  # the sample decisions reach both snapshots
+    console.print(f"snapshots republished with the decisions: {home.published_file} "
+                  f"(analysts) and {home.review_snapshot_file} (supervisors, owner-only)")
     console.print("[bold]6.[/] units' portal: demo accounts (`make portal` serves it)")
     for unit, login, password in create_demo_accounts(home):
         console.print(f"   {unit:<4} {login:<10} {password}", highlight=False)

@@ -61,3 +61,37 @@ def stage_demo_decisions(home: DataHome, today: date | None = None) -> Path | No
     submit_file(path, "ORG", "decision", home)
     apply_decision_drops(home, today)
     return path
+
+
+def build_history(home: DataHome, as_of: date, periods: int = 3) -> list[date]:
+    """Builds as of the ends of the ``periods`` half-years before ``as_of``'s, so the demo's
+    公平性监测 has a trend to draw. Run before the main build: the latest build by time stays
+    the one as of ``as_of`` (what ``cadre candidates`` shows by default)."""
+    from pipelines.build.steps import build
+
+    ends = []
+    year, half = as_of.year, 1 if as_of.month <= 6 else 2
+    for _ in range(periods):
+        year, half = (year, 1) if half == 2 else (year - 1, 2)
+        ends.append(date(year, 6, 30) if half == 1 else date(year, 12, 31))
+    for end in sorted(ends):
+        build(home, end)
+    return sorted(ends)
+
+
+def describe_fairness(home: DataHome, as_of: date) -> str:
+    """One line for the demo: how many groups breach in the half-year of ``as_of``, and which."""
+    from pipelines.review.fairness import load_fairness
+    from pipelines.review.fairness_report import GROUPING_ZH, OUTCOME_ZH, group_zh
+    from pipelines.review.report import period_of
+
+    with warehouse.writer(home.warehouse_file) as con:
+        review_sql.ensure(con)
+        report = load_fairness(con, period_of(as_of))
+    breaches = report.breaches
+    judged = int((report.table["status"] != "insufficient").sum())
+    names = "、".join(f"{GROUPING_ZH[r.grouping]}{group_zh(r.grouping, r.group)}"
+                     f"（{OUTCOME_ZH[r.outcome]}）" for r in breaches.itertuples())
+    return (f"公平性监测 {report.period.label}：{len(report.table)} 行，{judged} 行可判断，"
+            f"差异超限 {len(breaches)} 行" + (f"：{names}" if names else "")
+            + f"；趋势 {len(report.trend)} 期")

@@ -72,6 +72,9 @@ REASONS: tuple[Reason, ...] = (
     # --- notes: reported, nothing refused ---
     Reason("extra_column", "多余列已忽略", "note", "列“{value}”不在模板中，已忽略",
            "如该列有用，请与组织部联系扩展数据规范；否则可删除该列。"),
+    Reason("responsibility_blank", "责任类型未填写", "note",
+           "“{header}”未填写：该行已入库，暂按领导责任（较轻权重）计分，且不作为直接责任认定",
+           "请补填“{header}”（直接责任/领导责任）后重新报送该行。"),
 )
 
 BY_CODE: dict[str, Reason] = {r.code: r for r in REASONS}

@@ -118,7 +118,24 @@ def validate_drop(parsed: ParsedDrop, contract: Contract,
                 reason, source_row=rows[position], column=column,
                 header=spec.header_zh if spec else None,
                 value=value, codes="、".join(spec.codes) if spec else "", detail=detail))
+    issues.extend(_blank_notes(parsed, contract))
     return _split(parsed, issues)
+
+
+def _blank_notes(parsed: ParsedDrop, contract: Contract) -> list[Issue]:
+    """A note per row that left an ``ask_if_blank`` field empty (the row still loads)."""
+    notes = []
+    for spec in contract.fields:
+        if spec.ask_if_blank is None or spec.name not in parsed.typed:
+            continue
+        reason, when_present = spec.ask_if_blank
+        blank = parsed.typed[spec.name].isna()
+        if when_present is not None and when_present in parsed.typed:
+            blank &= parsed.typed[when_present].notna()
+        for position in blank[blank].index:
+            notes.append(Issue.make(reason, source_row=parsed.source_rows[position],
+                                    column=spec.name, header=spec.header_zh))
+    return notes
 
 
 def _detail(reason: str, contract: Contract, expectation: dict[str, Any], frame: pd.DataFrame,

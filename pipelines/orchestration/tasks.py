@@ -87,13 +87,17 @@ def publish(home: DataHome) -> str:
 # ---------------------------------------------------------------- decisions and follow-up
 
 def apply_decisions(home: DataHome, today: date) -> dict[str, int]:
-    """Apply pending ORG decision rows (their results go to ORG's outbox, not the log)."""
+    """Apply pending ORG decision rows (their results go to ORG's outbox, not the log); when
+    one was recorded, republish both snapshots so they never lag the decision log."""
+    from pipelines.publish.snapshot import publish
     from pipelines.review.decision_drops import apply_decision_drops
 
     outcomes = apply_decision_drops(home, today)
     found = {"rows": len(outcomes), "applied": sum(o.applied for o in outcomes),
              "submissions": len({o.submission_id for o in outcomes})}
     log.info("decision rows applied", **found)
+    if found["applied"]:
+        publish(home)
     return found
 
 

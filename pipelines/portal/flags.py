@@ -26,7 +26,7 @@ FLAGS_SQL = """
 select flag_id, name, org_name, post_title, rule_id, rule_title_zh, detail_zh, severity,
        opened_on, state, state_zh, observe_until, evidence_ids
 from decisions.flag_state
-where state <> 'cleared'
+where state not in ('cleared', 'closed')  -- nothing left to decide
 order by org_name, name, rule_id, flag_id"""
 EVIDENCE_SQL = """
 select evidence_id, source, fact_date, category, status, summary_zh, unit, filename, source_row

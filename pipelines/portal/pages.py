@@ -152,7 +152,7 @@ def _source_zh(source: str) -> str:
 @router.get("/submissions/{submission_id}/status")
 def submission_status(request: Request, submission_id: str) -> JSONResponse:
     _, found = _found(request, submission_id)
-    return JSONResponse({"status": found.status, "final": found.final,
+    return JSONResponse({"status": found.status, "final": found.settled,
                          "status_zh": subs.STATUS_ZH.get(found.status, found.status)})
 
 
@@ -311,12 +311,14 @@ def review_page(request: Request) -> Response:
     account = require_account(request, role="reviewer")
     config = config_of(request)
     view = flags.read_view(config.home)
+    from pipelines.review.decisions import ACTIONS, adjustment_measures  # noqa: PLC0415
+
     with session_scope(config.home) as db:
         requests = [
-            {"flag_id": r.flag_id, "action": r.action, "status": r.status,
-             "message_zh": r.message_zh, "created_at": r.created_at, "decided_by": r.decided_by}
+            {"flag_id": r.flag_id, "status": r.status, "message_zh": r.message_zh,
+             "action": ACTIONS[r.action].zh if r.action in ACTIONS else r.action,
+             "created_at": subs.shown_time(r.created_at)[:19], "decided_by": r.decided_by}
             for r in db.query(DecisionRequest).order_by(DecisionRequest.id.desc()).limit(20)]
-    from pipelines.review.decisions import adjustment_measures  # noqa: PLC0415
 
     return render(request, "review.html.j2", account=account, view=view, requests=requests,
                   today=date.today().isoformat(), measures=adjustment_measures())

@@ -43,6 +43,7 @@ STATUS_ZH = {
     "partially_accepted": "部分接收",
     "refused": "拒收",
     "duplicate": "重复报送（未重复入库）",
+    "failed": "处理失败（文件已保存，请联系管理员）",
 }
 MAX_FILENAME = 200
 
@@ -179,6 +180,11 @@ class Found:
     def final(self) -> bool:
         return self.status in FINAL
 
+    @property
+    def settled(self) -> bool:
+        """Nothing more will happen by itself (final, or the worker gave up)."""
+        return self.final or self.status == "failed"
+
 
 def find(db: Session, home: DataHome, unit: str | None, any_id: str) -> Found | None:
     """A submission by its upload id or its warehouse id, within ``unit``'s own."""
@@ -218,11 +224,11 @@ def listing(db: Session, home: DataHome, unit: str | None) -> list[Listed]:
         rows[upload.upload_id] = Listed(
             id=upload.upload_id, unit=upload.unit, source=upload.source,
             filename=upload.filename, status=upload.status,
-            received_at=_shown_time(upload.created_at))
+            received_at=shown_time(upload.created_at))
     return sorted(rows.values(), key=lambda r: r.received_at, reverse=True)
 
 
-def _shown_time(moment: datetime) -> str:
+def shown_time(moment: datetime) -> str:
     """Store times are UTC; receipts carry the pipeline's local time: show both alike."""
     return moment.replace(tzinfo=UTC).astimezone().replace(tzinfo=None).isoformat(sep=" ")
 

@@ -93,6 +93,11 @@ def process_decision(home: DataHome, request_id: int) -> None:
             if fields.get("observe_until") else None, remark=fields.get("remark") or None)
     try:
         with warehouse.writer(home.warehouse_file) as con:
+            # Known deciders: a decision must name a registered decider; the reviewer's
+            # account becomes one (kind "portal"). Looked up by name until that branch lands.
+            recognise = getattr(decisions, "recognise_portal_account", None)
+            if recognise is not None:
+                recognise(con, decision.decided_by)
             recorded = decisions.record_decision(con, decision, via="portal")
         status, message = "recorded", (f"已登记：{decisions.STATES_ZH[recorded.from_state]}→"
                                        f"{decisions.STATES_ZH[recorded.to_state]}")
@@ -119,7 +124,14 @@ def run_once(home: DataHome) -> int:
             process_upload(home, upload_id)
         except Exception as exc:  # noqa: BLE001 - keep serving; the upload is retried
             log.exception("portal upload %s failed", upload_id)
-            _set(home, upload_id, status="queued", last_error=type(exc).__name__)
+            with session_scope(home) as db:
+                upload = db.get(Upload, upload_id)
+                assert upload is not None
+                given_up = upload.attempts >= MAX_ATTEMPTS
+            # after MAX_ATTEMPTS the unit is told (its bytes stay archived; an engineer can
+            # re-queue it by setting the status back to queued and attempts to 0)
+            _set(home, upload_id, status="failed" if given_up else "queued",
+                 last_error=type(exc).__name__)
         done += 1
     requests = pending_decisions(home)
     for request_id in requests:

@@ -1,14 +1,23 @@
-"""Publish: the analysts' read-only, pseudonymised snapshot, swapped in atomically.
+"""Publish: the analysts' pseudonymised snapshot and the supervisors' identified review
+snapshot, each swapped in atomically after every build and every decision.
 
 Why a separate file: DuckDB lets one process write and blocks every other process, readers too,
-so analysts read a snapshot file, never the warehouse. The snapshot is written beside the old
+so readers read a snapshot file, never the warehouse. A snapshot is written beside the old
 one under a temporary name and moved over it with ``os.replace`` (atomic on one file system):
 a reader sees the old snapshot or the new one, never half of one, and keeps its open file.
 
+Two access tiers (docs/access.md):
+- ``published/cadre_snapshot.duckdb``, for analysts: no name, 身份证号, birth date, post title
+  or any other attribute of the person except in ``core.cadre``, which holds a pseudonym, sex,
+  age band, unit, sector and post level, coarsened so that every combination is shared by at
+  least 5 cadres (``pipelines.publish.pseudonymise``). Free text is scrubbed of anything
+  shaped like an ID and of every name the rosters and facts use.
+- ``review/cadre_review.duckdb``, for the organization department's supervisors: the same
+  tables identified (names, 身份证号), in a folder only the owner may enter (0700), file 0600.
+
 Why a keyed hash: 身份证号 are few enough to enumerate, so a plain hash of one is no
 pseudonym. ``cadre_key`` is HMAC-SHA256 under a key from ``CADRE_PSEUDONYM_KEY`` or a key file
-under the data folder's ``keys/``, never inside the snapshot. Every ``id_number`` column becomes
-``cadre_key``; birth dates are dropped; free text is scrubbed of anything shaped like an ID.
+under the data folder's ``keys/``, never inside the snapshot.
 """
 
 from __future__ import annotations
@@ -16,15 +25,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from pipelines import settings
+from pipelines.publish.pseudonymise import QUASI_COLUMNS, coarsen
 from pipelines.review import decisions, fairness
 from pipelines.settings import DataHome
 from pipelines.sqlmodels import quote
@@ -36,7 +47,26 @@ PUBLISHED_DECISION_OBJECTS = ("decisions.decision_log", "decisions.flag_state",
                               "decisions.ledger_event", "decisions.ledger_summary",
                               "decisions.step_duration", "followup.followup_case",
                               "followup.recheck", "followup.reappointment")
-DROPPED_COLUMNS = {"birth_date"}
+# Attributes of the person: never in the analysts' snapshot outside the coarsened core.cadre.
+PERSON_COLUMNS = {"name", "known_names", "fact_name", "roster_name", "birth_date", "gender",
+                  "org_name", "org_code", "post_title", "post_level", "post_category", "sector",
+                  "appointed_on", "on_probation", "inspected_org"}
+# Tables that are a person's attributes over time: left out of the analysts' snapshot.
+ANALYST_EXCLUDED = {("core", "cadre_post_history")}
+DIMENSION = ("core", "cadre")  # replaced by the coarsened dimension
+DIMENSION_COMMENTS = {
+    "cadre_key": None,  # KEY_COMMENT
+    "age_band": "Age band in years on the snapshot's latest as-of date (e.g. 45-49, or 40-49 "
+                "when coarsened); NULL = coarsened away (fewer than 5 cadres alike).",
+    "gender": "Sex (男/女); NULL = coarsened away.",
+    "post_level": "Post level (职务层次, e.g. 县处级副职), or only its tier (县处级) when "
+                  "coarsened; NULL = coarsened away.",
+    "org_name": "Unit (单位) in the latest roster; NULL = coarsened away.",
+    "sector": "Sector (领域) in the latest roster; NULL = coarsened away.",
+    "in_scope": "Listed in the newest roster snapshot.",
+    "coarsened_step": "How far this cadre's attributes were coarsened so that at least 5 "
+                      "cadres share them: 0 = not at all, 7 = all removed (see docs/access.md).",
+}
 # Columns holding codes or ids the pipeline made; everything else VARCHAR is scrubbed.
 CODE_COLUMNS = {"post_level", "post_category", "sector", "period_kind", "period_label",
                 "severity", "rule_id", "dimension", "status", "source", "category",
@@ -100,36 +130,93 @@ def _key_map(con: duckdb.DuckDBPyConnection, key: bytes) -> pd.DataFrame:
                         dtype="object")
 
 
-def _select_list(columns: list[tuple]) -> str:
+def _scrubbed(expr: str, names_pattern: str | None) -> str:
+    """Free text without anything shaped like an ID or any known name."""
+    out = f"regexp_replace({expr}, '{ID_PATTERN}', '[身份证号已隐去]', 'g')"
+    if names_pattern:
+        out = f"regexp_replace({out}, {quote(names_pattern)}, '[姓名已隐去]', 'g')"
+    return out
+
+
+def _select_list(columns: list[tuple], names_pattern: str | None) -> str:
     parts = []
     for name, data_type, _ in columns:
-        if name in DROPPED_COLUMNS:
+        if name in PERSON_COLUMNS:
             continue
         if name == "id_number":
             parts.append("key_map.cadre_key as cadre_key")
         elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
-            parts.append(f"regexp_replace(t.{name}, '{ID_PATTERN}', '[身份证号已隐去]', 'g') "
+            parts.append(f"{_scrubbed(f't.{name}', names_pattern)} as {name}")
+        elif data_type == "VARCHAR[]" and name not in CODE_COLUMNS:
+            parts.append(f"list_transform(t.{name}, lambda x: {_scrubbed('x', names_pattern)}) "
                          f"as {name}")
         else:
             parts.append(f"t.{name}")
     return ", ".join(parts)
 
 
+def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> None:
+    if text:
+        con.execute(f"comment on column {target} is {quote(text)}")
+
+
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                comment: str | None) -> None:
+                comment: str | None, names_pattern: str | None) -> None:
+    """A warehouse table into the analysts' snapshot, without attributes of the person."""
     columns = _columns(con, schema, table)
     join = ("left join key_map on key_map.id_number = t.id_number"
             if any(c[0] == "id_number" for c in columns) else "")
     con.execute(f"create schema if not exists snap.{schema}")
     con.execute(f"create table snap.{schema}.{table} as "
-                f"select {_select_list(columns)} from wh.{schema}.{table} as t {join}")
+                f"select {_select_list(columns, names_pattern)} "
+                f"from wh.{schema}.{table} as t {join}")
     con.execute(f"comment on table snap.{schema}.{table} is {quote(comment or table)}")
     for name, _, text in columns:
-        if name in DROPPED_COLUMNS:
+        if name in PERSON_COLUMNS:
             continue
         target, text = ("cadre_key", KEY_COMMENT) if name == "id_number" else (name, text)
-        if text:
-            con.execute(f"comment on column snap.{schema}.{table}.{target} is {quote(text)}")
+        _comment(con, f"snap.{schema}.{table}.{target}", text)
+
+
+def _names_pattern(con: duckdb.DuckDBPyConnection) -> str | None:
+    """One regular expression matching every name the rosters and facts use (longest first,
+    so 欧阳明 is hidden whole, not as 欧阳 + 明)."""
+    names = [r[0] for r in con.execute("""
+        select distinct n from (
+            select unnest(known_names) as n from wh.core.cadre
+            union all select name from wh.core.cadre
+            union all select fact_name from wh.core.fact
+        ) where length(n) >= 2 order by length(n) desc, n""").fetchall()]
+    return "|".join(re.escape(n) for n in names) or None
+
+
+def _ages_on(con: duckdb.DuckDBPyConnection) -> date:
+    latest = con.execute("select max(as_of) from wh.marts.build_run").fetchone()[0]
+    return latest or date.today()
+
+
+def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None) -> None:
+    """core.cadre for analysts: pseudonym and coarsened attributes (>= K_MIN alike)."""
+    cadres = con.execute(
+        "select key_map.cadre_key, c.birth_date, c.gender, c.post_level, c.org_name, "
+        "c.sector, c.in_scope from wh.core.cadre c join key_map using (id_number)").df()
+    published = coarsen(cadres, _ages_on(con)).merge(
+        cadres[["cadre_key", "in_scope"]], on="cadre_key")
+    published = published[["cadre_key", *QUASI_COLUMNS, "in_scope", "coarsened_step"]]  # noqa: F841
+    con.execute("create schema if not exists snap.core")
+    con.execute("create table snap.core.cadre (cadre_key varchar, age_band varchar, "
+                "gender varchar, post_level varchar, org_name varchar, sector varchar, "
+                "in_scope boolean, coarsened_step integer)")
+    con.execute("insert into snap.core.cadre select * from published order by cadre_key")
+    con.execute(f"comment on table snap.core.cadre is {quote(ANALYST_DIMENSION_COMMENT)}")
+    for name, text in DIMENSION_COMMENTS.items():
+        _comment(con, f"snap.core.cadre.{name}", text or KEY_COMMENT)
+
+
+ANALYST_DIMENSION_COMMENT = (
+    "干部 (pseudonymised): one row per cadre with a pseudonym and coarse attributes only; every "
+    "combination of age band, sex, post level, unit and sector is shared by at least 5 cadres "
+    "(cadres who cannot be hidden among 5 are left out). Join other tables on cadre_key.")
 
 
 DISPARITY_COLUMNS = (
@@ -208,22 +295,64 @@ def write_dictionary(snapshot: Path, out: Path) -> Path:
 
 
 def publish(home: DataHome) -> Path:
-    """Write a new snapshot from the warehouse and swap it in; returns the snapshot path."""
-    home.published_dir.mkdir(parents=True, exist_ok=True)
-    tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
-    key = pseudonym_key(home)
+    """Republish both snapshots from the warehouse (after a build or a decision); returns the
+    analysts' snapshot path."""
     with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
         decisions.ensure(warehouse_con)
         disparity = fairness.published_table(warehouse_con)
+    path = _publish_analysts(home, disparity)
+    publish_review_snapshot(home, disparity)
+    return path
+
+
+def publish_review_snapshot(home: DataHome, disparity: pd.DataFrame) -> Path:
+    """The identified review snapshot for the organization department's supervisors: the
+    same objects as the analysts', with names and 身份证号; folder 0700, file 0600."""
+    folder = home.review_snapshot_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    tmp = folder / f".{home.review_snapshot_file.stem}.{uuid.uuid4().hex}.tmp"
+    con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
+    try:
+        con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
+        con.execute(f"attach {quote(str(tmp))} as snap")
+        con.execute("begin transaction")
+        for schema, table, comment in _tables(con):
+            con.execute(f"create schema if not exists snap.{schema}")
+            con.execute(f"create table snap.{schema}.{table} as select * from wh.{schema}.{table}")
+            con.execute(f"comment on table snap.{schema}.{table} is {quote(comment or table)}")
+            for name, _, text in _columns(con, schema, table):
+                _comment(con, f"snap.{schema}.{table}.{name}", text)
+        write_disparity(con, disparity)
+        con.execute("commit")
+        con.execute("detach snap")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    tmp.chmod(0o600)
+    os.replace(tmp, home.review_snapshot_file)
+    return home.review_snapshot_file
+
+
+def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
+    home.published_dir.mkdir(parents=True, exist_ok=True)
+    tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
+    key = pseudonym_key(home)
     con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
     try:
         con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
         con.execute(f"attach {quote(str(tmp))} as snap")
         key_map = _key_map(con, key)  # noqa: F841 - read by DuckDB below
         con.execute("create temp table key_map as select * from key_map")
+        names_pattern = _names_pattern(con)
         con.execute("begin transaction")
         for schema, table, comment in _tables(con):
-            _copy_table(con, schema, table, comment)
+            if (schema, table) == DIMENSION:
+                _write_dimension(con, comment)
+            elif (schema, table) not in ANALYST_EXCLUDED:
+                _copy_table(con, schema, table, comment, names_pattern)
         write_disparity(con, disparity)
         con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
                     "published_at, (select list(distinct as_of order by as_of) from "

@@ -23,6 +23,8 @@ STATUS_ZH = {"ok": "未见显著差异", "breach": "差异超限", "insufficient
 AGE_ZH = {"<35": "35岁以下", "35-44": "35-44岁", "45-54": "45-54岁", ">=55": "55岁及以上"}
 SHEET = "公平性监测"
 TREND_SHEET = "公平性趋势"
+SHEETS = (SHEET, TREND_SHEET)
+NOT_COMPUTED = "按单位出具的报告不含公平性监测：分组比较需要全部单位的干部，请查看全部单位的报告。"
 
 
 def group_zh(grouping: str, group: str) -> str:
@@ -132,11 +134,9 @@ def trend_rows(trend: list[PeriodTable]) -> list[dict[str, Any]]:
     return rows
 
 
-def trend_chart(trend: list[PeriodTable]) -> Any:
-    """Rates over the periods for every row that breached in one of them; without any breach,
-    the candidate rates by age band (a steady reference picture)."""
-    if not trend:
-        return None
+def trend_series(trend: list[PeriodTable]) -> list[tuple[str, list[float | None]]]:
+    """Rates (%) over the periods for every row that breached in one of them; without any
+    breach, the candidate rates by age band (a steady reference picture). At most 8 lines."""
     breached = {_key(r) for t in trend for r in t.table.to_dict("records")
                 if r["status"] == "breach"}
     keys = sorted(breached) or sorted({_key(r) for t in trend for r in t.table.to_dict("records")
@@ -149,6 +149,14 @@ def trend_chart(trend: list[PeriodTable]) -> Any:
             match = [r for r in t.table.to_dict("records") if _key(r) == key]
             values.append(match[0]["rate"] * 100 if match else None)
         series.append((f"{group_zh(key[0], key[1])}·{OUTCOME_ZH[key[2]]}", values))
+    return series
+
+
+def trend_chart(trend: list[PeriodTable]) -> Any:
+    """The trend series as an inline SVG line chart."""
+    if not trend:
+        return None
+    series = trend_series(trend)
     return svg_charts.lines([t.period.label for t in trend], series, unit="%",
                             title="分组比例趋势")
 
@@ -175,12 +183,15 @@ def section(report: FairnessReport | None) -> dict[str, Any] | None:
 
 
 def write_sheets(book: Workbook, report: FairnessReport | None) -> None:
-    """Sheets 公平性监测 (explanation, table, drill-down) and 公平性趋势 (every period's rows)."""
+    """Sheets 公平性监测 (explanation, table, drill-down) and 公平性趋势 (every period's rows);
+    without a report (a one-unit review), the two sheets say why they are empty."""
     from pipelines.review.xlsx import Formats, write_table
 
-    if report is None:
-        return
     fmt = Formats(book)
+    if report is None:  # a one-unit report: the sheets stay, saying why they are empty
+        for name in SHEETS:
+            book.add_worksheet(name).write_string(0, 0, NOT_COMPUTED, fmt.note)
+        return
     sheet = book.add_worksheet(SHEET)
     sheet.write_string(0, 0, f"公平性监测（{report.period.label_zh}）", fmt.title)
     row = 1
@@ -195,6 +206,25 @@ def write_sheets(book: Workbook, report: FairnessReport | None) -> None:
         row = write_table(sheet, fmt, row + 1, drill["rules"])
         row = write_table(sheet, fmt, row, drill["batches"])
     trend = book.add_worksheet(TREND_SHEET)
+    periods = [t.period.label for t in report.trend]
+    series = trend_series(report.trend)
+    trend.write_string(0, 0, "比例趋势（%）：各期出现差异超限的分组；无差异超限时为各年龄段的不适宜人选比例",
+                       fmt.bold)
+    end = write_table(trend, fmt, 1, [{"分组·结果": name, **{
+        label: (round(v, 2) if v is not None else "") for label, v in zip(periods, values,
+                                                                          strict=True)}}
+        for name, values in series])
+    if series:
+        chart = book.add_chart({"type": "line"})
+        for i in range(len(series)):
+            chart.add_series({"name": [TREND_SHEET, 2 + i, 0],
+                              "categories": [TREND_SHEET, 1, 1, 1, len(periods)],
+                              "values": [TREND_SHEET, 2 + i, 1, 2 + i, len(periods)],
+                              "marker": {"type": "circle"}})
+        chart.set_title({"name": "分组比例趋势（%）"})
+        chart.set_size({"width": 640, "height": 300})
+        trend.insert_chart(end, 0, chart)
+        end += 17
     rows = [{"期间": t.period.label, "画像截至": str(t.build_as_of), **r}
             for t in report.trend for r in table_rows(t.table.to_dict("records"))]
-    write_table(trend, fmt, 0, rows)
+    write_table(trend, fmt, end + 1, rows)

@@ -20,7 +20,7 @@ from pipelines.review.data import ReviewData
 from pipelines.review.view import UnitView
 
 SHEETS = ("概要", "不适宜人选", "画像图", "预警", "证据", "考察期到期", "影响期", "复检",
-          "重新任用", "优秀比例", "得分分布")
+          "重新任用", "优秀比例", "得分分布", *fairness_report.SHEETS)
 CHART_BLOCK_ROWS = 17  # rows per cadre on 画像图: a 5-row table beside a radar chart
 
 

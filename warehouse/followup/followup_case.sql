@@ -3,8 +3,8 @@
 -- when they meet the bar again; the adjustment itself opens an influence period (rules.md §5:
 -- 调整职务 1 yr; 免职 1 yr without a leading post, 2 yr without promotion; 降职 2 yr).
 -- column file_status: active (being followed up), appealed (under appeal), restored (重新任用) or revoked (appeal granted: the adjustment was annulled).
--- column reappoint_from: First day the cadre may again hold a comparable post: the day after adjusted_on + the measure's no-leading-post months (else its influence months). As in marts.influence_period, a period of N months ends on the corresponding day N months later, inclusive (民法典 Art. 202).
--- column promotion_from: First day the cadre may be promoted: the day after adjusted_on + the measure's influence months.
+-- column reappoint_from: First day the cadre may again hold a comparable post: adjusted_on + the measure's no-leading-post months (else its influence months). As in marts.influence_period, the decision day is day 1 of the period, which ends the day before.
+-- column promotion_from: First day the cadre may be promoted: adjusted_on + the measure's influence months (the decision day is day 1).
 -- column recheck_months: Re-check interval (review.recheck_months of the rule set, default 6).
 with state as (
     select * from decisions.flag_state where adjusted_on is not null
@@ -36,9 +36,9 @@ renamed as (
             else 'active'
         end as file_status,
         (state.adjusted_on + to_months(if(influence.no_leading_post_months > 0,
-            influence.no_leading_post_months, influence.months)::integer))::date + 1
+            influence.no_leading_post_months, influence.months)::integer))::date
             as reappoint_from,
-        (state.adjusted_on + to_months(influence.months::integer))::date + 1 as promotion_from,
+        (state.adjusted_on + to_months(influence.months::integer))::date as promotion_from,
         coalesce(getvariable('recheck_months'), 6)::integer as recheck_months
     from state
     left join influence using (measure)

@@ -6,6 +6,7 @@
 -- column base_evidence_id: The assessment the base was read from.
 -- column score_virtue: 德 score after deductions (0-100); likewise score_ability 能, score_diligence 勤, score_performance 绩, score_integrity 廉.
 -- column base_year: Year of the assessment the base was read from.
+-- column base_virtue: 德 before deductions (score, mapped grade or the default); likewise base_ability, base_diligence, base_performance, base_integrity.
 -- column threshold_virtue: Threshold of 德 for the post class; a score below it raises D1.
 -- column threshold_ability: Threshold of 能 for the post class.
 -- column threshold_diligence: Threshold of 勤 for the post class.
@@ -50,7 +51,7 @@ scored as (
         greatest(0, base_integrity - coalesce(lost_integrity, 0))::decimal(6, 2) as score_integrity
     from based left join deduction using (period_kind, period_label, id_number)
 )
-select scored.* exclude (base_virtue, base_ability, base_diligence, base_performance, base_integrity),
+select scored.*,
     ((score_virtue * w.virtue + score_ability * w.ability + score_diligence * w.diligence
       + score_performance * w.performance + score_integrity * w.integrity)
       / (w.virtue + w.ability + w.diligence + w.performance + w.integrity))::decimal(6, 2) as score_overall,

@@ -15,9 +15,9 @@ overdue_inspection as (
     select evidence.* replace ('逾期未整改' as category,
         (select severity_level from ruleset.severity_map
          where source = 'inspection_finding' and code = '逾期未整改') as severity_level),
-        inspection.rectify_deadline
+        inspection.overdue_from
     from evidence join core.inspection_finding as inspection using (evidence_id)
-    where inspection.rectification = '未整改'
+    where inspection.overdue_from is not null
 ),
 poor_audit_rating as (
     select evidence.* replace ('审计评价较差' as category,
@@ -40,10 +40,10 @@ in_window as (
         and poor_audit_rating.fact_date <= period.period_end
         and poor_audit_rating.fact_date > period.period_end - to_months(parameter.profile_look_back_months::integer)
     union all by name
-    select period.period_kind, period.period_label, period.period_end, overdue.* exclude (rectify_deadline)
+    select period.period_kind, period.period_label, period.period_end, overdue.* exclude (overdue_from)
     from period join overdue_inspection as overdue
         on overdue.id_number = period.id_number and overdue.fact_date <= period.period_end
-        and overdue.rectify_deadline < period.period_end
+        and overdue.overdue_from <= period.period_end
 )
 select
     in_window.period_kind, in_window.period_label, in_window.period_end, in_window.id_number,

@@ -123,7 +123,8 @@ CASES: dict[str, tuple[tuple[str, ...], dict[str, Any], Builder]] = {
         _audit(c, "SJ-U2", rating="较差", reported_on=date(e, 12, 1))]),
     "D1 德低于阈值（考察期满）": (("D1", "R1"), {}, lambda c, e: [
         _assess(c, e, score_virtue=55.0)]),
-    "S1 影响期内": (("S1",), {}, lambda c, e: [_sanction(c, "JL-S1", "诫勉", date(e, 12, 31))]),
+    # 党纪警告 12 months from 1 July, the decision day as day 1: the as-of date is its last day
+    "S1 影响期内": (("S1",), {}, lambda c, e: [_sanction(c, "JL-S1", "党纪警告", date(e, 7, 1))]),
     "R1 考察期内再次预警": (("R1", "U2", "V2"), {}, lambda c, e: [
         _petition(c, "XF-R1", e, closed_on=date(e, 9, 1), conclusion="部分属实"),
         _audit(c, "SJ-R1", rating="较差", reported_on=date(e, 11, 1))]),

@@ -91,6 +91,12 @@ def generate(world: World) -> pd.DataFrame:
         numbers.append(f"{ref.CITY[0]}{office}〔{y}〕{counters[(y, d)]}号")
     effect = pd.Series((decided + np.timedelta64(730, "D")).astype("datetime64[s]"))
     effect[rng.random(len(rows)) >= 0.15] = pd.NaT  # mostly left to be derived (rules.md §5)
+    # 留党察看: the term varies, so 影响期截止 is required (sources.md): a 2-year term + 2 years,
+    # the decision day counted as day 1
+    on_probation = (rows["measure"] == "留党察看").to_numpy()
+    effect[on_probation] = pd.Series(
+        pd.to_datetime(decided[on_probation]) + pd.DateOffset(years=4) - pd.Timedelta(days=1),
+        index=effect.index[on_probation]).astype("datetime64[s]")
     rows["decision_no"] = numbers
     rows["decided_on"] = decided.astype("datetime64[s]")
     rows["effect_until"] = effect.to_numpy()
