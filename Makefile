@@ -26,7 +26,7 @@ demo: venv
 	$(BIN)/cadre demo --reset
 
 ## test: lint, then the whole test suite
-test: venv browser
+test: venv browser cluster-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from datetime import datetime
 
 import duckdb
@@ -27,10 +28,18 @@ ISSUE_COLUMNS = ["submission_id", "scope", "source_row", "column_name", "header"
                  "reason", "message_zh", "fix_zh"]
 
 
+PAUSE_SECONDS = 90  # ``<point>:pause``: long enough for a test to kill the process from outside
+
+
 def crashpoint(name: str) -> None:
-    """Test hook: if CADRE_FAULT_INJECT names this point, the process dies here, hard."""
-    if settings.get("CADRE_FAULT_INJECT") == name:
+    """Test hook: if CADRE_FAULT_INJECT names this point, the process dies here, hard; if it
+    names ``<point>:pause``, the process waits here so a test can kill it from outside (a Celery
+    worker SIGKILLed in the middle of a load)."""
+    point = settings.get("CADRE_FAULT_INJECT")
+    if point == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif point == f"{name}:pause":
+        time.sleep(PAUSE_SECONDS)
 
 
 def _issue_frame(submission_id: str, issues: list[Issue]) -> pd.DataFrame:

@@ -458,6 +458,16 @@ def status(home: DataHome) -> list[dict[str, object]]:
     return rows
 
 
+def restart_part(home: DataHome, part: str, extra_env: dict[str, str] | None = None) -> int:
+    """Stop one Airflow part (if running) and start it again, with ``extra_env`` on top of the
+    cluster's environment (fault tests); returns the new PID."""
+    cluster = Cluster(home)
+    pid = _pid(cluster, part)
+    if pid is not None:
+        _terminate(pid, 30.0)
+    return _spawn(cluster, part, _airflow_argv(part), {**cluster_env(cluster), **(extra_env or {})})
+
+
 def kill_part(home: DataHome, part: str) -> None:
     """SIGKILL one part's whole process group (fault tests: a worker dying mid-task)."""
     pid = _pid(Cluster(home), part)
@@ -524,7 +534,7 @@ def wait_until_idle(home: DataHome, timeout: float = 600, settle_s: float = 5.0)
 def task_runs(home: DataHome) -> list[dict[str, object]]:
     """Every task instance the cluster ran: DAG, task, state, tries, queue and worker host."""
     with _metadata(Cluster(home)) as con, con.cursor() as cur:
-        cur.execute("select dag_id, task_id, map_index, state, try_number, queue, hostname, "
+        cur.execute("select dag_id, run_id, task_id, map_index, state, try_number, queue, hostname, "
                     "start_date, end_date from task_instance order by start_date")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
