@@ -48,7 +48,7 @@ assert run_dag("build_profiles", home, {"as_of": "%s"}) == "success"
 @pytest.fixture(scope="module")
 def drops(tmp_path_factory: pytest.TempPathFactory) -> Path:
     samples = tmp_path_factory.mktemp("drops") / "samples"
-    generate_drops(samples, cadres=40, years=2, seed=7, faults=True)
+    generate_drops(samples, cadres=30, years=2, seed=7)
     return samples
 
 
