@@ -36,11 +36,21 @@ from marts.cadre_flag where as_of = ? order by all
 
 
 def results(warehouse_file: Path, as_of: date) -> dict[str, list[tuple]]:
-    """Receipts, profiles and flags of one warehouse, in a comparable order."""
+    """Receipts, profiles and flags of one warehouse, in a comparable (hashable) form."""
     with duckdb.connect(str(warehouse_file), read_only=True) as con:
-        return {"receipts": con.execute(RECEIPT_SQL).fetchall(),
-                "profiles": con.execute(PROFILE_SQL, [as_of]).fetchall(),
-                "flags": con.execute(FLAG_SQL, [as_of]).fetchall()}
+        found = {"receipts": con.execute(RECEIPT_SQL).fetchall(),
+                 "profiles": con.execute(PROFILE_SQL, [as_of]).fetchall(),
+                 "flags": con.execute(FLAG_SQL, [as_of]).fetchall()}
+    return {kind: [tuple(_hashable(value) for value in row) for row in rows]
+            for kind, rows in found.items()}
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
 
 
 def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> dict[str, int]:
@@ -65,9 +75,13 @@ def run_drops(home: DataHome, as_of: date, timeout: float = 900) -> None:
     """Run every ingest DAG on what is in the cluster's inboxes, then the build as of a date."""
     ingest_dags = [f"ingest_{source}" for source in source_names()]
     cluster.wait_for_dags(home, [*ingest_dags, "build_profiles"])
+    # Each load's asset event would start a build of its own: hold the build while the drops
+    # load, so it runs once on all of them (the queued asset events make one run on unpause).
+    cluster.airflow_cli(cluster.Cluster(home), "dags", "pause", "build_profiles")
     for dag_id in ingest_dags:
         cluster.trigger(home, dag_id)
     cluster.wait_until_idle(home, timeout)
+    cluster.airflow_cli(cluster.Cluster(home), "dags", "unpause", "build_profiles")
     cluster.trigger(home, "build_profiles", {"as_of": as_of.isoformat()})
     cluster.wait_until_idle(home, timeout)
 
