@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 PORTAL_PORT ?= 8090
 
-.PHONY: venv demo test test-fast lint bench airflow airflow-stop portal browser clean cluster-deps cluster cluster-stop cluster-status
+.PHONY: venv demo test test-fast lint bench airflow airflow-stop portal browser clean chaos cluster-deps cluster cluster-stop cluster-status
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,14 +25,20 @@ venv: $(VENV)/.installed
 demo: venv
 	$(BIN)/cadre demo --reset
 
-## test: lint, then the whole test suite
+## test: lint, the import contracts, the SQL lint, then the whole test suite
 test: venv browser cluster-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint warehouse/
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## test-fast: unit tests only (no build, no Airflow, no subprocess; markers in setup.cfg), ~20 s
 test-fast: venv
 	$(BIN)/python -m pytest -n 2 -q -m "not slow and not integration"
+
+## chaos: cadre submit killed with SIGKILL at 200 random points, 20 submits at once, a full disk
+chaos: venv
+	CHAOS_POINTS=200 $(BIN)/python -m pytest -n 0 -p no:cacheprovider tests/test_chaos.py -q
 
 lint: venv
 	$(BIN)/ruff check .

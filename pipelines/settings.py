@@ -72,6 +72,21 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "DuckDB threads per connection; empty = DuckDB's default (one per core).",
     ),
+    # Limits on what one submitted file may hold, checked before the work they would cost is
+    # done (pipelines.ingest.limits); a file over any of them is refused with the limit named.
+    Setting("CADRE_MAX_FILE_BYTES", "104857600",
+            "Largest file a unit may submit, in bytes (100 MB)."),
+    Setting("CADRE_MAX_ROWS", "1000000", "Most rows (spreadsheet rows, CSV records, JSON items) "
+            "in one file."),
+    Setting("CADRE_MAX_COLUMNS", "256", "Most columns in one file (the sheet's used width)."),
+    Setting("CADRE_MAX_CELL_CHARS", "32767", "Longest cell text (Excel's own cell limit)."),
+    Setting("CADRE_MAX_UNCOMPRESSED_BYTES", "524288000",
+            "XLSX/ODS: most bytes the zip's members may expand to (500 MB)."),
+    Setting("CADRE_MAX_COMPRESSION_RATIO", "200",
+            "XLSX/ODS: highest expansion ratio of a zip member larger than 1 MB (a zip bomb)."),
+    Setting("CADRE_MAX_JSON_DEPTH", "20", "JSON: deepest nesting of arrays and objects."),
+    Setting("CADRE_MAX_NUMBER_DIGITS", "40",
+            "Longest number (digits) in a JSON file; longer is refused, in a cell a row issue."),
     Setting(
         "CADRE_CLUSTER_DATA",
         "",

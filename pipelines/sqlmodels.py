@@ -1,26 +1,50 @@
-"""SQL models in ``warehouse/core`` and ``warehouse/marts``: read, document, materialise.
+"""The one SQL-model runner: every model file under ``warehouse/`` is read, ordered and run here.
 
-A model is one SELECT in one file whose header says where it goes and what it means::
+A model is one SELECT in one file (core, marts, rules, decisions, followup). Its header says
+what it is, in ``-- key: value`` lines at the top::
 
-    -- core.cadre: 干部. One row per 身份证号 ...
+    -- core.cadre: 干部. One row per 身份证号 ...          (line 1: the relation it writes)
+    -- grain: id_number                                  (the key that must be unique)
+    -- depends: core.fact, marts.x                       (optional: what it reads)
     -- Why: ...
     -- column id_number: 身份证号 (normalised), the identity key.
+
+A rule file (``warehouse/rules/<id>_*.sql``) starts with ``-- id:`` instead (see
+``pipelines.build.ruleset``); it adds its hits to ``marts.rule_hit``.
 
 Why the header and not a separate YAML: the description sits beside the SQL it describes, so
 the two change together, and the same text becomes ``COMMENT ON`` in the warehouse and in the
 analysts' snapshot (and from there the data dictionary page).
 
-Materialisation depends on the schema named in the header:
+Order: a model runs after every model that writes a relation it reads. What it reads is its
+``-- depends:`` line if it has one, else every ``schema.name`` its SQL mentions (comments and
+string literals left out). Relations no model writes (``raw``, ``staging``, ``meta``,
+``ruleset``, tables the code creates) are inputs. ``marts.rule_hit`` is written by every rule:
+a reader of it runs after every rule that does not itself read the reader (R1 reads
+``marts.observation_period``, which reads the other rules' hits). Nobody keeps a list.
+
+Materialisation depends on the kind of model:
 - ``core``: replaced whole on every build (as-of independent: identity, facts, evidence);
 - ``temp``: a connection-local helper table for this build only;
 - ``marts``: per as-of results; the rows of the build's as-of date are replaced, rows of
-  other dates stay, and ``as_of`` and ``ruleset_version`` columns are added in front.
+  other dates stay, and ``as_of`` and ``ruleset_version`` columns are added in front;
+- ``rule``: its hits are inserted into ``marts.rule_hit`` (``pipelines.build`` does it: it
+  knows the rule's metadata);
+- ``view`` (decisions, followup): ``create or replace view`` (``pipelines.review`` does it: it
+  knows the stand-ins for a warehouse not built yet).
+
+Grain: every model declares the columns that identify a row. After a table model runs, the
+runner checks that no key repeats (for marts and rules within the build's as-of date); a
+repeat fails the build, naming the model and an example key, and the transaction leaves the
+warehouse as it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -28,6 +52,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts import all_contracts
+from pipelines.warehouse import SQL_DIR, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -64,46 +89,207 @@ COMMON_COLUMNS = {
     "flag_date": "Date the condition arose.",
     "first_flag_date": "Earliest date one of the cadre's flags arose.",
 }
-_TARGET = re.compile(r"^--\s*(core|marts|temp)\.(\w+):\s*(.+)$")
+MODEL_FOLDERS = ("core", "marts", "rules", "decisions", "followup", "fairness")
+BUILD_FOLDERS = ("core", "marts", "rules")  # run by every build, in its transaction
+VIEW_FOLDERS = ("decisions", "followup", "fairness")  # the review layer's views
+NOT_MODELS = ("decisions/schema.sql",)  # DDL scripts, run as they are
+KIND_BY_SCHEMA = {"core": "table", "temp": "temp", "marts": "as_of", "decisions": "view",
+                  "followup": "view", "fairness": "view"}
+RULE_HITS = "marts.rule_hit"
+
+_TARGET = re.compile(r"^--\s*(core|marts|temp|decisions|followup|fairness)\.(\w+):\s*(.+)$")
+_RULE_ID = re.compile(r"^--\s*id:\s*(\w+)\s*$")
+_RULE_TITLE = re.compile(r"^--\s*title:\s*(.+)$")
 _COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
+_LIST_KEY = re.compile(r"^--\s*(grain|depends):\s*(.*)$")
+_RELATION = re.compile(r"\b(core|marts|temp|decisions|followup|fairness|raw|staging|meta|ruleset)\.(\w+)\b",
+                       re.IGNORECASE)
+_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
+
+
+class ModelError(RuntimeError):
+    """A model that cannot run as written: the message names its file."""
 
 
 @dataclass(frozen=True)
 class Model:
-    schema: str
-    name: str
+    """One SQL file: what it writes, how, what it reads and which columns identify a row."""
+
+    key: str  # unique name: core.cadre, marts.candidate, rules.A1, decisions.flag_state
+    kind: str  # table, temp, as_of, rule, view
+    relation: str  # what it writes: core.cadre, cadre_period (temp), marts.rule_hit, ...
     description: str
     path: Path
     sql: str
+    grain: tuple[str, ...]
+    reads: frozenset[str]
     columns: dict[str, str] = field(default_factory=dict)
 
     @property
+    def schema(self) -> str:
+        return self.key.split(".")[0] if self.kind != "temp" else "temp"
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".")[1]
+
+    @property
     def table(self) -> str:
-        return self.name if self.schema == "temp" else f"{self.schema}.{self.name}"
+        """The relation as SQL names it (a temp table has no schema)."""
+        return self.relation
 
 
-def quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def sql_text(sql: str) -> str:
+    """``sql`` without comments and string literals: what names the relations it reads."""
+    return _COMMENT_OR_STRING.sub(" ", sql)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip().lower() for n in text.split(",") if n.strip())
 
 
 def read_model(path: Path) -> Model:
-    """Parse a model file; its first line must name the target table."""
+    """Parse a model file's header (see the module docstring); errors name the file."""
     sql = path.read_text(encoding="utf-8")
     lines = sql.splitlines()
-    target = _TARGET.match(lines[0]) if lines else None
-    if not target:
-        raise ValueError(f"{path}: first line must be '-- <core|marts|temp>.<name>: ...'")
-    columns = {}
-    for line in lines[1:]:
+    header: list[str] = []
+    for line in lines:
         if not line.startswith("--"):
             break
-        match = _COLUMN.match(line)
-        if match:
-            columns[match.group(1)] = match.group(2).strip()
-    if target.group(2) != path.stem:
-        raise ValueError(f"{path}: file name must be {target.group(2)}.sql")
-    return Model(schema=target.group(1), name=target.group(2),
-                 description=target.group(3).strip(), path=path, sql=sql, columns=columns)
+        header.append(line)
+    target = _TARGET.match(lines[0]) if lines else None
+    rule = next((m for m in map(_RULE_ID.match, header) if m), None)
+    if target is None and rule is None:
+        raise ModelError(f"{path}: first line must be '-- <schema>.<name>: ...' "
+                         "(or a rule header starting with '-- id:')")
+    lists = {m.group(1): _names(m.group(2)) for m in map(_LIST_KEY.match, header) if m}
+    columns = {m.group(1): m.group(2).strip() for m in map(_COLUMN.match, header) if m}
+    if target:
+        schema, name, description = target.group(1), target.group(2), target.group(3).strip()
+        if name != path.stem:
+            raise ModelError(f"{path}: file name must be {name}.sql")
+        kind = KIND_BY_SCHEMA[schema]
+        key = f"{schema}.{name}"
+        relation = name if kind == "temp" else key
+    else:
+        assert rule is not None
+        title = next((m.group(1).strip() for m in map(_RULE_TITLE.match, header) if m), "")
+        kind, key, relation, description = "rule", f"rules.{rule.group(1)}", RULE_HITS, title
+    if not lists.get("grain"):
+        raise ModelError(f"{path}: header lacks '-- grain: <column>, ...' (the key of a row)")
+    if "depends" in lists:
+        reads = frozenset(lists["depends"])
+    else:
+        reads = frozenset(f"{a}.{b}".lower() for a, b in _RELATION.findall(sql_text(sql)))
+    reads -= {relation.lower(), f"temp.{relation}".lower()}
+    return Model(key=key, kind=kind, relation=relation, description=description, path=path,
+                 sql=sql, grain=lists["grain"], reads=reads, columns=columns)
+
+
+def discover(folders: Iterable[str] = MODEL_FOLDERS, root: Path = SQL_DIR) -> list[Model]:
+    """Every model file in ``folders`` of ``root``, in dependency order."""
+    models = [read_model(path) for folder in folders
+              for path in sorted((root / folder).glob("*.sql"))
+              if f"{folder}/{path.name}" not in NOT_MODELS]
+    return order(models)
+
+
+def _writes(model: Model) -> str:
+    return f"temp.{model.relation}" if model.kind == "temp" else model.relation.lower()
+
+
+def order(models: list[Model]) -> list[Model]:
+    """Models sorted so each runs after the models writing what it reads (stable: ties keep
+    the given order). A circle fails, naming the models in it."""
+    writers: dict[str, list[Model]] = {}
+    for model in models:
+        writers.setdefault(_writes(model), []).append(model)
+    # first the relations with one writer; then shared ones (rule hits), skipping a writer
+    # that reads the reader (directly or through others)
+    needs: dict[str, set[str]] = {m.key: set() for m in models}
+    for model in models:
+        for relation in model.reads:
+            found = writers.get(relation, [])
+            if len(found) == 1:
+                needs[model.key].add(found[0].key)
+
+    def upstream(key: str) -> set[str]:
+        seen, stack = set(), [key]
+        while stack:
+            for dep in needs[stack.pop()]:
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.append(dep)
+        return seen
+
+    for model in models:
+        for relation in model.reads:
+            found = writers.get(relation, [])
+            if len(found) > 1:
+                needs[model.key] |= {w.key for w in found
+                                     if w.key != model.key and model.key not in upstream(w.key)}
+    result: list[Model] = []
+    done: set[str] = set()
+    pending = list(models)
+    while pending:
+        ready = [m for m in pending if needs[m.key] <= done]
+        if not ready:
+            circle = ", ".join(sorted(m.key for m in pending))
+            raise ModelError(f"models read each other in a circle: {circle}")
+        for model in ready:
+            result.append(model)
+            done.add(model.key)
+        pending = [m for m in pending if m.key not in done]
+    return result
+
+
+def fingerprint(models: Iterable[Model], *extra: str) -> str:
+    """A digest of the models' SQL and anything else they depend on."""
+    digest = hashlib.sha256()
+    for model in models:
+        digest.update(model.sql.encode())
+    for text in extra:
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def check_grain(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """Fail when a key of ``model``'s grain repeats (within the build's as-of date for marts
+    and rules): names the model and an example key."""
+    key = ", ".join(model.grain)
+    where = []
+    if model.kind in ("as_of", "rule"):
+        where.append("as_of = getvariable('as_of')")
+    if model.kind == "rule":
+        where.append(f"rule_id = {sql_literal(model.name)}")
+    condition = f"where {' and '.join(where)}" if where else ""
+    try:
+        repeat = con.execute(f"select {key}, count(*) as n from {model.table} {condition} "
+                             f"group by all having count(*) > 1 limit 1").fetchone()
+    except duckdb.Error as exc:
+        raise ModelError(f"model {model.path.name}: grain ({key}) cannot be checked: {exc}") from exc
+    if repeat:
+        example = ", ".join(f"{c}={v!r}" for c, v in zip(model.grain, repeat, strict=False))
+        raise ModelError(f"model {model.path.name} ({model.key}): grain ({key}) repeats, "
+                         f"{repeat[-1]} rows for {example}")
+
+
+Materialiser = Callable[[duckdb.DuckDBPyConnection, Model], None]
+
+
+def run(con: duckdb.DuckDBPyConnection, models: list[Model],
+        materialisers: dict[str, Materialiser] | None = None, *, check: bool = True) -> None:
+    """Run ``models`` in order on ``con`` (inside the caller's transaction), each by its
+    kind's materialiser (``materialise`` for table, temp and as_of; callers add rule and
+    view), checking each table's grain after it runs."""
+    by_kind: dict[str, Materialiser] = {"table": materialise, "temp": materialise,
+                                        "as_of": materialise, **(materialisers or {})}
+    for model in models:
+        if model.kind not in by_kind:
+            raise ModelError(f"model {model.path.name}: no way to run a {model.kind} model here")
+        by_kind[model.kind](con, model)
+        if check and model.kind != "view":
+            check_grain(con, model)
 
 
 @cache
@@ -117,18 +303,19 @@ def _contract_headers() -> dict[str, str]:
 
 
 def comment(con: duckdb.DuckDBPyConnection, table: str, description: str,
-            columns: dict[str, str]) -> None:
-    """COMMENT ON the table and every column: its own text, else a common or contract one."""
-    con.execute(f"comment on table {table} is {quote(description)}")
+            columns: dict[str, str], object_type: str = "table", fallback: bool = True) -> None:
+    """COMMENT ON the table (or view) and every column: its own text, else (``fallback``) a
+    common or contract one."""
+    con.execute(f"comment on {object_type} {table} is {sql_literal(description)}")
     schema, name = table.split(".")
     present = {r[0] for r in con.execute(
         "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
         "and database_name = current_database()", [schema, name]).fetchall()}
-    fallback = {**_contract_headers(), **COMMON_COLUMNS}
+    other = {**_contract_headers(), **COMMON_COLUMNS} if fallback else {}
     for column in sorted(present):
-        text = columns.get(column) or fallback.get(column)
+        text = columns.get(column) or other.get(column)
         if text:
-            con.execute(f"comment on column {table}.{column} is {quote(text)}")
+            con.execute(f"comment on column {table}.{column} is {sql_literal(text)}")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
@@ -174,6 +361,6 @@ def materialise(con: duckdb.DuckDBPyConnection, model: Model) -> None:
                      f"getvariable('ruleset_profile')::varchar as ruleset_profile, * from {body}")
             replace_as_of_rows(con, model.table, query)
     except duckdb.Error as exc:
-        raise RuntimeError(f"model {model.path.name} failed: {exc}") from exc
+        raise ModelError(f"model {model.path.name} failed: {exc}") from exc
     columns = {**MART_COLUMNS, **model.columns} if model.schema == "marts" else model.columns
     comment(con, model.table, model.description, columns)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -34,8 +34,38 @@ LINEAGE_COLUMNS = {
 }
 
 
-def _quote(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal, for the statements that cannot take parameters
+    (COMMENT ON, DDL). The one quoting helper: everything else binds parameters."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def recorded_fingerprint(con: duckdb.DuckDBPyConnection, record: str) -> str | None:
+    """The fingerprint the table ``record`` holds, or None when there is none yet (asked of
+    the catalog first: a failed query would abort the caller's transaction)."""
+    schema, table = record.split(".")
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
+                         "table_name = ? and database_name = current_database()",
+                         [schema, table]).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(f"select fingerprint from {record}").fetchone()
+    return row[0] if row else None
+
+
+def apply_if_changed(con: duckdb.DuckDBPyConnection, record: str, fingerprint: str,
+                     apply: Callable[[], None]) -> bool:
+    """Run ``apply`` unless the table ``record`` (e.g. ``meta.schema_version``) already holds
+    ``fingerprint``; then record it. Returns whether ``apply`` ran.
+
+    Why: DDL costs ~100 ms, and the many short connections of an ingest or a review would
+    each pay it; one cheap query tells whether anything it depends on changed."""
+    if recorded_fingerprint(con, record) == fingerprint:
+        return False
+    apply()
+    con.execute(f"create or replace table {record} as "
+                "select ? as fingerprint, current_timestamp as applied_at", [fingerprint])
+    return True
 
 
 def raw_table_ddl(contract: Contract) -> list[str]:
@@ -45,12 +75,12 @@ def raw_table_ddl(contract: Contract) -> list[str]:
     table = f"raw.{contract.source}"
     statements = [f"create table if not exists {table} (\n" + ",\n".join(columns) + "\n)"]
     table_doc = f"{contract.title_zh}: {contract.description} Append-only; see staging for current rows."
-    statements.append(f"comment on table {table} is {_quote(table_doc)}")
+    statements.append(f"comment on table {table} is {sql_literal(table_doc)}")
     for f in contract.fields:
         text = f.header_zh + (f" — {f.description}" if f.description else "")
-        statements.append(f"comment on column {table}.{f.name} is {_quote(text)}")
+        statements.append(f"comment on column {table}.{f.name} is {sql_literal(text)}")
     for name, text in LINEAGE_COLUMNS.items():
-        statements.append(f"comment on column {table}.{name} is {_quote(text)}")
+        statements.append(f"comment on column {table}.{name} is {sql_literal(text)}")
     return statements
 
 
@@ -90,9 +120,9 @@ select * exclude (is_current) from staging.{source}_history where is_current"""
     current_doc = f"{contract.title_zh}: current version per key ({key})."
     return [
         history,
-        f"comment on view staging.{source}_history is {_quote(history_doc)}",
+        f"comment on view staging.{source}_history is {sql_literal(history_doc)}",
         view,
-        f"comment on view staging.{source} is {_quote(current_doc)}",
+        f"comment on view staging.{source} is {sql_literal(current_doc)}",
     ]
 
 
@@ -111,17 +141,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     The DDL runs only when its fingerprint differs from the one recorded in the file, so the
     many short writer connections of an ingest do not pay ~80 ms of DDL each."""
     statements, fingerprint = _schema_statements()
-    try:
-        recorded = con.execute("select fingerprint from meta.schema_version").fetchone()
-    except duckdb.CatalogException:
-        recorded = None
-    if recorded and recorded[0] == fingerprint:
-        return
-    with transaction(con):
+
+    def apply() -> None:
         for statement in statements:
             con.execute(statement)
-        con.execute("create or replace table meta.schema_version as "
-                    "select ? as fingerprint, current_timestamp as applied_at", [fingerprint])
+
+    if recorded_fingerprint(con, "meta.schema_version") == fingerprint:
+        return  # checked outside a transaction: the common case opens none
+    with transaction(con):
+        apply_if_changed(con, "meta.schema_version", fingerprint, apply)
 
 
 LOCK_WAIT_SECONDS = 120.0  # how long a writer waits for another process's connection to close

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 
 from pipelines.ingest import idcard
 from pipelines.settings import DataHome
-from tests.review_scenario import load_review_world
+from tests.review_scenario import copy_world, load_review_world, private_copy  # noqa: F401 (re-exported)
 
 # Tests that import Airflow in-process (DagBag parsing) must not write ~/airflow: give this test
 # session its own AIRFLOW_HOME before anything imports airflow. Subprocess runs set their own.
@@ -94,16 +93,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataHome:
 WORLD_FIXTURES = {"review_world", "world", "built"}
 
 
-def copy_world(world_root: Path, target: Path) -> DataHome:
-    """A copy of a built data folder at ``target``, to write in without touching the original."""
-    shutil.copytree(world_root, target)
-    return DataHome(target.resolve())
-
-
 @pytest.fixture(scope="session")
 def review_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """The review scenario (tests/review_scenario.py) loaded and built once per test process:
-    (data folder, name -> 身份证号). Read-only; copy it (``built``, ``copy_world``) to write."""
+    (data folder, name -> 身份证号). Read-only; copy it (``built``, ``private_copy``) to write."""
     root = tmp_path_factory.mktemp("review_world") / "home"
     ids = load_review_world(DataHome(root.resolve()).ensure(), root.parent / "drops")
     return root, ids
@@ -121,9 +114,7 @@ def built(world: tuple[Path, dict[str, str]], tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> tuple[DataHome, dict[str, str]]:
     """A private copy of this module's built ``world``, made the current data folder
     (CADRE_HOME): a test may record decisions or rebuild in it."""
-    home = copy_world(world[0], tmp_path / "home")
-    monkeypatch.setenv("CADRE_HOME", str(home.root))
-    return home, world[1]
+    return private_copy(world[0], tmp_path, monkeypatch), world[1]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

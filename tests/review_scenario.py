@@ -85,3 +85,18 @@ def flag_id(home_or_con, name_id: str, rule_id: str) -> str:  # noqa: ANN001
     assert len(rows) == 1, (name_id, rule_id, rows)
     return rows[0][0]
 
+
+def copy_world(world_root: Path, target: Path) -> DataHome:
+    """A copy of a built data folder at ``target``, to write in without touching the original."""
+    import shutil
+
+    shutil.copytree(world_root, target)
+    return DataHome(target.resolve())
+
+
+def private_copy(world_root: Path, tmp_path: Path, monkeypatch) -> DataHome:  # noqa: ANN001
+    """A private copy of a built data folder (a test may record decisions in it), made current
+    (CADRE_HOME): what the ``built`` fixture of tests/conftest.py hands each test."""
+    home = copy_world(world_root, tmp_path / "home")
+    monkeypatch.setenv("CADRE_HOME", str(home.root))
+    return home

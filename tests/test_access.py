@@ -22,6 +22,8 @@ from pipelines.review import decisions
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 runner = CliRunner()
 

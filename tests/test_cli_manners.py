@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import ROSTER_HEADER, roster_row, write_csv
+
+pytestmark = pytest.mark.slow
 
 CADRE = str(Path(sys.executable).parent / "cadre")
 

@@ -106,5 +106,6 @@ def test_ingest_dag_runs_end_to_end_with_dag_test(home: DataHome, tmp_path: Path
                         ("ORG", "名册.xlsx", "accepted", 2, 0),
                         ("ORG", "名册补充.csv", "partially_accepted", 1, 1)]
     assert not any(inbox.iterdir())  # taken from the inbox; bytes live in the archive
-    assert sorted(p.suffix for p in home.outbox_for("ORG").iterdir()) == [".html", ".html",
-                                                                          ".xlsx", ".xlsx"]
+    # per submission: the feedback report (HTML, XLSX) and the receipt as JSON (for the portal)
+    assert sorted(p.suffix for p in home.outbox_for("ORG").iterdir()) == [
+        ".html", ".html", ".json", ".json", ".xlsx", ".xlsx"]

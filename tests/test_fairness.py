@@ -32,6 +32,8 @@ from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
 from tests.review_scenario import flag_id, private_copy
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2025, 12, 31)
 EARLIER = date(2025, 6, 30)
 PLANTED, OTHERS, SMALL = "市甲局", ("市乙局", "市丙局"), "市丁局"
@@ -102,6 +104,7 @@ def _row(report: fairness.FairnessReport, grouping: str, group: str, outcome: st
     return rows[0]
 
 
+@pytest.mark.integration
 def test_a_planted_disparity_is_a_breach_with_its_round_in_the_drill_down(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     report = _report(private_copy(planted_world, tmp_path, monkeypatch))
@@ -119,6 +122,7 @@ def test_a_planted_disparity_is_a_breach_with_its_round_in_the_drill_down(
         "inspection_finding", f"巡视轮次 {PLANTED_ROUND}", 13)
 
 
+@pytest.mark.integration
 def test_the_same_world_without_the_disparity_has_no_breach(
         control_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     report = _report(private_copy(control_world, tmp_path, monkeypatch))
@@ -127,6 +131,7 @@ def test_the_same_world_without_the_disparity_has_no_breach(
     assert report.drilldown == {}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("world", ["planted_world", "control_world"])
 def test_a_group_of_12_is_insufficient_whatever_its_rate(
         world: str, request: pytest.FixtureRequest, tmp_path: Path,
@@ -169,6 +174,7 @@ def _age_band(id_number: str, end: date) -> str:
     return "<35" if age < 35 else "35-44" if age < 45 else "45-54" if age < 55 else ">=55"
 
 
+@pytest.mark.integration
 def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_cadres(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = private_copy(planted_world, tmp_path, monkeypatch)
@@ -207,8 +213,12 @@ def test_counts_reconcile_with_the_candidate_list_and_adjustments_count_decided_
     assert adjusted[("unit", OTHERS[0], "adjusted")]["status"] == "insufficient"
     assert {k[1] for k in adjusted if k[0] == "unit"} == {OTHERS[0]}
     assert adjusted[("evidence_source", "inspection_finding", "adjusted")]["with_outcome"] == 1
+    printed = _cli(home, "report", "fairness", "--period", "2025H2")
+    assert "差异超限" in printed and f"来源分析：单位“{PLANTED}”" in printed
+    assert "它不表示：存在歧视或偏见" in printed  # what a breach does not mean
 
 
+@pytest.mark.integration
 def test_trend_reads_one_build_per_period(planted_world: Path, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     report = _report(private_copy(planted_world, tmp_path, monkeypatch))
@@ -223,6 +233,7 @@ def test_trend_reads_one_build_per_period(planted_world: Path, tmp_path: Path,
         "2024", "2025"]
 
 
+@pytest.mark.integration
 def test_review_and_ledger_show_the_section_and_sheets(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from openpyxl import load_workbook
@@ -247,6 +258,7 @@ def test_review_and_ledger_show_the_section_and_sheets(
     assert "公平性监测" in load_workbook(ledger_xlsx).sheetnames
 
 
+@pytest.mark.integration
 def test_the_published_table_suppresses_small_cells_and_is_documented(
         planted_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = private_copy(planted_world, tmp_path, monkeypatch)

@@ -109,7 +109,7 @@ def test_unparseable_amount(home: DataHome, tmp_path: Path) -> None:
     ("ORG", "身份证号,姓名,性别\n".encode(), "r.csv", "missing_required_column"),
     ("ORG", (",".join(ROSTER_HEADER) + "\n").encode(), "r.csv", "no_rows"),
     ("ORG", b"a;b;c\n1;2;3\n", "r.csv", "no_header"),
-    ("ORG", b"\x00\x01", "r.xls", "unsupported_format"),
+    ("ORG", b"%PDF-1.4\n", "r.pdf", "unsupported_format"),
 ])
 def test_whole_file_problems_refuse_and_load_nothing(home: DataHome, tmp_path: Path, unit: str,
                                                      content: bytes | None, name: str,

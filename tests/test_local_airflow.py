@@ -11,8 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.orchestration.local_server import family, health, parallelism, server_env
 from pipelines.settings import DataHome
+
+pytestmark = pytest.mark.slow
 
 CADRE = str(Path(sys.executable).parent / "cadre")
 

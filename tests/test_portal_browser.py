@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pipelines import warehouse
-from tests.conftest import copy_world
+from pipelines.settings import DataHome
 from tests.portal_server import (
     PASSWORD,
     SCREENSHOTS,
@@ -38,7 +39,9 @@ SHARED: dict[str, str] = {}  # what one test leaves for the next (run in file or
 def portal(review_world: tuple[Path, dict[str, str]],
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """A portal over a copy of the built review world (flags to decide on)."""
-    home = copy_world(review_world[0], tmp_path_factory.mktemp("browser") / "home")
+    target = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(review_world[0], target)
+    home = DataHome(target.resolve())
     with running_portal(home) as running:
         yield running
 
@@ -173,3 +176,13 @@ def test_reviewer_records_a_decision_through_the_state_machine(page: Page,
         logged = con.execute("select action, decided_by, recorded_via, to_state from "
                              "decisions.decision_log where flag_id = ?", [flag_id]).fetchall()
     assert logged == [("clear", "组织部干部监督科", "portal", "cleared")]
+    # and, as after `cadre decide`, the analysts' snapshot is republished with it
+    for _ in range(120):
+        if portal.home.published_file.exists():
+            with duckdb.connect(str(portal.home.published_file), read_only=True) as snapshot:
+                cleared = snapshot.execute("select count(*) from decisions.decision_log "
+                                           "where action = 'clear'").fetchone()[0]
+            if cleared == 1:
+                break
+        page.wait_for_timeout(500)
+    assert cleared == 1

@@ -98,6 +98,9 @@ def test_api_lists_own_unit_only_and_serves_templates(portal: Portal, aud_upload
     template = httpx.get(f"{portal.url}/api/v1/templates/audit_finding",
                          headers=_bearer(portal, "AUD"))
     assert template.status_code == 200 and template.content[:2] == b"PK"
+    page_template = login(portal, "aud-clerk").get("/templates/audit_finding.xlsx")
+    assert page_template.status_code == 200 and page_template.content[:2] == b"PK"
+    assert "attachment" in page_template.headers["content-disposition"]
     docs = httpx.get(f"{portal.url}/api/docs")
     assert docs.status_code == 200 and "/api/v1/submissions" in docs.text
     assert "cdn" not in docs.text.lower()

@@ -4,6 +4,7 @@ cannot process is retried, then marked failed (the unit is told, the bytes stay 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,40 @@ def test_an_upload_that_keeps_failing_is_marked_failed(home: DataHome, tmp_path:
         assert upload.last_error == "FileNotFoundError"
         assert subs.find(db, home, "AUD", upload_id).settled
     assert worker.pending_uploads(home) == []
+
+
+@pytest.mark.slow
+def test_the_worker_does_not_outlive_a_killed_server(home: DataHome) -> None:
+    """`cadre portal serve` killed outright (no clean-up runs) leaves no worker behind."""
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+    import psutil
+
+    from tests.portal_server import free_port, portal_env
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli.main", "portal", "serve",
+                               "--port", str(port)], env=portal_env(home),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            psutil.Process(server.pid)  # raises if the server died
+            time.sleep(0.2)
+        workers = psutil.Process(server.pid).children()
+        assert len(workers) == 1 and "worker" in workers[0].cmdline()
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=30)
+        assert alive == [], "the worker outlived its server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -18,13 +18,13 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from pipelines.cli.review import register
+from pipelines.dev.demo_review import write_demo_review
 from pipelines.review.decisions import Decision, record_decision
 from pipelines.review.ledger import write_ledger
-from pipelines.review.report import write_demo_review, write_review
+from pipelines.review.report import write_review
 from pipelines.review.xlsx import SHEETS
 from pipelines.settings import DataHome
-from tests.conftest import copy_world
-from tests.review_scenario import JIA, YI, flag_id
+from tests.review_scenario import JIA, YI, copy_world, flag_id
 
 pytestmark = pytest.mark.integration
 
@@ -87,8 +87,9 @@ def test_review_workbook_has_the_expected_sections_and_numbers(
     assert observation == {("甲二", "2025-12-31", "本期到期"), ("甲一", "2026-06-30", "下期到期"),
                            ("乙二", "2026-06-30", "下期到期")}
     influence = {(r["姓名"], r["措施"], r["影响期截止"]) for r in _sheet_rows(files.xlsx, "影响期")}
-    # N months end on the corresponding day, inclusive (as marts.influence_period)
-    assert influence == {("甲三", "诫勉", "2025-11-01"), ("乙三", "组织调整（调离岗位）", "2026-09-01")}
+    # the decision day is day 1: N months end the day before the corresponding day, inclusive
+    # (as marts.influence_period)
+    assert influence == {("甲三", "诫勉", "2025-10-31"), ("乙三", "组织调整（调离岗位）", "2026-08-31")}
     recheck = _sheet_rows(files.xlsx, "复检")
     assert [(r["姓名"], r["复检日期"], r["复检结果"]) for r in recheck] == [
         ("乙三", "2026-03-01", "待复检")]

@@ -19,6 +19,8 @@ from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario
 from tests.test_rules import I1, V1, audit, finding, petition, report
 
+pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 6, 30)
 RULES_DIR = PROJECT_ROOT / "warehouse" / "rules"
 WINDOWED = ("P1", "V1", "V2", "I1", "U1", "U2")
@@ -359,3 +361,20 @@ def test_influence_periods_count_the_decision_day_as_day_one(
                                             (last_day + timedelta(days=1), last_day, False)]
     assert fired(home, cid, last_day) == ["S1"]
     assert fired(home, cid, last_day + timedelta(days=1)) == []
+
+
+def test_issue16_u2_hits_every_cadre_of_a_multi_cadre_audit(home: DataHome,
+                                                            tmp_path: Path) -> None:
+    """Issue 16 "Why" 7: U2's deduction (审计评价较差 → 绩) hit only item 1's cadre."""
+    s = Scenario()
+    first, second = s.cadre(), s.cadre()
+    for item, cid in enumerate((first, second, first), start=1):
+        s.add("audit_finding", audit_id="AU-2026-7", item_no=item, id_number=cid, name="测试",
+              audit_type="经济责任审计", category="其他", responsibility="直接责任", rating="较差",
+              reported_on="2026-01-10")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert (fired(home, first), fired(home, second)) == (["U2"], ["U2"])
+    lost = rows(home, "select id_number, count(*), sum(points) from marts.deduction where "
+                      "category = '审计评价较差' and period_kind = 'as_of' group by 1 order by 1")
+    assert sorted(lost) == sorted([(first, 1, 10), (second, 1, 10)])  # once per audit and cadre

@@ -1,12 +1,10 @@
 """Build: identity, evidence, profiles and flags as of a date, in one transaction.
 
-Order (each step reads only what the steps before it wrote):
-1. the rule set's tables (``ruleset.*``) and variables (``as_of``, ``ruleset_version``);
-2. ``core``: post history, cadres, facts and identity, per-source evidence (as-of independent);
-3. ``marts`` before the rules: periods, influence periods, deductions, profiles;
-4. every rule but R1 into ``marts.rule_hit`` (D1 reads profiles, S1 influence periods);
-5. ``marts.observation_period`` from the warnings, then R1 (it reads the observation periods);
-6. ``marts.cadre_flag``, ``marts.candidate`` and the ``marts.build_run`` record.
+Steps: the rule set's tables (``ruleset.*``) and variables (``as_of``, ``ruleset_version``);
+then every model of ``warehouse/core``, ``warehouse/marts`` and the rule set's rule files, in
+the order their reads give (``pipelines.sqlmodels``: core before the marts that read it, the
+rules after the marts they read, R1 after ``marts.observation_period``, which reads the other
+rules' hits; each model's grain checked); then the ``marts.build_run`` record.
 
 Why one transaction: analysts and the decisions register must never see half a build; a
 failure anywhere leaves the previous results. Why replace only the as-of date's rows: builds of
@@ -26,22 +24,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import settings
+from pipelines import settings, sqlmodels
 from pipelines.build import ruleset as rulesets
 from pipelines.contracts import load_contract
 from pipelines.settings import DataHome
-from pipelines.sqlmodels import Model, comment, materialise, read_model, replace_as_of_rows
-from pipelines.warehouse import SQL_DIR, transaction, writer
+from pipelines.sqlmodels import Model, comment, read_model, replace_as_of_rows
+from pipelines.warehouse import sql_literal, transaction, writer
 
 log = logging.getLogger(__name__)
-
-CORE_MODELS = ("cadre_post_history", "cadre", "fact", "unmatched_fact",
-               "identity_name_mismatch", "assessment", "inspection_finding", "audit_finding",
-               "petition", "personal_report", "sanction", "evidence")
-MARTS_BEFORE_RULES = ("cadre_period", "assessment_recent", "influence_period", "deduction",
-                      "cadre_profile")
-MARTS_AFTER_RULES = ("cadre_flag", "candidate", "rule_basis")
-LAST_RULES = ("R1",)  # rules that read other rules' hits
 
 RULESET_DOCS = {
     "version": "Rule set in force for the latest build: declared version, digest, file, and "
@@ -203,16 +193,20 @@ def run_rule(con: duckdb.DuckDBPyConnection, rule: rulesets.RuleSpec) -> int:
                        "and rule_id = ?", [rule.id]).fetchone()[0]
 
 
-def _model(schema_dir: str, name: str) -> Model:
-    return read_model(SQL_DIR / schema_dir / f"{name}.sql")
+def build_models(rs: rulesets.Ruleset) -> list[Model]:
+    """The build's models in run order: core and marts, plus the rule set's enabled rules."""
+    models = sqlmodels.discover(("core", "marts"))
+    return sqlmodels.order(models + [read_model(rule.path) for rule in rs.rules])
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: datetime) -> None:
     query = f"""
-        select getvariable('as_of')::date as as_of, {_q(rs.label)} as ruleset_version,
-            {_q(rs.version)} as ruleset_declared_version, {_q(rs.digest)} as ruleset_digest,
-            {_q(rs.profile_name)} as ruleset_profile,
-            {_q(str(rs.path))} as ruleset_path, {_q(started.isoformat())}::timestamp as built_at,
+        select getvariable('as_of')::date as as_of, {sql_literal(rs.label)} as ruleset_version,
+            {sql_literal(rs.version)} as ruleset_declared_version,
+            {sql_literal(rs.digest)} as ruleset_digest,
+            {sql_literal(rs.profile_name)} as ruleset_profile,
+            {sql_literal(str(rs.path))} as ruleset_path,
+            {sql_literal(started.isoformat())}::timestamp as built_at,
             (select max(seq) from meta.submission) as last_submission_seq,
             (select count(*) from core.cadre) as cadres,
             (select count(*) from core.fact) as facts,
@@ -223,10 +217,6 @@ def _record_run(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset, started: d
             "and which inputs (last submission seq).", BUILD_RUN_COLUMNS)
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) -> None:
     """Every step of the build on an open connection, inside the caller's transaction."""
     started = datetime.now()  # microseconds: two builds in one second must still be ordered
@@ -234,24 +224,19 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
     install_ruleset(con, rs)
     con.execute("create schema if not exists core")
     con.execute("create schema if not exists marts")
-    for name in CORE_MODELS:
-        materialise(con, _model("core", name))
-    for name in MARTS_BEFORE_RULES:
-        materialise(con, _model("marts", name))
     ensure_rule_hit(con)
     con.execute("delete from marts.rule_hit where as_of = getvariable('as_of')")
-    for rule in rs.rules:
-        if rule.id not in LAST_RULES:
-            run_rule(con, rule)
-    materialise(con, _model("marts", "observation_period"))
-    for rule in rs.rules:
-        if rule.id in LAST_RULES:
-            run_rule(con, rule)
-    for name in MARTS_AFTER_RULES:
-        materialise(con, _model("marts", name))
+    rules = {f"rules.{rule.id}": rule for rule in rs.rules}
+
+    def insert_hits(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+        run_rule(con, rules[model.key])
+
+    models = build_models(rs)
+    sqlmodels.run(con, models, {"rule": insert_hits})
     _record_run(con, rs, started)
-    con.execute("drop table if exists temp.cadre_period")
-    con.execute("drop table if exists temp.assessment_recent")
+    for model in models:
+        if model.kind == "temp":  # helpers of this build only
+            con.execute(f"drop table if exists temp.{model.relation}")
 
 
 def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
+from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
 from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
@@ -75,22 +76,6 @@ def _as_of(con: duckdb.DuckDBPyConnection, wanted: date | None) -> date:
         _console().print(f"[red]{wanted} 尚未构建，请先运行 cadre build --as-of {wanted}[/red]")
         raise typer.Exit(2)
     return wanted
-
-
-def candidate_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
-    """The candidate and warning list for a built as-of date, candidates first."""
-    cursor = con.execute(
-        "select id_number, name, org_name, post_title, post_level, severity, rule_ids, "
-        "evidence_count, first_flag_date, in_influence_period, ruleset_version "
-        "from marts.candidate where as_of = ? "
-        "order by severity = 'warning', org_name, name, id_number", [as_of])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    for row in rows:
-        row["rules"] = row.pop("rule_ids")
-        row["first_flag_date"] = str(row["first_flag_date"])
-        row["as_of"] = str(as_of)
-    return rows
 
 
 def resolve_cadre(con: duckdb.DuckDBPyConnection, home: DataHome, text: str) -> str | None:

@@ -18,6 +18,7 @@ from pipelines.cli.analysis import register as register_analysis
 from pipelines.cli.cluster import register as register_cluster
 from pipelines.cli.fairness import register as register_fairness
 from pipelines.cli.portal import register as register_portal
+from pipelines.cli.quality import register as register_quality
 from pipelines.cli.review import register as register_review
 from pipelines.errors import UsageProblem
 from pipelines.settings import PROJECT_ROOT, DataHome
@@ -28,7 +29,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 console = Console(width=None if __import__("sys").stdout.isatty() else 132)
 
 STATUS_ZH = {"accepted": "全部接收", "partially_accepted": "部分接收", "refused": "拒收",
-             "duplicate": "重复报送（未重复入库）"}
+             "duplicate": "重复报送（未重复入库）", "failed": "处理失败（系统故障，待处理）"}
 
 
 def _home() -> DataHome:
@@ -74,9 +75,15 @@ def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False),
            as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON.")
            ) -> None:
     """Receive, validate and load FILE now; print the receipt. Exit 1 when refused."""
+    from pipelines.ingest.errors import EnvironmentFault
     from pipelines.ingest.steps import submit_file
 
-    receipt = submit_file(file, unit, source, _home())
+    try:
+        receipt = submit_file(file, unit, source, _home())
+    except EnvironmentFault as fault:  # the machine, not the file: the submission resumes
+        typer.echo(f"error: {fault}\nnothing was lost: run the same command again once the "
+                   "cause is fixed (the submission resumes)", err=True)
+        raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=2))
     else:
@@ -225,6 +232,38 @@ def docs(check: bool = typer.Option(False, "--check", help="Only report generate
         console.print(f"wrote {path}")
 
 
+@app.command()
+def rebuild(into: Path = typer.Option(..., "--into", help="A new folder for the rebuilt data "
+                                      "folder.")) -> None:
+    """Replay every archived submission in its original order into a fresh warehouse at INTO,
+    rebuild profiles and flags, and report whether raw, staging, profiles and flags equal the
+    live ones (table checksums). Exit 1 if any differs."""
+    import time
+
+    from pipelines.orchestration.recovery import rebuild as rebuild_from_archive
+
+    started = time.monotonic()
+    checks = rebuild_from_archive(_home(), into)
+    table = Table("table", "live rows", "rebuilt rows", "equal")
+    for check in checks:
+        table.add_row(check.table, str(check.live_rows), str(check.rebuilt_rows),
+                      "yes" if check.equal else "[red]NO[/]")
+    console.print(table)
+    differing = [c.table for c in checks if not c.equal]
+    console.print(f"rebuilt into {into} in {time.monotonic() - started:.1f} s: "
+                  + (f"{len(differing)} tables differ" if differing else "all tables equal"))
+    raise typer.Exit(1 if differing else 0)
+
+
+@app.command()
+def backup(dest: Path = typer.Argument(..., help="A new (or empty) folder.")) -> None:
+    """A consistent copy of the warehouse, the archive and the pseudonym key at DEST."""
+    from pipelines.orchestration.recovery import backup as backup_home
+
+    target = backup_home(_home(), dest)
+    console.print(f"backup written to {target.root} (use it as CADRE_HOME)")
+
+
 @app.command("airflow-setup")
 def airflow_setup() -> None:
     """Migrate Airflow's metadata DB under the data folder and create the writer pool."""
@@ -281,6 +320,7 @@ register_review(app)
 register_cluster(app)
 register_fairness(app)
 register_portal(app)  # cadre portal serve|worker|user|token|audit
+register_quality(app)  # cadre report quality
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ print the audit log."""
 from __future__ import annotations
 
 import atexit
+import os
 import subprocess
 import sys
 
@@ -55,25 +56,31 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"),
     if accounts.is_file():
         console.print(f"demo accounts ({accounts}):")
         console.print(accounts.read_text(encoding="utf-8"), highlight=False)
-    if worker:
+    child = None
+    if worker:  # it also stops by itself when this process is gone (--with-parent)
         child = subprocess.Popen([sys.executable, "-m", "pipelines.cli.main", "portal",
-                                  "worker"])
+                                  "worker", "--with-parent", str(os.getpid())])
         atexit.register(child.terminate)
     console.print(f"portal: http://{host}:{port}/  (data folder {home.root})")
-    uvicorn.run(create_app(home), host=host, port=port, log_level="warning",
-                proxy_headers=True,
-                forwarded_allow_ips=settings.get("CADRE_PORTAL_FORWARDED_ALLOW_IPS"))
+    try:
+        uvicorn.run(create_app(home), host=host, port=port, log_level="warning",
+                    proxy_headers=True,
+                    forwarded_allow_ips=settings.get("CADRE_PORTAL_FORWARDED_ALLOW_IPS"))
+    finally:
+        if child is not None:
+            child.terminate()
 
 
 @portal_app.command("worker")
-def worker() -> None:
+def worker(with_parent: int = typer.Option(None, "--with-parent", hidden=True,
+                                           help="Stop when this process id is gone.")) -> None:
     """Process uploads queued by the portal through the ingest steps, and reviewers' decisions."""
     import logging
 
     from pipelines.portal.worker import run_forever
 
     logging.getLogger("pipelines").setLevel(logging.INFO)
-    run_forever(_home())
+    run_forever(_home(), parent_pid=with_parent)
 
 
 @user_app.command("add")

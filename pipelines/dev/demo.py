@@ -16,16 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
+from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import SEVERITY_ZH
-from pipelines.cli.analysis import candidate_rows
 from pipelines.contracts import source_names
 from pipelines.dev.demo_portal import create_demo_accounts, demo_accounts_file
-from pipelines.dev.demo_review import build_history, describe_fairness
+from pipelines.dev.demo_review import build_history, describe_fairness, write_demo_review
 from pipelines.dev.truth import load_truth, planted_mismatches
 from pipelines.ingest.summaries import source_totals
 from pipelines.orchestration.local import prepare_airflow, run_dag
 from pipelines.publish.snapshot import publish
-from pipelines.review.report import write_demo_review
 from pipelines.settings import DataHome
 
 DEMO_SEED = 20251231

@@ -17,7 +17,7 @@ from pipelines.portal.store import session_scope
 from pipelines.settings import DataHome
 
 DEMO_ROLES = {"ORG": ("admin", "reviewer")}
-DEMO_DISPLAY = {"ORG": "组织部干部监督科（演示）"}
+DEMO_DISPLAY = {"ORG": "组织部干部监督科演示账号"}
 
 
 def demo_accounts_file(home: DataHome) -> Path:
@@ -34,7 +34,7 @@ def create_demo_accounts(home: DataHome) -> list[tuple[str, str, str]]:
             password = secrets.token_urlsafe(12)
             try:
                 auth.add_account(db, code, login, password, roles=DEMO_ROLES.get(code, ()),
-                                 display_name=DEMO_DISPLAY.get(code, f"{unit.name_zh}（演示）"))
+                                 display_name=DEMO_DISPLAY.get(code, f"{unit.name_zh}演示账号"))
             except auth.AccountError:
                 continue
             created.append((code, login, password))

@@ -4,7 +4,8 @@ Why: a demo review of fresh sample data would show every flag as 待核实 and n
 handful of decisions (confirm and adjust, observe, an appeal that is granted, a clearance)
 shows the whole lifecycle, the follow-up file and the stock-take. They go through ingest and
 the state machine like real ones, and say 演示 in who decided, so nobody mistakes them.
-Only used when the decision log is empty, so re-running the demo adds nothing.
+Only used when the decision log is empty, so re-running the demo adds nothing. The demo stages
+its decisions itself, then asks the review for its report like any caller.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pipelines import warehouse
 from pipelines.ingest.steps import submit_file
 from pipelines.review import sql as review_sql
 from pipelines.review.decision_drops import apply_decision_drops
+from pipelines.review.report import period_of, write_review
 from pipelines.settings import DataHome
 
 HEADER = ["线索编号", "身份证号", "姓名", "决定类型", "调整方式", "决定日期", "决定人", "决定理由", "文号"]
@@ -95,3 +97,13 @@ def describe_fairness(home: DataHome, as_of: date) -> str:
     return (f"公平性监测 {report.period.label}：{len(report.table)} 行，{judged} 行可判断，"
             f"差异超限 {len(breaches)} 行" + (f"：{names}" if names else "")
             + f"；趋势 {len(report.trend)} 期")
+def write_demo_review(home: DataHome, sample_decisions: bool = True) -> Path:
+    """``make demo``'s last step: the review of the half-year of the latest build; returns
+    the HTML path (the XLSX lies beside it). With ``sample_decisions``, the sample ORG decision
+    file is sent first, so the report shows the whole lifecycle."""
+    if sample_decisions:
+        stage_demo_decisions(home)
+    with warehouse.writer(home.warehouse_file) as con:
+        review_sql.ensure(con)
+        latest = con.execute("select max(as_of) from decisions.build_source").fetchone()[0]
+    return write_review(home, period_of(latest or date.today())).html

@@ -3,21 +3,22 @@
 One submission gives one report in two forms: XLSX (the unit filters the issue list by row or
 problem while correcting its ledger) and HTML (self-contained, to read or print and file). Both
 are rendered from the ``Receipt`` alone, in Chinese, with the wording of ``pipelines.ingest.reasons``.
+This module says what the report says (``build_report``); how it looks is
+``pipelines/render/templates/feedback.html.j2`` (with the one style sheet) and
+``pipelines.render.xlsx`` (which also keeps a unit's "=..." value from becoming a formula).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import jinja2
-import xlsxwriter
-from markupsafe import Markup
-
 from pipelines.contracts import Contract, load_contract, load_units
 from pipelines.ingest.receipt import Issue, Receipt
+from pipelines.render.files import safe_filename
+from pipelines.render.html import environment
+from pipelines.render.xlsx import open_workbook, write_fields, write_lines, write_table, write_title
 
 STATUS_ZH: dict[str, str] = {
     "accepted": "全部接收",
@@ -29,6 +30,10 @@ STATUS_ZH: dict[str, str] = {
     "parsed": "已收到，处理中",
     "validated": "已收到，处理中",
 }
+# How each outcome reads: good news, a warning, a refusal, nothing new.
+STATUS_TONE = {"accepted": "good", "partially_accepted": "warn", "refused": "bad",
+               "duplicate": "muted"}
+OUTCOME_LABEL = "处理结果"
 SCOPE_ZH = {"file": "文件问题", "row": "行问题", "note": "提示"}
 ISSUE_COLUMNS = ("序号", "类别", "行号", "列", "值", "问题", "修改方法", "原因代码")
 HTML_ISSUE_LIMIT = 2000  # beyond this the HTML lists the first ones; the XLSX has them all
@@ -62,6 +67,7 @@ class Report:
     title: str
     status: str
     status_zh: str
+    tone: str  # of the outcome: good, warn, bad or muted
     summary: tuple[tuple[str, str], ...]
     reasons: tuple[str, ...]
     next_steps: tuple[str, ...]
@@ -74,7 +80,7 @@ def write_feedback(receipt: Receipt, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(receipt)
-    stem = f"{_safe(receipt.submission_id)}_{_safe(receipt.source)}_反馈"
+    stem = f"{safe_filename(receipt.submission_id)}_{safe_filename(receipt.source)}_反馈"
     xlsx_path = out_dir / f"{stem}.xlsx"
     html_path = out_dir / f"{stem}.html"
     _write_xlsx(report, xlsx_path)
@@ -106,7 +112,7 @@ def build_report(receipt: Receipt) -> Report:
     ]
     if receipt.finished_at:
         summary.append(("处理完成时间", _time_zh(receipt.finished_at)))
-    summary.append(("处理结果", status_zh))
+    summary.append((OUTCOME_LABEL, status_zh))
     if receipt.status == "refused" and receipt.refusal_reason:
         summary.append(("拒收原因", receipt.refusal_reason))
     if receipt.status == "duplicate" and receipt.duplicate_of:
@@ -122,6 +128,7 @@ def build_report(receipt: Receipt) -> Report:
         title=f"数据报送反馈：{contract.title_zh if contract else receipt.source}",
         status=receipt.status,
         status_zh=status_zh,
+        tone=STATUS_TONE.get(receipt.status, "muted"),
         summary=tuple(summary),
         reasons=tuple(receipt.reasons[:10]),
         next_steps=_next_steps(receipt, contract, bool(problems), bool(notes)),
@@ -208,175 +215,33 @@ def _time_zh(text: str | None) -> str:
         return text
 
 
-def _safe(text: str) -> str:
-    """A file-name-safe form of an id: units choose folder names, not us."""
-    return re.sub(r"[^\w.-]", "_", text).strip(".") or "_"
-
-
-# ---- XLSX ----------------------------------------------------------------------------------
+# ---- drawing: the content above, through the one XLSX helper and the one template folder ----
 
 def _write_xlsx(report: Report, path: Path) -> None:
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    """Sheets 概要 (the summary form and the next steps) and 问题清单 (every issue, filterable)."""
+    book, fmt = open_workbook(path, constant_memory=True)
     try:
-        title = workbook.add_format({"bold": True, "font_size": 14})
-        label = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1,
-                                     "valign": "top"})
-        cell = workbook.add_format({"border": 1, "text_wrap": True, "valign": "top"})
-        status = workbook.add_format({"border": 1, "bold": True, "valign": "top",
-                                      "font_color": _STATUS_COLOUR.get(report.status, "#000000")})
-        wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-        bold = workbook.add_format({"bold": True})
-
-        sheet = workbook.add_worksheet("概要")
-        sheet.set_column(0, 0, 16)
-        sheet.set_column(1, 1, 90)
-        sheet.write_string(0, 0, report.title, title)
-        row = 2
-        for name, value in report.summary:
-            sheet.write_string(row, 0, name, label)
-            if value:
-                sheet.write_string(row, 1, value, status if name == "处理结果" else cell)
-            else:
-                sheet.write_blank(row, 1, None, cell)
-            row += 1
+        sheet = book.add_worksheet("概要")
+        write_title(sheet, fmt, 0, report.title)
+        fields = list(report.summary)
         if report.reasons:
-            sheet.write_string(row, 0, "主要问题", label)
-            sheet.write_string(row, 1, "\n".join(report.reasons), cell)
-            row += 1
-        row += 1
-        sheet.write_string(row, 0, "如何修改后重新报送", bold)
-        for step in report.next_steps:
-            row += 1
-            sheet.write_string(row, 1, step, wrap)
+            fields.append(("主要问题", "\n".join(report.reasons)))
+        row = write_fields(sheet, fmt, 2, fields, tones={OUTCOME_LABEL: report.tone}) + 1
+        write_lines(sheet, fmt, row, ["如何修改后重新报送"], style="bold")
+        write_lines(sheet, fmt, row + 1, report.next_steps, col=1)
 
-        issues = workbook.add_worksheet("问题清单")
-        head = workbook.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
-        for col, (name, width) in enumerate(zip(ISSUE_COLUMNS, (6, 10, 8, 16, 24, 50, 50, 22),
-                                                strict=True)):
-            issues.set_column(col, col, width, wrap if name in ("问题", "修改方法") else None)
-            issues.write_string(0, col, name, head)
-        rows = (report.problems + report.notes)[:XLSX_ISSUE_LIMIT]
-        for r, item in enumerate(rows, start=1):
-            issues.write_number(r, 0, item.number)
-            issues.write_string(r, 1, SCOPE_ZH.get(item.scope, item.scope))
-            if item.row is not None:
-                issues.write_number(r, 2, item.row)
-            else:
-                issues.write_string(r, 2, item.row_zh)
-            # write_string throughout: a value like "=1+1" or an ID must stay text;
-            # empty stays blank so Excel's filter offers "(空白)"
-            for col, text in enumerate((item.column, item.value, item.message, item.fix,
-                                        item.reason), start=3):
-                if text:
-                    issues.write_string(r, col, text)
-        issues.autofilter(0, 0, max(len(rows), 1), len(ISSUE_COLUMNS) - 1)
-        issues.freeze_panes(1, 0)
+        rows = [{"序号": item.number, "类别": SCOPE_ZH.get(item.scope, item.scope),
+                 "行号": item.row if item.row is not None else item.row_zh,
+                 "列": item.column, "值": item.value, "问题": item.message, "修改方法": item.fix,
+                 "原因代码": item.reason}
+                for item in (report.problems + report.notes)[:XLSX_ISSUE_LIMIT]]
+        write_table(book.add_worksheet("问题清单"), fmt, 0, rows, ISSUE_COLUMNS,
+                    widths=dict(zip(ISSUE_COLUMNS, (6, 10, 8, 16, 24, 50, 50, 22), strict=True)))
     finally:
-        workbook.close()
-
-
-_STATUS_COLOUR = {"accepted": "#1E7B34", "partially_accepted": "#B36B00", "refused": "#C00000",
-                  "duplicate": "#555555"}
-
-
-# ---- HTML ----------------------------------------------------------------------------------
-
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True)
-
-_HTML = _ENV.from_string("""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<title>{{ r.title }}</title>
-<style>
-  body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "SimSun",
-         sans-serif; font-size: 14px; color: #222; margin: 24px; line-height: 1.5; }
-  h1 { font-size: 20px; margin: 0 0 12px; }
-  h2 { font-size: 16px; margin: 24px 0 8px; border-left: 4px solid #444; padding-left: 8px; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { border: 1px solid #bbb; padding: 4px 8px; text-align: left; vertical-align: top; }
-  th { background: #f0f0f0; }
-  table.summary th { width: 9em; white-space: nowrap; }
-  td.value { word-break: break-all; font-family: Consolas, "Courier New", monospace; }
-  td.num { text-align: right; white-space: nowrap; }
-  .status { font-weight: bold; }
-  .status-accepted { color: #1e7b34; }
-  .status-partially_accepted { color: #b36b00; }
-  .status-refused { color: #c00000; }
-  .status-duplicate { color: #555; }
-  tr.file td { background: #fff0f0; }
-  p.more { color: #b36b00; }
-  @media print {
-    body { margin: 0; font-size: 11px; }
-    thead { display: table-header-group; }
-    tr { page-break-inside: avoid; }
-    h2 { page-break-after: avoid; }
-  }
-  @page { size: A4 landscape; margin: 12mm; }
-</style>
-</head>
-<body>
-<h1>{{ r.title }}</h1>
-<h2>概要</h2>
-<table class="summary">
-{% for name, value in r.summary %}
-  <tr><th>{{ name }}</th>
-  {% if name == "处理结果" %}
-    <td class="status status-{{ r.status }}">{{ value }}</td>
-  {% else %}
-    <td>{{ value }}</td>
-  {% endif %}
-  </tr>
-{% endfor %}
-{% if r.reasons %}
-  <tr><th>主要问题</th><td>
-  {% for reason in r.reasons %}
-    {{ reason }}{% if not loop.last %}<br>{% endif %}
-  {% endfor %}
-  </td></tr>
-{% endif %}
-</table>
-<h2>如何修改后重新报送</h2>
-{% for step in r.next_steps %}
-<p>{{ step }}</p>
-{% endfor %}
-<h2>问题清单</h2>
-{% if r.problems %}
-{{ issue_table(r.problems[:limit]) }}
-{% if r.problems|length > limit %}
-<p class="more">共 {{ r.problems|length }} 项，此处仅列出前 {{ limit }} 项；
-完整清单见同名 Excel 反馈文件。</p>
-{% endif %}
-{% else %}
-<p>无。</p>
-{% endif %}
-{% if r.notes %}
-<h2>提示</h2>
-{{ issue_table(r.notes[:limit]) }}
-{% endif %}
-</body>
-</html>
-""")
-
-_ISSUE_TABLE = _ENV.from_string("""<table class="issues">
-<thead><tr><th>序号</th><th>行号</th><th>列</th><th>值</th><th>问题</th><th>修改方法</th></tr></thead>
-<tbody>
-{% for i in rows %}
-<tr class="{{ i.scope }}">
-  <td class="num">{{ i.number }}</td><td class="num">{{ i.row_zh }}</td><td>{{ i.column }}</td>
-  <td class="value">{{ i.value }}</td><td>{{ i.message }}</td><td>{{ i.fix }}</td>
-</tr>
-{% endfor %}
-</tbody>
-</table>
-""")
+        book.close()
 
 
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (inline CSS, no external resources)."""
-
-    def issue_table(rows: tuple[IssueRow, ...]) -> Markup:
-        return Markup(_ISSUE_TABLE.render(rows=rows))
-
-    return _HTML.render(r=report, limit=HTML_ISSUE_LIMIT, issue_table=issue_table)
+    return environment().get_template("feedback.html.j2").render(
+        r=report, limit=HTML_ISSUE_LIMIT, outcome=OUTCOME_LABEL)

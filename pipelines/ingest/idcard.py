@@ -80,6 +80,27 @@ def classify_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         checks = np.array(list(CHECK_CHARS))[(digits @ np.array(WEIGHTS)) % 11]
         bad_check = ids.index[checks != ids.str[17].to_numpy()]
         reason[bad_check] = "id_bad_checksum"
+        # 18 digits ending 000 after 15 significant ones: Excel saved a number-formatted
+        # column (it keeps 15 digits); when the check digit then fails, say so
+        damaged = bad_check[ids[bad_check].str.endswith("000").to_numpy()]
+        reason[damaged] = "id_excel_damaged"
         births = pd.to_datetime(ids.str[6:14], format="%Y%m%d", errors="coerce")
         reason[births.index[births.isna() & ~births.index.isin(bad_check)]] = "id_bad_birth"
     return text, reason
+
+
+# A genuine ID ends in 000 about once in a thousand (two sequence digits and the check digit);
+# a column in which this many do, and this share of them, was saved by Excel as numbers.
+DAMAGED_COLUMN_MIN = 2
+DAMAGED_COLUMN_SHARE = 0.2
+
+
+def damaged_column(ids: pd.Series) -> int:
+    """How many IDs of a column end in ``000`` when that many mean Excel damaged the whole
+    column (sources.md: the file is refused), else 0. ``ids`` are normalised IDs or NA."""
+    present = ids.dropna()
+    present = present[present.str.fullmatch(r"\d{18}").fillna(False).astype(bool)]
+    ending = int(present.str.endswith("000").sum())
+    if ending >= DAMAGED_COLUMN_MIN and ending >= DAMAGED_COLUMN_SHARE * len(present):
+        return ending
+    return 0

@@ -10,36 +10,19 @@ in flight, so the next run (``cadre ingest`` or the same file again) completes i
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from pipelines import settings
 from pipelines.contracts import Contract
+from pipelines.ingest.crash import crashpoint
 from pipelines.ingest.receipt import Issue
 from pipelines.ingest.validate import ValidatedDrop
 from pipelines.warehouse import transaction
 
 ISSUE_COLUMNS = ["submission_id", "scope", "source_row", "column_name", "header", "value",
                  "reason", "message_zh", "fix_zh"]
-
-
-PAUSE_SECONDS = 90  # ``<point>:pause``: long enough for a test to kill the process from outside
-
-
-def crashpoint(name: str) -> None:
-    """Test hook: if CADRE_FAULT_INJECT names this point, the process dies here, hard; if it
-    names ``<point>:pause``, the process waits here so a test can kill it from outside (a Celery
-    worker SIGKILLed in the middle of a load)."""
-    point = settings.get("CADRE_FAULT_INJECT")
-    if point == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif point == f"{name}:pause":
-        time.sleep(PAUSE_SECONDS)
 
 
 def _issue_frame(submission_id: str, issues: list[Issue]) -> pd.DataFrame:
@@ -95,8 +78,8 @@ def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract
         _insert_issues(con, submission_id, issues)
         con.execute(
             "update meta.submission set status = ?, rows_read = ?, rows_accepted = ?, "
-            "rows_quarantined = ?, refusal_reason = ?, extra_columns = ?, finished_at = ? "
-            "where submission_id = ?",
+            "rows_quarantined = ?, refusal_reason = ?, extra_columns = ?, finished_at = ?, "
+            "feedback_pending = true where submission_id = ?",
             [status, validated.rows_read, validated.rows_accepted if status != "refused" else 0,
              validated.rows_quarantined, refusal.message_zh if refusal else None,
              extra_columns, now, submission_id])
@@ -104,14 +87,16 @@ def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract
 
 
 def refuse_submission(con: duckdb.DuckDBPyConnection, submission_id: str, issue: Issue,
-                      now: datetime, rows_read: int = 0) -> None:
-    """Record a whole-file refusal: one issue, status ``refused``, nothing loaded."""
+                      now: datetime, rows_read: int = 0, error: str | None = None,
+                      notes: list[Issue] | None = None) -> None:
+    """Record a whole-file refusal: the issue (and any notes), status ``refused``, nothing
+    loaded; ``error`` is the exception behind it, for engineers."""
     with transaction(con):
-        _insert_issues(con, submission_id, [issue])
+        _insert_issues(con, submission_id, [issue, *(notes or [])])
         con.execute(
             "update meta.submission set status = 'refused', refusal_reason = ?, rows_read = ?, "
-            "finished_at = ? where submission_id = ?",
-            [issue.message_zh, rows_read, now, submission_id])
+            "finished_at = ?, error = ?, feedback_pending = true where submission_id = ?",
+            [issue.message_zh, rows_read, now, error, submission_id])
 
 
 def set_status(con: duckdb.DuckDBPyConnection, submission_id: str, status: str) -> None:

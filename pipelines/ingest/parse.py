@@ -9,18 +9,32 @@ is quarantined is decided in validate, together with the GX suite's findings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from pipelines.contracts import Contract, Field, normalize_header
 from pipelines.ingest import idcard, values
-from pipelines.ingest.readers import FileRefusal, TextTable, read_table
+from pipelines.ingest.errors import InputRefused
+from pipelines.ingest.readers import TextTable, read_table
 from pipelines.ingest.receipt import Issue
 
 ID_BIRTH_COLUMN = "_id_birth_date"  # helper column: the birth date inside the ID number
 PARSE_REASON = {"date": "bad_date", "year": "bad_year", "int": "bad_int", "decimal": "bad_decimal",
                 "bool": "bad_bool", "code_list": "unknown_code"}
+BOUNDED_PARSERS = {"date": values.dates_with_bounds, "int": values.ints_with_bounds,
+                   "decimal": values.decimals_with_bounds}
+
+# What units put around the data (sources.md): total rows, signature lines, notes, and below
+# the data rows holding only formula results, zeros or blanks in the columns we read.
+TOTAL_ROW = re.compile(r"^\s*(合\s*计|小\s*计|总\s*计|共\s*计)")
+SIGNATURE_ROW = re.compile(r"(填表人|填报人|审核人|制表人|负责人|联系人|联系电话|填报日期|填表日期|"
+                           r"制表日期|审核日期)")
+NOTE_TEXT = re.compile(r"^\s*(注\s*[:：\d１-９]|说明|填写说明|填表说明|备注\s*[:：])")
+UNITS_TEXT = re.compile(r"^\s*[（(][^）)]{0,40}[）)]\s*$")
+FILLER = re.compile(r"^\s*([0０]+(\.0+)?|[-—–/]|#N/A|#VALUE!|#REF!|#DIV/0!|#NAME\?|#NUM!|#NULL!|"
+                    r"FALSE|false|TRUE|true)\s*$")
 
 
 @dataclass
@@ -52,8 +66,72 @@ def map_headers(table: TextTable, contract: Contract) -> tuple[dict[str, str], l
             mapped[name] = str(header)
     missing = [f.header_zh for f in contract.required_fields if f.name not in mapped]
     if missing:
-        raise FileRefusal("missing_required_column", "、".join(missing))
+        where = table.where_zh()
+        raise InputRefused("missing_required_column", "、".join(missing),
+                           f"（按{where}的表头）" if where else "")
     return mapped, extras
+
+
+def _row_kind(cells: list[object], mapped: list[bool]) -> str | None:
+    """What a row below the data is when it is not data: 合计行 / 签名行 / 注释行 / 公式或空值行."""
+    texts = [str(c) for c in cells if c is not None]
+    if any(TOTAL_ROW.match(t) for t in texts):
+        return "合计行"
+    if any(SIGNATURE_ROW.search(t) for t in texts):
+        return "签名行"
+    if texts and NOTE_TEXT.match(texts[0]):
+        return "注释行"
+    if all(c is None or FILLER.match(str(c)) for c, m in zip(cells, mapped, strict=True) if m):
+        return "公式或空值行"
+    return None
+
+
+def _is_units_row(cells: list[object]) -> str | None:
+    """A units/instructions row right under the header, e.g. ``（万元）`` or ``填写说明：…``."""
+    texts = [str(c).strip() for c in cells if c is not None]
+    marks = [t for t in texts if UNITS_TEXT.match(t) or NOTE_TEXT.match(t)]
+    if marks and all(UNITS_TEXT.match(t) or NOTE_TEXT.match(t) or FILLER.match(t)
+                     for t in texts):
+        return marks[0][:30]
+    return None
+
+
+def _rows_zh(rows: list[int]) -> str:
+    return str(rows[0]) if len(rows) == 1 else f"{rows[0]}-{rows[-1]}"
+
+
+def drop_layout_rows(table: TextTable, headers: dict[str, str]) -> list[Issue]:
+    """Take the rows around the data that are not data out of ``table`` (in place), as notes:
+    a units/instructions row under the header, and the block below the data of totals,
+    signatures, notes and formula tails. Only the bottom block: a bad row inside the data
+    stays a row for validation to judge."""
+    frame = table.frame
+    if frame.empty:
+        return []
+    mapped = [str(c) in set(headers.values()) for c in frame.columns]
+
+    def record(position: int) -> list[object]:  # one row at a time: the blocks are short
+        return [None if pd.isna(v) else v for v in frame.iloc[position].tolist()]
+
+    notes: list[Issue] = []
+    first = 0
+    if (mark := _is_units_row(record(0))) is not None:
+        notes.append(Issue.make("note_row_skipped", value=table.source_rows[0], detail=mark))
+        first = 1
+    total = len(frame)
+    last = total
+    kinds: list[str] = []
+    while last > first and (kind := _row_kind(record(last - 1), mapped)) is not None:
+        last -= 1
+        if kind not in kinds:
+            kinds.insert(0, kind)
+    if last < total:
+        notes.append(Issue.make("trailer_rows_ignored",
+                                value=_rows_zh(table.source_rows[last:]), detail="、".join(kinds)))
+    if first or last < total:
+        table.frame = frame.iloc[first:last]
+        table.source_rows = table.source_rows[first:last]
+    return notes
 
 
 def type_column(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.Series | None]:
@@ -69,8 +147,13 @@ def type_column(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.S
     if spec.type == "code_list":
         typed, bad = values.parse_code_lists(raw, spec.codes)
         return typed, bad, None
-    parser = {"date": values.parse_dates, "year": values.parse_years, "int": values.parse_ints,
-              "decimal": values.parse_decimals, "bool": values.parse_bools}[spec.type]
+    if spec.type in BOUNDED_PARSERS:  # readable but beyond what the warehouse can store
+        typed, bad, beyond = BOUNDED_PARSERS[spec.type](raw)
+        if not beyond.any():
+            return typed, bad, None
+        reason = pd.Series(PARSE_REASON[spec.type], index=raw.index, dtype="object")
+        return typed, bad | beyond, reason.mask(beyond, "value_out_of_bounds")
+    parser = {"year": values.parse_years, "bool": values.parse_bools}[spec.type]
     typed, bad = parser(raw)
     return typed, bad, None
 
@@ -83,13 +166,16 @@ def empty_column(spec: Field, length: int) -> pd.Series:
 
 def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
     headers, extras = map_headers(table, contract)
+    layout_notes = drop_layout_rows(table, headers)
     if not table.source_rows:
-        raise FileRefusal("no_rows")
+        raise InputRefused("no_rows")
     frame = table.frame.reset_index(drop=True)
     rows = table.source_rows
     typed: dict[str, pd.Series] = {}
     text: dict[str, pd.Series] = {}
-    issues: list[Issue] = [Issue.make("extra_column", value=h) for h in extras]
+    issues: list[Issue] = [Issue.make(code, value=value, detail=detail)
+                           for code, value, detail in table.notes]
+    issues += [Issue.make("extra_column", value=h) for h in extras] + layout_notes
     bad_cells: dict[str, pd.Series] = {}
     for spec in contract.fields:
         if spec.name not in headers:
@@ -101,6 +187,8 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
         # a header written twice is taken from its first column
         raw = raw.iloc[:, 0] if isinstance(raw, pd.DataFrame) else raw
         column, bad, reason = type_column(raw, spec)
+        if spec.type == "id_number" and (damaged := idcard.damaged_column(column)):
+            raise InputRefused("id_column_excel_damaged", damaged, spec.header_zh)
         typed[spec.name], text[spec.name], bad_cells[spec.name] = column, raw, bad
         for position in bad[bad].index:
             code = reason[position] if reason is not None else PARSE_REASON[spec.type]
@@ -119,6 +207,7 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
 
 
 def parse_file(data: bytes, filename: str, contract: Contract) -> ParsedDrop:
-    """Bytes of one submission -> ParsedDrop. Raises FileRefusal for whole-file problems."""
+    """Bytes of one submission -> ParsedDrop. Raises InputRefused for whole-file problems,
+    EnvironmentFault for the machine's."""
     table = read_table(data, filename, contract.header_index().keys())
     return parse_table(table, contract)

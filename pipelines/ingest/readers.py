@@ -1,10 +1,18 @@
 """Reading a unit's file into a table of text cells, whatever its format.
 
-XLSX (title rows and merged title cells above the header are common), CSV in UTF-8 with or
-without BOM or GB18030/GBK, and JSON arrays of objects. Every reader returns the same
+Spreadsheets (``.xlsx``, legacy ``.xls``, ``.ods``; title rows, merged title cells and a
+two-line header above the data are common), CSV in UTF-8 with or without BOM or GB18030/GBK,
+and JSON arrays of objects. The format is judged by the file's content, not its name (an
+``.xls`` renamed ``.xlsx`` is read as what it is, with a note). Every reader returns the same
 ``TextTable``: one text column per header, NA for empty cells, and the row number the unit
 sees (spreadsheet row, or JSON array position) for every data row. Typing happens later in
 ``pipelines.ingest.parse``; nothing here guesses at meaning beyond finding the header row.
+
+Spreadsheets are read with python-calamine (Rust; ~10x faster than openpyxl and the only
+reader here for .xls and .ods). Hostile files are stopped before calamine sees them: the limits
+of ``pipelines.ingest.limits`` (size, zip expansion, used range), XML with a DTD (entity
+expansion, external entities) refused by ``pipelines.ingest.xmlsafety``. Anything a reader
+still raises becomes an ``InputRefused`` (``pipelines.ingest.errors``), never a traceback.
 """
 
 from __future__ import annotations
@@ -13,30 +21,35 @@ import csv
 import io
 import json
 import math
+import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
 from pipelines.contracts import normalize_header
+from pipelines.ingest import xmlsafety
+from pipelines.ingest.errors import EnvironmentFault, FileRefusal, InputRefused, classify
+from pipelines.ingest.limits import Limits, size_zh
+
+__all__ = ["FileRefusal", "InputRefused", "TextTable", "read_table", "find_header"]
 
 HEADER_SCAN_ROWS = 10  # title rows above the header: we look this far down for it
-FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".csv": "csv", ".txt": "csv", ".json": "json"}
+# What a suffix promises; the content decides (``sniff``).
+FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".et": "xls", ".ods": "ods",
+           ".csv": "csv", ".txt": "csv", ".json": "json"}
+FORMAT_ZH = {"xlsx": "Excel 工作簿（.xlsx）", "xls": "Excel 97-2003 工作簿（.xls）",
+             "ods": "OpenDocument 表格（.ods）", "csv": "CSV 文本", "json": "JSON"}
+SPREADSHEETS = ("xlsx", "xls", "ods")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 # Numbers this large cannot be an amount or a count a unit typed; as text they are what Excel
 # made of a long digit string (an ID), which has lost its last digits.
 LOSSY_NUMBER = 1e15
-
-
-class FileRefusal(Exception):
-    """A whole-file problem: the submission is refused with this reason code."""
-
-    def __init__(self, reason: str, value: object = None, detail: str = "") -> None:
-        super().__init__(f"{reason}: {value} {detail}".strip())
-        self.reason = reason
-        self.value = value
-        self.detail = detail
+BIG_MEMBER = 1 << 20  # compression ratios are judged on zip members above 1 MB only
 
 
 @dataclass
@@ -45,41 +58,138 @@ class TextTable:
     source_rows: list[int]  # per frame row, the number the unit sees
     file_format: str
     encoding: str | None = None
-    header_row: int | None = None  # spreadsheet row of the header (None for JSON)
-    notes: list[str] = field(default_factory=list)
+    header_row: int | None = None  # spreadsheet row of the (lower) header line; None for JSON
+    notes: list[tuple[str, object, str]] = field(default_factory=list)  # (reason, value, detail)
+    sheet: str | None = None  # the worksheet read, for spreadsheets
+
+    def where_zh(self) -> str:
+        """Where the header was taken from, in the unit's words: 工作表“名册”第3行."""
+        sheet = f"工作表“{self.sheet}”" if self.sheet else ""
+        return f"{sheet}第{self.header_row}行" if self.header_row else sheet
 
 
-def file_format(filename: str) -> str:
-    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix not in FORMATS:
-        raise FileRefusal("unsupported_format", suffix or filename)
-    return FORMATS[suffix]
+# ---- dispatch ------------------------------------------------------------------------------
+
+def suffix_of(filename: str) -> str:
+    return "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
-def read_table(data: bytes, filename: str, known_headers: Iterable[str]) -> TextTable:
-    """Dispatch on the file name's suffix; ``known_headers`` are normalised header texts."""
+def sniff(data: bytes, filename: str) -> str:
+    """The format the bytes are in. Spreadsheets are recognised by content (zip with a
+    workbook, OLE2 compound file); text files by their suffix."""
+    if data.startswith(OLE2_MAGIC):
+        return "xls"
+    if data.startswith(ZIP_MAGIC):
+        head = data[:200]
+        if b"mimetype" in head and ODS_MIMETYPE in head:
+            return "ods"
+        return "xlsx"
+    claimed = FORMATS.get(suffix_of(filename))
+    if claimed is None:
+        raise InputRefused("unsupported_format", suffix_of(filename) or filename)
+    if claimed in SPREADSHEETS:
+        # a spreadsheet name on bytes that are no spreadsheet container: a damaged file, or
+        # a CSV/JSON saved under the wrong name; text that decodes is read as what it is
+        return _text_kind(data) or claimed
+    return claimed
+
+
+def _text_kind(data: bytes) -> str | None:
+    """``json`` / ``csv`` for bytes that are plainly text, else None."""
+    head = data[:4096]
+    if not head or b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8-sig", errors="strict") if head.isascii() or \
+            head.startswith(b"\xef\xbb\xbf") else head.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    stripped = text.lstrip()
+    if stripped[:1] in ("[", "{"):
+        return "json"
+    return "csv" if ("," in text or "\t" in text) and "\n" in text else None
+
+
+def read_table(data: bytes, filename: str, known_headers: Iterable[str],
+               limits: Limits | None = None) -> TextTable:
+    """Read any accepted format; ``known_headers`` are normalised header texts.
+
+    Raises ``InputRefused`` for everything wrong with the file, ``EnvironmentFault`` for a
+    fault of the machine; nothing else."""
+    limits = limits or Limits.current()
     known = set(known_headers)
-    readers: dict[str, Callable[[bytes, set[str]], TextTable]] = {
-        "xlsx": read_xlsx, "csv": read_csv, "json": read_json,
-    }
-    return readers[file_format(filename)](data, known)
+    if len(data) > limits.file_bytes:
+        raise InputRefused("file_too_large", size_zh(len(data)), size_zh(limits.file_bytes))
+    kind = sniff(data, filename)
+    readers = {"xlsx": read_spreadsheet, "xls": read_spreadsheet, "ods": read_spreadsheet,
+               "csv": read_csv, "json": read_json}
+    try:
+        table = readers[kind](data, known, limits, kind)
+    except (InputRefused, EnvironmentFault):
+        raise
+    except MemoryError as exc:  # a limit we do not know of yet: still the file's doing
+        raise InputRefused("file_too_large", size_zh(len(data)), "可用内存") from exc
+    except Exception as exc:  # noqa: BLE001 - every reader error becomes one of the two kinds
+        raise classify(exc) from exc
+    except BaseException as exc:  # a panic inside calamine (Rust) arrives as PanicException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise InputRefused("unreadable_file", detail="文件已损坏、无法打开") from exc
+    claimed = FORMATS.get(suffix_of(filename))
+    if claimed != kind and not (claimed == "csv" and kind == "csv"):
+        table.notes.insert(0, ("read_by_content", suffix_of(filename) or filename,
+                               FORMAT_ZH[kind]))
+    return table
 
 
-def find_header(rows: Sequence[Sequence[object]], known: set[str]) -> int:
-    """Index of the row that names the most known columns (ties: the first), within the scan
-    window. Title rows name none, so they are skipped."""
-    best, best_hits = -1, 1  # at least two known headers make a header row
-    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        hits = sum(1 for cell in row if cell is not None and normalize_header(cell) in known)
+# ---- the header ----------------------------------------------------------------------------
+
+def _hits(row: Sequence[object], known: set[str]) -> int:
+    return sum(1 for cell in row if cell is not None and cell != "" and
+               normalize_header(cell) in known)
+
+
+def _merge_lines(upper: Sequence[object], lower: Sequence[object]) -> list[object]:
+    """A two-line header read as one: the lower line's text where it has any (the real
+    headers under a merged group header), the upper line's elsewhere (a header merged down
+    over both lines keeps its text in the upper cell)."""
+    width = max(len(upper), len(lower))
+    cells = []
+    for i in range(width):
+        low = lower[i] if i < len(lower) else None
+        up = upper[i] if i < len(upper) else None
+        cells.append(low if low is not None and str(low).strip() else up)
+    return cells
+
+
+def find_header(rows: Sequence[Sequence[object]], known: set[str],
+                where: str = "") -> tuple[int, list[object], bool]:
+    """(index of the header row, its cells, whether two lines were merged).
+
+    The row naming the most known columns within the scan window wins (ties: the first);
+    title rows name none, so they are skipped. A merged two-line header wins over either of
+    its lines alone only when it names more columns than both. ``where`` names the sheet for
+    the refusal."""
+    best, best_hits, best_cells, merged = -1, 1, [], False  # two known headers make a header
+    window = list(rows[:HEADER_SCAN_ROWS])
+    for index, row in enumerate(window):
+        hits = _hits(row, known)
         if hits > best_hits:
-            best, best_hits = index, hits
+            best, best_hits, best_cells, merged = index, hits, list(row), False
+    for index in range(1, len(window)):
+        cells = _merge_lines(window[index - 1], window[index])
+        hits = _hits(cells, known)
+        if hits > best_hits:
+            best, best_hits, best_cells, merged = index, hits, cells, True
     if best < 0:
-        raise FileRefusal("no_header", HEADER_SCAN_ROWS)
-    return best
+        raise InputRefused("no_header", min(len(rows), HEADER_SCAN_ROWS) or HEADER_SCAN_ROWS,
+                           where)
+    return best, best_cells, merged
 
 
-def _frame(header: Sequence[object], body: list[list[object]], first_row_number: int,
-           file_fmt: str, encoding: str | None, header_row: int | None) -> TextTable:
+def _frame(header: Sequence[object], body: Iterable[Sequence[object]], first_row_number: int,
+           file_fmt: str, encoding: str | None, header_row: int | None,
+           limits: Limits) -> TextTable:
     names = [str(h).strip() if h is not None and str(h).strip() else f"(第{i + 1}列)"
              for i, h in enumerate(header)]
     width = len(names)
@@ -89,12 +199,28 @@ def _frame(header: Sequence[object], body: list[list[object]], first_row_number:
         cells = [None if c is None or (isinstance(c, str) and not c.strip()) else c
                  for c in list(row)[:width]]
         if any(c is not None for c in cells):
+            for c in cells:
+                if isinstance(c, str) and len(c) > limits.cell_chars:
+                    raise InputRefused("cell_too_long", first_row_number + offset,
+                                       limits.cell_chars)
             kept.append(cells + [None] * (width - len(cells)))
             numbers.append(first_row_number + offset)
+    # formatted but empty columns (no header, no value) are not columns at all
+    used = [i for i, h in enumerate(header) if (h is not None and str(h).strip())
+            or any(row[i] is not None for row in kept)]
+    names = [names[i] for i in used]
+    kept = [[row[i] for i in used] for row in kept]
     frame = pd.DataFrame(kept, columns=pd.Index(names), dtype="str")
     if not kept:
         frame = pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
     return TextTable(frame, numbers, file_fmt, encoding, header_row)
+
+
+def _check_shape(height: int, width: int, limits: Limits) -> None:
+    if height > limits.rows:
+        raise InputRefused("too_many_rows", height, limits.rows)
+    if width > limits.columns:
+        raise InputRefused("too_many_columns", width, limits.columns)
 
 
 # ---- CSV -----------------------------------------------------------------------------------
@@ -102,7 +228,11 @@ def _frame(header: Sequence[object], body: list[list[object]], first_row_number:
 def decode(data: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise InputRefused("bad_encoding", detail="文件开头标明为 UTF-8，但内容不是 UTF-8 "
+                               "编码（可能是 GBK 文字前加了 UTF-8 标记）") from exc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -110,34 +240,43 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileRefusal("unreadable_file", detail="无法识别的文字编码（应为 UTF-8 或 GBK）") from exc
+        raise InputRefused("unreadable_file", detail="无法识别的文字编码（应为 UTF-8 或 GBK）") from exc
 
 
-def read_csv(data: bytes, known: set[str]) -> TextTable:
+def read_csv(data: bytes, known: set[str], limits: Limits, kind: str = "csv") -> TextTable:
     text, encoding = decode(data)
     if "\x00" in text[:4096]:
-        raise FileRefusal("unreadable_file", detail="不是文本文件")
+        raise InputRefused("unreadable_file", detail="不是文本文件")
+    csv.field_size_limit(max(limits.cell_chars + 1, 1 << 17))
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise FileRefusal("unreadable_file", detail=f"CSV 格式错误：{exc}") from exc
-    header_index = find_header(rows, known)
+        if "field larger than field limit" in str(exc):
+            raise InputRefused("cell_too_long", "?", limits.cell_chars) from exc
+        raise InputRefused("unreadable_file", detail=f"CSV 格式错误：{exc}") from exc
+    _check_shape(len(rows), max((len(r) for r in rows[:1000]), default=0), limits)
+    header_index, header, merged = find_header(rows, known)
     # spreadsheet numbering: the header is row header_index+1, data starts right below
-    return _frame(rows[header_index], rows[header_index + 1:], header_index + 2, "csv", encoding,
-                  header_index + 1)
+    table = _frame(header, rows[header_index + 1:], header_index + 2, "csv", encoding,
+                   header_index + 1, limits)
+    if merged:
+        table.notes.append(("two_line_header", f"{header_index}-{header_index + 1}", ""))
+    return table
 
 
-# ---- XLSX ----------------------------------------------------------------------------------
+# ---- spreadsheets (xlsx, xls, ods) -----------------------------------------------------------
 
 def _cell_text(value: object) -> object:
-    """An xlsx cell as the text a unit meant. Dates become ISO dates; a number too large to
-    be exact is written in Excel's own scientific form so the ID check can name it."""
-    if value is None:
+    """A spreadsheet cell as the text a unit meant. Dates become ISO dates; a number too
+    large to be exact is written in Excel's own scientific form so the ID check can name it."""
+    if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time | timedelta):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -151,23 +290,134 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
-def read_xlsx(data: bytes, known: set[str]) -> TextTable:
-    from openpyxl import load_workbook
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
+_ODS_REPEAT = re.compile(rb"number-(rows|columns)-repeated=\"([0-9]+)\"")
 
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ch - 64)
+    return number
+
+
+def check_zip(data: bytes, kind: str, limits: Limits) -> None:
+    """Before calamine: the zip's expanded size and ratio, XML without a DTD, and (xlsx) the
+    used range of every worksheet, so a cell at XFD1048576 cannot make calamine allocate a
+    17-billion-cell grid."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileRefusal("unreadable_file", detail="不是有效的 Excel（.xlsx）文件") from exc
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise InputRefused("unreadable_file", detail="文件已损坏、无法打开") from exc
+    total = sum(m.file_size for m in members)
+    if total > limits.uncompressed_bytes:
+        raise InputRefused("zip_bomb", size_zh(total), size_zh(limits.uncompressed_bytes))
+    for member in members:
+        if member.file_size > BIG_MEMBER and \
+                member.file_size > limits.compression_ratio * max(member.compress_size, 1):
+            raise InputRefused("zip_bomb", f"{member.file_size / max(member.compress_size, 1):.0f} 倍",
+                               f"{limits.compression_ratio:.0f} 倍")
+    for member in members:
+        name = member.filename.lower()
+        if name.endswith((".xml", ".rels")):
+            xmlsafety.check_member(archive, member)
+        if kind == "xlsx" and name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            _check_sheet_range(archive.read(member), limits)
+        if kind == "ods" and name == "content.xml":
+            _check_ods_repeats(archive.read(member), limits)
+
+
+def _check_sheet_range(xml: bytes, limits: Limits) -> None:
+    rows = [int(r) for r in _ROW_REF.findall(xml)]
+    if rows and max(rows) > limits.rows:
+        raise InputRefused("too_many_rows", max(rows), limits.rows)
+    letters = set()
+    for col, row in _CELL_REF.findall(xml):
+        letters.add(col)
+        if len(row) > 6 and int(row) > limits.rows:
+            raise InputRefused("too_many_rows", int(row), limits.rows)
+    width = max((_column_number(c) for c in letters), default=0)
+    if width > limits.columns:
+        raise InputRefused("too_many_columns", width, limits.columns)
+
+
+def _check_ods_repeats(xml: bytes, limits: Limits) -> None:
+    """ODS repeats a cell or row with a count; office suites write huge counts for the empty
+    rest of a sheet (harmless: calamine stops at the data), but a repeated *value* is data."""
+    for match in re.finditer(rb"<table:table-cell\b[^>]*>", xml):
+        tag = match.group(0)
+        if b"office:value" in tag or b"value-type" in tag:
+            repeat = _ODS_REPEAT.search(tag)
+            if repeat and int(repeat.group(2)) > limits.columns:
+                raise InputRefused("too_many_columns", int(repeat.group(2)), limits.columns)
+    for match in re.finditer(rb"<table:table-row\b[^>]*>", xml):
+        repeat = _ODS_REPEAT.search(match.group(0))
+        if repeat and int(repeat.group(2)) > limits.rows:
+            end = xml.find(b"</table:table-row>", match.end())
+            if b"value-type" in xml[match.end(): end if end >= 0 else None]:
+                raise InputRefused("too_many_rows", int(repeat.group(2)), limits.rows)
+
+
+def _open_workbook(data: bytes, kind: str):  # noqa: ANN202 - python_calamine.CalamineWorkbook
+    import python_calamine as calamine
+
+    if kind == "xls" and "EncryptedPackage".encode("utf-16-le") in data[:1 << 16]:
+        raise InputRefused("file_encrypted")
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        head = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), rows, strict=False)]
-        header_index = find_header(head, known)
-        body = [[_cell_text(c) for c in r] for r in head[header_index + 1:]]
-        body += [[_cell_text(c) for c in r] for r in rows]
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except calamine.PasswordError as exc:
+        raise InputRefused("file_encrypted") from exc
+    except calamine.CalamineError as exc:
+        raise InputRefused("unreadable_file", detail="文件已损坏、无法打开") from exc
+
+
+def first_visible_sheet(workbook) -> tuple[int, str, list[str]]:  # noqa: ANN001
+    """(index, name, names skipped before it) of the first visible worksheet."""
+    import python_calamine as calamine
+
+    metas = workbook.sheets_metadata
+    if not metas:
+        raise InputRefused("no_sheet")
+    skipped = []
+    for index, meta in enumerate(metas):
+        if meta.typ == calamine.SheetTypeEnum.WorkSheet and \
+                meta.visible == calamine.SheetVisibleEnum.Visible:
+            return index, meta.name, skipped
+        skipped.append(meta.name)
+    raise InputRefused("no_sheet", detail="（只有隐藏的工作表或图表页："
+                       + "、".join(m.name for m in metas) + "）")
+
+
+def read_spreadsheet(data: bytes, known: set[str], limits: Limits, kind: str) -> TextTable:
+    if kind in ("xlsx", "ods"):
+        check_zip(data, kind, limits)
+    workbook = _open_workbook(data, kind)
+    try:
+        index, name, skipped = first_visible_sheet(workbook)
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+        except BaseException as exc:  # calamine's errors (and panics) for a damaged sheet
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise InputRefused("unreadable_file",
+                               detail=f"工作表“{name}”已损坏、无法打开") from exc
+        _check_shape(sheet.total_height, sheet.total_width, limits)
+        rows = sheet.to_python(skip_empty_area=False)
     finally:
         workbook.close()
-    return _frame(head[header_index], body, header_index + 2, "xlsx", None, header_index + 1)
+    where = f"工作表“{name}”"
+    header_index, header, merged = find_header(rows, known, where)
+    body = ([_cell_text(c) for c in r] for r in rows[header_index + 1:])
+    table = _frame([_cell_text(c) for c in header], body, header_index + 2, kind, None,
+                   header_index + 1, limits)
+    table.sheet = name
+    if skipped:
+        table.notes.append(("hidden_sheets_skipped", name, "、".join(skipped)))
+    if merged:
+        table.notes.append(("two_line_header", f"{header_index}-{header_index + 1}", ""))
+    return table
 
 
 # ---- JSON ----------------------------------------------------------------------------------
@@ -182,21 +432,70 @@ def _json_text(value: object) -> object:
     return str(value)
 
 
-def read_json(data: bytes, known: set[str]) -> TextTable:
+def _depth(value: object) -> int:
+    """Nesting depth of decoded JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list | dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                   else item))
+    return deepest
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_surrogates(value: object) -> object:
+    """A lone ``\\ud800`` escape decodes to a string no UTF-8 store can hold: replace it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_no_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def read_json(data: bytes, known: set[str], limits: Limits, kind: str = "json") -> TextTable:
     text, encoding = decode(data)
+
+    def number(literal: str) -> str:
+        if len(literal) > limits.number_digits:
+            raise InputRefused("number_too_long", detail=str(limits.number_digits))
+        return literal
+
+    def decimal(literal: str) -> object:
+        number(literal)
+        value = float(literal)
+        return literal if math.isinf(value) else value
+
     try:
-        items = json.loads(text)
+        items = json.loads(text, parse_int=number, parse_float=decimal,
+                           parse_constant=lambda c: c)
+    except RecursionError as exc:
+        raise InputRefused("too_deep", detail=str(limits.json_depth)) from exc
     except json.JSONDecodeError as exc:
-        raise FileRefusal("unreadable_file",
-                          detail=f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）") from exc
+        raise InputRefused("unreadable_file",
+                           detail=f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）") from exc
+    if _depth(items) > limits.json_depth:
+        raise InputRefused("too_deep", detail=str(limits.json_depth))
+    if _SURROGATE_ESCAPE.search(text):
+        items = _no_surrogates(items)
     if isinstance(items, dict) and isinstance(items.get("rows"), list):
         items = items["rows"]
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise FileRefusal("unreadable_file", detail="JSON 须为对象数组，如 [{\"id_number\": ...}]")
+        raise InputRefused("unreadable_file", detail="JSON 须为对象数组，如 [{\"id_number\": ...}]")
     header: list[str] = []
+    seen: set[str] = set()
     for item in items:
-        header.extend(k for k in item if k not in header)
+        for k in item:
+            if k not in seen:
+                seen.add(k)
+                header.append(k)
+    _check_shape(len(items), len(header), limits)
     if items and not any(normalize_header(h) in known for h in header):
-        raise FileRefusal("no_header", HEADER_SCAN_ROWS)
+        raise InputRefused("no_header", HEADER_SCAN_ROWS)
     body = [[_json_text(item.get(h)) for h in header] for item in items]
-    return _frame(header, body, 1, "json", encoding, None)
+    return _frame(header, body, 1, "json", encoding, None, limits)

@@ -14,6 +14,8 @@ from typing import Any
 from pipelines.ingest import reasons
 
 STATUSES = ("accepted", "partially_accepted", "refused", "duplicate")
+# Not a unit's outcome: the same fault of the machine stopped it three times (steps.guarded).
+FAILED = "failed"
 
 
 @dataclass

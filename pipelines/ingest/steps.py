@@ -11,18 +11,31 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import pickle
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from pipelines import contracts, warehouse
+from pipelines.ingest.crash import crashpoint
+from pipelines.ingest.errors import (
+    MAX_ATTEMPTS,
+    EnvironmentFault,
+    InputRefused,
+    classify,
+    describe,
+    is_environment_fault,
+)
 from pipelines.ingest.load import load_submission, refuse_submission, set_status
 from pipelines.ingest.parse import ParsedDrop, parse_file
-from pipelines.ingest.readers import FileRefusal
 from pipelines.ingest.reasons import BY_CODE
 from pipelines.ingest.receipt import Issue, Receipt
-from pipelines.ingest.receive import IN_FLIGHT, archive_bytes, register
+from pipelines.ingest.receive import IN_FLIGHT, archive_bytes, display_name, register
 from pipelines.ingest.validate import ValidatedDrop, validate_drop
 from pipelines.settings import DataHome
 
@@ -48,11 +61,79 @@ def _submission(home: DataHome, submission_id: str) -> dict[str, object]:
     return dict(zip(names, row, strict=True))
 
 
-def _refuse(home: DataHome, submission_id: str, issue: Issue, rows_read: int = 0) -> None:
+def _refuse(home: DataHome, submission_id: str, issue: Issue, rows_read: int = 0,
+            error: str | None = None, notes: list[Issue] | None = None) -> None:
     with warehouse.writer(home.warehouse_file) as con:
-        refuse_submission(con, submission_id, issue, _now(), rows_read)
-    log.warning("submission %s refused: %s", submission_id, issue.message_zh)
+        refuse_submission(con, submission_id, issue, _now(), rows_read, error, notes)
+    log.warning("submission %s refused: %s%s", submission_id, issue.reason,
+                f" ({error})" if error else "")
     finish(home, submission_id)
+
+
+def _refuse_for(home: DataHome, submission_id: str, refusal: InputRefused) -> None:
+    _refuse(home, submission_id,
+            Issue.make(refusal.reason, value=refusal.value, detail=refusal.detail),
+            error=refusal.engineer_detail)
+
+
+def _record_fault(home: DataHome, submission_id: str, exc: BaseException) -> int:
+    """Count an environment fault on the submission; the same fault ``MAX_ATTEMPTS`` times in a
+    row parks it as ``failed`` (never retried for ever). Returns the count (0: not recorded,
+    e.g. the warehouse itself is what failed)."""
+    error = describe(exc)
+    try:
+        with warehouse.writer(home.warehouse_file) as con:
+            row = con.execute("select attempts, error, status from meta.submission "
+                              "where submission_id = ?", [submission_id]).fetchone()
+            if row is None or row[2] not in IN_FLIGHT:
+                return 0
+            attempts = (row[0] or 0) + 1 if row[1] == error else 1
+            parked = attempts >= MAX_ATTEMPTS
+            con.execute("update meta.submission set attempts = ?, error = ?, "
+                        "status = case when ? then 'failed' else status end, "
+                        "finished_at = case when ? then ? else finished_at end "
+                        "where submission_id = ?",
+                        [attempts, error, parked, parked, _now(), submission_id])
+    except Exception:  # noqa: BLE001 - the fault may be the warehouse itself
+        log.exception("submission %s: could not record the fault %s", submission_id, error)
+        return 0
+    if parked:
+        log.error("submission %s parked as failed after %d attempts: %s", submission_id,
+                  attempts, error)
+    else:
+        log.error("submission %s left to retry (attempt %d of %d): %s", submission_id,
+                  attempts, MAX_ATTEMPTS, error)
+    return attempts
+
+
+@contextmanager
+def guarded(home: DataHome, submission_id: str, step: str,
+            reason: str = "unreadable_file", detail: str = "文件已损坏、无法打开") -> Iterator[None]:
+    """Every step of a submission runs inside: a problem of the input refuses it (raised as
+    ``StepRefused`` after the refusal is recorded), a fault of the machine is counted
+    (``_record_fault``) and raised as ``EnvironmentFault`` for the caller (Airflow retries
+    the task, the CLI reports it), so no exception leaves a submission in flight unnoticed."""
+    try:
+        yield
+    except InputRefused as refusal:
+        _refuse_for(home, submission_id, refusal)
+        raise StepRefused(submission_id) from refusal
+    except Exception as exc:
+        kind = classify(exc, reason, detail)
+        if isinstance(kind, InputRefused):
+            log.error("submission %s: %s step refused the file on %s", submission_id, step,
+                      describe(exc))
+            kind.__cause__ = exc
+            _refuse_for(home, submission_id, kind)
+            raise StepRefused(submission_id) from exc
+        attempts = _record_fault(home, submission_id, exc)
+        raise EnvironmentFault(f"submission {submission_id}: {step} step: {describe(exc)}"
+                               + (" (parked as failed)" if attempts >= MAX_ATTEMPTS else "")
+                               ) from exc
+
+
+class StepRefused(Exception):
+    """Internal: the submission was refused inside a step (already recorded)."""
 
 
 def unit_problem(unit: str, source: str) -> Issue | None:
@@ -70,23 +151,35 @@ def unit_problem(unit: str, source: str) -> Issue | None:
 
 def receive_step(path: Path, unit: str, source: str, home: DataHome) -> str:
     """Archive the file's bytes, register it; returns the submission id."""
-    return receive_bytes(path.read_bytes(), path.name, unit, source, home)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EnvironmentFault(f"cannot read {display_name(path.name)}: {describe(exc)}") from exc
+    return receive_bytes(data, path.name, unit, source, home)
 
 
-def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: DataHome) -> str:
-    """The receive step on bytes already in hand (the portal's uploads); ``filename`` is only
-    recorded, never used as a path.
+def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: DataHome,
+                  now: datetime | None = None) -> str:
+    """The receive step on bytes already in hand (the portal's uploads, a rebuild's replay);
+    ``filename`` is only recorded (readably: ``display_name``), never used as a path. Every
+    way in comes through here. ``now`` is the arrival time (a rebuild replays the original).
 
     A unit sending a source it may not send is refused here, after the archive and before the
     duplicate check: the refusal must not depend on (nor reveal) what another unit sent."""
     home.ensure()
-    sha, archived = archive_bytes(data, filename, home)
+    name = display_name(filename)
+    try:
+        sha, archived = archive_bytes(data, name, home)
+    except OSError as exc:  # nothing registered yet: the sender keeps the file and retries
+        raise EnvironmentFault(f"archiving {name}: {describe(exc)}") from exc
+    crashpoint("receive:archived")
     problem = unit_problem(unit, source)
     with warehouse.writer(home.warehouse_file) as con:
-        registration = register(con, unit=unit, source=source, filename=filename, sha=sha,
-                                archive_path=archived, now=_now(),
+        registration = register(con, unit=unit, source=source, filename=name, sha=sha,
+                                archive_path=archived, now=now or _now(),
                                 match_earlier=problem is None)
-    log.info("received %s from %s as %s (%s)", filename, unit, registration.submission_id,
+    crashpoint("receive:registered")
+    log.info("received %s from %s as %s (%s)", sha[:12], unit, registration.submission_id,
              registration.status)
     if problem is not None:
         _refuse(home, registration.submission_id, problem)
@@ -95,30 +188,48 @@ def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: Data
     return registration.submission_id
 
 
+def _save_work(home: DataHome, submission_id: str, name: str, value: object) -> None:
+    """Write a work file atomically: a crash leaves the old file or none, never half of one."""
+    work = _work_dir(home, submission_id)
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = work / f".{name}.tmp"
+    tmp.write_bytes(pickle.dumps(value))
+    os.replace(tmp, work / name)
+
+
+def _load_work(home: DataHome, submission_id: str, name: str) -> object | None:
+    """A work file, or None when it is missing or unreadable (redo the step from the archive)."""
+    path = _work_dir(home, submission_id) / name
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - missing, truncated, or from another code version
+        return None
+
+
 def parse_step(submission_id: str, home: DataHome) -> bool:
     """Parse the archived bytes; False when the file was refused."""
     sub = _submission(home, submission_id)
     if sub["status"] not in IN_FLIGHT:
         return False
+    if (problem := unit_problem(str(sub["unit"]), str(sub["source"]))) is not None:
+        _refuse(home, submission_id, problem)  # a crash came between register and refusal
+        return False
     contract = contracts.load_contract(str(sub["source"]))
     try:
-        parsed = parse_file(Path(str(sub["archive_path"])).read_bytes(), str(sub["filename"]),
-                            contract)
-    except FileRefusal as refusal:
-        _refuse(home, submission_id, Issue.make(refusal.reason, value=refusal.value,
-                                                detail=refusal.detail))
+        with guarded(home, submission_id, "parse"):
+            try:
+                data = Path(str(sub["archive_path"])).read_bytes()
+            except OSError as exc:
+                raise EnvironmentFault(f"archive unreadable: {describe(exc)}") from exc
+            parsed = parse_file(data, str(sub["filename"]), contract)
+            crashpoint("parse:read")
+            _save_work(home, submission_id, "parsed.pickle", parsed)
+            crashpoint("parse:saved")
+            with warehouse.writer(home.warehouse_file) as con:
+                set_status(con, submission_id, "parsed")
+    except StepRefused:
         return False
-    work = _work_dir(home, submission_id)
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "parsed.pickle").write_bytes(pickle.dumps(parsed))
-    with warehouse.writer(home.warehouse_file) as con:
-        set_status(con, submission_id, "parsed")
     return True
-
-
-def _load_work(home: DataHome, submission_id: str, name: str) -> object | None:
-    path = _work_dir(home, submission_id) / name
-    return pickle.loads(path.read_bytes()) if path.exists() else None
 
 
 def validate_step(submission_id: str, home: DataHome) -> bool:
@@ -132,12 +243,35 @@ def validate_step(submission_id: str, home: DataHome) -> bool:
             return False
         parsed = _load_work(home, submission_id, "parsed.pickle")
     assert isinstance(parsed, ParsedDrop)
-    validated = validate_drop(parsed, contracts.load_contract(str(sub["source"])))
-    (_work_dir(home, submission_id) / "validated.pickle").write_bytes(
-        pickle.dumps((validated, parsed.extra_columns)))
-    with warehouse.writer(home.warehouse_file) as con:
-        set_status(con, submission_id, "validated")
+    try:
+        with guarded(home, submission_id, "validate", detail="文件内容无法校验"):
+            validated = validate_drop(parsed, contracts.load_contract(str(sub["source"])),
+                                      home=home)
+            crashpoint("validate:checked")
+            _save_work(home, submission_id, "validated.pickle",
+                       (validated, parsed.extra_columns))
+            crashpoint("validate:saved")
+            with warehouse.writer(home.warehouse_file) as con, warehouse.transaction(con):
+                record_validation(con, sub, validated.statistics, _now())
+                set_status(con, submission_id, "validated")
+    except StepRefused:
+        return False
     return True
+
+
+def record_validation(con: duckdb.DuckDBPyConnection, sub: dict[str, object],
+                      statistics: list[dict[str, object]], now: datetime) -> None:
+    """Keep this run's per-expectation statistics in ``meta.validation_result`` (a re-run of
+    the same submission replaces its rows): how each unit's data quality trends."""
+    con.execute("delete from meta.validation_result where submission_id = ?",
+                [sub["submission_id"]])
+    for s in statistics:
+        con.execute(
+            "insert into meta.validation_result (submission_id, unit, source, validated_at, "
+            "expectation, column_name, reason, element_count, unexpected_count, success) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sub["submission_id"], sub["unit"], sub["source"], now, s["expectation"],
+             s["column"], s["reason"], s["element_count"], s["unexpected_count"], s["success"]])
 
 
 def load_step(submission_id: str, home: DataHome) -> Receipt:
@@ -145,30 +279,46 @@ def load_step(submission_id: str, home: DataHome) -> Receipt:
     sub = _submission(home, submission_id)
     if sub["status"] in IN_FLIGHT:
         stored = _load_work(home, submission_id, "validated.pickle")
-        if stored is None:
+        if not (isinstance(stored, tuple) and isinstance(stored[0], ValidatedDrop)):
             if not validate_step(submission_id, home):
                 return finish(home, submission_id)
             stored = _load_work(home, submission_id, "validated.pickle")
         validated, extra_columns = stored  # type: ignore[misc]
         assert isinstance(validated, ValidatedDrop)
-        with warehouse.writer(home.warehouse_file) as con:
-            status = load_submission(con, submission_id,
-                                     contracts.load_contract(str(sub["source"])), validated,
-                                     extra_columns, _now())
-        log.info("submission %s %s: %d read, %d accepted, %d quarantined", submission_id,
-                 status, validated.rows_read, validated.rows_accepted, validated.rows_quarantined)
+        try:
+            with guarded(home, submission_id, "load",
+                         detail="数据无法入库（数值或日期超出可存储的范围）"):
+                with warehouse.writer(home.warehouse_file) as con:
+                    status = load_submission(con, submission_id,
+                                             contracts.load_contract(str(sub["source"])),
+                                             validated, extra_columns, _now())
+                crashpoint("load:committed")
+                log.info("submission %s %s: %d read, %d accepted, %d quarantined",
+                         submission_id, status, validated.rows_read, validated.rows_accepted,
+                         validated.rows_quarantined)
+        except StepRefused:
+            pass
     return finish(home, submission_id)
 
 
 def finish(home: DataHome, submission_id: str) -> Receipt:
-    """Clean the work folder, write the feedback report, return the receipt."""
-    shutil.rmtree(_work_dir(home, submission_id), ignore_errors=True)
+    """Clean the work folder, write the feedback report, return the receipt.
+
+    A submission parked as ``failed`` gets no feedback: the fault was ours, not the unit's."""
     receipt = receipt_for(home, submission_id)
+    if receipt.status in IN_FLIGHT or receipt.status == "failed":
+        return receipt
+    shutil.rmtree(_work_dir(home, submission_id), ignore_errors=True)
     from pipelines.ingest.feedback import write_feedback  # noqa: PLC0415 - optional heavy import
 
+    crashpoint("feedback:started")
     receipt.feedback_files = [str(p) for p in
                               write_feedback(receipt, home.outbox_for(receipt.unit))]
     write_receipt_json(receipt, home.outbox_for(receipt.unit))
+    crashpoint("feedback:written")
+    with warehouse.writer(home.warehouse_file) as con:
+        con.execute("update meta.submission set feedback_pending = false "
+                    "where submission_id = ? and feedback_pending", [submission_id])
     return receipt
 
 
@@ -217,10 +367,18 @@ def receipt_for(home: DataHome, submission_id: str) -> Receipt:
 def submit_file(path: Path, unit: str, source: str, home: DataHome) -> Receipt:
     """Receive, parse, validate and load one file now; the CLI's ``cadre submit``.
 
-    One writer connection serves all the steps of this one file (see ``warehouse.writer``)."""
-    with warehouse.writer(home.warehouse_file):
-        submission_id = receive_step(path, unit, source, home)
-        return load_step(submission_id, home)
+    One writer connection serves all the steps of this one file (see ``warehouse.writer``).
+    Raises ``EnvironmentFault`` (the submission stays resumable) and nothing else."""
+    try:
+        with warehouse.writer(home.warehouse_file):
+            submission_id = receive_step(path, unit, source, home)
+            return load_step(submission_id, home)
+    except EnvironmentFault:
+        raise
+    except Exception as exc:  # e.g. the writer lock still held after the wait
+        if is_environment_fault(exc):
+            raise EnvironmentFault(describe(exc)) from exc
+        raise
 
 
 def receive_inbox(source: str, home: DataHome) -> list[str]:
@@ -237,8 +395,9 @@ def receive_inbox(source: str, home: DataHome) -> list[str]:
                 path.unlink()  # its bytes are in the archive
     with warehouse.writer(home.warehouse_file) as con:
         pending = con.execute(
-            "select submission_id from meta.submission where source = ? and status in "
-            "('received', 'parsed', 'validated') order by seq", [source]).fetchall()
+            "select submission_id from meta.submission where source = ? and (status in "
+            "('received', 'parsed', 'validated') or feedback_pending) order by seq",
+            [source]).fetchall()
     return [r[0] for r in pending]
 
 
@@ -261,6 +420,10 @@ def ingest_inbox(home: DataHome, sources: list[str] | None = None) -> list[Recei
     receipts = []
     for source in sources or contracts.source_names():
         for submission_id in receive_inbox(source, home):
-            with warehouse.writer(home.warehouse_file):  # one connection per submission
-                receipts.append(load_step(submission_id, home))
+            try:
+                with warehouse.writer(home.warehouse_file):  # one connection per submission
+                    receipts.append(load_step(submission_id, home))
+            except EnvironmentFault:  # counted on the submission; the others still run
+                log.exception("submission %s left for the next run", submission_id)
+                receipts.append(receipt_for(home, submission_id))
     return receipts

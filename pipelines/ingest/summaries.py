@@ -9,7 +9,10 @@ from pipelines.settings import DataHome
 
 SUBMISSIONS_SQL = """
 select submission_id, unit, source, filename, status, rows_read, rows_accepted,
-       rows_quarantined, strftime(received_at, '%Y-%m-%d %H:%M:%S') as received_at
+       rows_quarantined, strftime(received_at, '%Y-%m-%d %H:%M:%S') as received_at,
+       -- a fault of the machine that stopped a submission (failed, or left to retry)
+       case when status not in ('accepted', 'partially_accepted', 'refused', 'duplicate')
+            and error is not null then attempts || 'x ' || left(error, 100) else '' end as fault
 from meta.submission
 where ? is null or unit = ?
 order by seq desc

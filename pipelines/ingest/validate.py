@@ -1,6 +1,8 @@
 """Validate: run the source's GX suite on the parsed frame and split accepted from quarantined.
 
-GX is the gate. The whole suite runs once with a SUMMARY result (cheap); only the expectations
+GX is the gate. The whole suite runs once with a SUMMARY result (cheap), through the source's
+Checkpoint in the data folder's GX file context when a data folder is given (``gx_checkpoints``:
+results kept, per-expectation statistics returned); only the expectations
 that failed run again with COMPLETE results to name every failing row. Each failing cell
 becomes an ``Issue`` with the expectation's ``meta.reason``; a cell the parser already reported
 is not reported twice. A row with any row issue is quarantined; the others are accepted.
@@ -11,16 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from pipelines.contracts import Contract
-from pipelines.ingest import suites
+from pipelines.ingest import gx_checkpoints, suites
 from pipelines.ingest.parse import ID_BIRTH_COLUMN, ParsedDrop
 from pipelines.ingest.receipt import Issue
+from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -33,6 +36,7 @@ class ValidatedDrop:
     quarantined: pd.DataFrame  # text of quarantined rows, with source_row and reasons
     issues: list[Issue]  # every row issue and note, parse and GX alike
     rows_read: int
+    statistics: list[dict[str, Any]] = field(default_factory=list)  # per expectation, counts only
 
     @property
     def rows_accepted(self) -> int:
@@ -71,9 +75,10 @@ def run_suite(frame: pd.DataFrame, suite: dict[str, Any], result_format: str) ->
     return list(result.results)
 
 
-def _failing_rows(frame: pd.DataFrame, suite: dict[str, Any]) -> list[tuple[dict[str, Any], list[int]]]:
-    """(expectation JSON, failing row positions) for every failed expectation."""
-    summary = run_suite(frame, suite, "SUMMARY")
+def _failing_rows(frame: pd.DataFrame, suite: dict[str, Any],
+                  summary: list[Any]) -> list[tuple[dict[str, Any], list[int]]]:
+    """(expectation JSON, failing row positions) for every failed expectation of ``summary``
+    (the SUMMARY results of the whole suite)."""
     failed = [r.expectation_config.to_json_dict() for r in summary if not r.success]
     for r in summary:
         if r.exception_info and r.exception_info.get("raised_exception"):
@@ -95,14 +100,17 @@ def _column_of(expectation: dict[str, Any]) -> str | None:
     return kwargs.get("column") or kwargs.get("column_A") or None
 
 
-def validate_drop(parsed: ParsedDrop, contract: Contract,
-                  suite: dict[str, Any] | None = None) -> ValidatedDrop:
+def validate_drop(parsed: ParsedDrop, contract: Contract, suite: dict[str, Any] | None = None,
+                  home: DataHome | None = None) -> ValidatedDrop:
+    """Validate the parsed drop; with ``home``, through the source's GX Checkpoint there."""
     suite = suite if suite is not None else load_suite(contract.source)
     frame = parsed.typed
     rows = parsed.source_rows
     issues = list(parsed.issues)
     reported = {(i.source_row, i.column) for i in issues if i.scope == "row"}
-    for expectation, positions in _failing_rows(frame, suite):
+    summary = (gx_checkpoints.run_checkpoint(home, contract.source, suite, frame) if home
+               else run_suite(frame, suite, "SUMMARY"))
+    for expectation, positions in _failing_rows(frame, suite, summary):
         reason = expectation.get("meta", {}).get("reason", "out_of_range")
         column = _column_of(expectation)
         key_columns = expectation["kwargs"].get("column_list") or [column]
@@ -119,7 +127,9 @@ def validate_drop(parsed: ParsedDrop, contract: Contract,
                 header=spec.header_zh if spec else None,
                 value=value, codes="、".join(spec.codes) if spec else "", detail=detail))
     issues.extend(_blank_notes(parsed, contract))
-    return _split(parsed, issues)
+    validated = _split(parsed, issues)
+    validated.statistics = gx_checkpoints.statistics(summary)
+    return validated
 
 
 def _blank_notes(parsed: ParsedDrop, contract: Contract) -> list[Issue]:

@@ -36,7 +36,24 @@ def _nfkc(text: pd.Series) -> pd.Series:
     return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
 
 
+# What the warehouse can store and a cadre's record can mean: dates within these years,
+# DECIMAL(18, 4) amounts (below 1e14 in absolute value), counts a float holds exactly. A value
+# beyond them is a row issue (value_out_of_bounds) found here, so a load never fails on a cast.
+DATE_BOUNDS = (pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31"))
+DECIMAL_BOUND = 1e14  # DECIMAL(18, 4): 14 digits before the point
+INT_BOUND = 1e15
+NUMBER_TEXT_LIMIT = 40  # characters: longer is no number a unit typed (and slow to convert)
+BOUNDS_ZH = {"date": "1900-01-01～2100-12-31", "decimal": "绝对值小于 100000000000000",
+             "int": "绝对值小于 1000000000000000"}
+
+
 def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    stamp, bad, beyond = dates_with_bounds(raw)
+    return stamp, bad | beyond
+
+
+def dates_with_bounds(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(dates, unreadable, readable but outside DATE_BOUNDS); out-of-bounds cells are NA."""
     text = clean_text(raw)
     present = text.notna()
     norm = text.fillna("").str.normalize("NFKC").str.strip()
@@ -54,8 +71,9 @@ def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         days = pd.to_numeric(norm[serial_like], errors="coerce")
         in_range = days.between(*SERIAL_RANGE)
         stamp.loc[days.index[in_range]] = EXCEL_EPOCH + pd.to_timedelta(days[in_range], unit="D")
-    stamp = stamp.astype("datetime64[s]")
-    return stamp, present & stamp.isna()
+    beyond = stamp.notna() & ~stamp.between(*DATE_BOUNDS)
+    stamp = stamp.mask(beyond).astype("datetime64[s]")
+    return stamp, present & stamp.isna() & ~beyond, beyond
 
 
 def parse_years(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -67,25 +85,38 @@ def parse_years(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return year, present & year.isna()
 
 
-def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _numbers(raw: pd.Series, bound: float) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(numbers, unreadable, readable but at or beyond ``bound`` in absolute value)."""
     text = clean_text(raw)
     present = text.notna()
     norm = _nfkc(text.fillna("")).str.replace(",", "", regex=False)
-    number = pd.to_numeric(norm.where(norm.str.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")),
-                           errors="coerce")
-    return number, present, present & number.isna()
+    shaped = norm.str.match(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+    too_long = shaped & (norm.str.len() > NUMBER_TEXT_LIMIT)
+    number = pd.to_numeric(norm.where(shaped & ~too_long), errors="coerce").astype("float64")
+    beyond = too_long | (number.notna() & (number.abs() >= bound))
+    number = number.mask(beyond)
+    return number, present & number.isna() & ~beyond, beyond
 
 
 def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    number, _present, bad = _numbers(raw)
+    whole, bad, beyond = ints_with_bounds(raw)
+    return whole, bad | beyond
+
+
+def ints_with_bounds(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    number, bad, beyond = _numbers(raw, INT_BOUND)
     fractional = number.notna() & (np.floor(number) != number)
     whole = number.where(~fractional).astype("Float64").astype("Int64")
-    return whole, bad | fractional
+    return whole, bad | fractional, beyond
 
 
 def parse_decimals(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    number, _present, bad = _numbers(raw)
-    return number.astype("float64"), bad
+    number, bad, beyond = decimals_with_bounds(raw)
+    return number, bad | beyond
+
+
+def decimals_with_bounds(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    return _numbers(raw, DECIMAL_BOUND)
 
 
 def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -5,8 +5,6 @@ JSON with a Chinese ``message``. Every call with a token is written to the audit
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -17,10 +15,16 @@ from pipelines import contracts
 from pipelines.portal import auth
 from pipelines.portal import submissions as subs
 from pipelines.portal.store import audit, session_scope
-from pipelines.portal.web import PortalError, client_address, config_of, too_large_message
+from pipelines.portal.web import (
+    XLSX,
+    PortalError,
+    client_address,
+    config_of,
+    template_response,
+    too_large_message,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["units"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def token_unit(request: Request, what: str) -> str:
@@ -121,19 +125,6 @@ def get_submission(request: Request, submission_id: str) -> JSONResponse:
                          "status_zh": subs.STATUS_ZH.get(found.status, found.status),
                          "final": False, "warehouse_submission_id": found.upload.submission_id},
                         status_code=202)
-
-
-def template_response(source: str) -> Response:
-    from pipelines.ingest.templates import write_template  # noqa: PLC0415
-
-    title = contracts.load_contract(source).title_zh
-    with tempfile.TemporaryDirectory() as folder:
-        data = Path(write_template(source, Path(folder) / f"{source}.xlsx")).read_bytes()
-    from urllib.parse import quote  # noqa: PLC0415
-
-    return Response(data, media_type=XLSX, headers={
-        "content-disposition": f"attachment; filename=\"{source}_template.xlsx\"; "
-                               f"filename*=UTF-8''{quote(title + '_模板.xlsx')}"})
 
 
 @router.get("/templates/{source}", summary="某数据类别的 XLSX 模板",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from pipelines import contracts
 from pipelines.portal import auth, flags
 from pipelines.portal import submissions as subs
-from pipelines.portal.store import DecisionRequest, audit, session_scope
+from pipelines.portal.store import Account, DecisionRequest, audit, session_scope
 from pipelines.portal.web import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -30,10 +31,12 @@ from pipelines.portal.web import (
     require_account,
     scope_unit,
     set_cookie,
+    template_response,
     too_large_message,
 )
 
 router = APIRouter(include_in_schema=False)
+PAGE_ISSUE_LIMIT = 500  # the XLSX feedback has every row; the page shows the first ones
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -114,7 +117,7 @@ def my_submissions(request: Request) -> Response:
                   show_unit=scope_unit(account) is None)
 
 
-def _found(request: Request, submission_id: str) -> tuple[object, subs.Found]:
+def _found(request: Request, submission_id: str) -> tuple[Account, subs.Found]:
     account = require_account(request)
     config = config_of(request)
     with session_scope(config.home) as db:
@@ -131,15 +134,11 @@ def submission_page(request: Request, submission_id: str) -> Response:
     row_issues = [i for i in receipt["issues"] if i["scope"] == "row"] if receipt else []
     other_issues = [i for i in receipt["issues"] if i["scope"] != "row"] if receipt else []
     return render(request, "submission.html.j2", account=account, found=found, receipt=receipt,
-                  row_issues=row_issues[:subs_page_limit()], row_issue_count=len(row_issues),
+                  row_issues=row_issues[:PAGE_ISSUE_LIMIT], row_issue_count=len(row_issues),
                   other_issues=other_issues, status_zh=subs.STATUS_ZH.get(found.status,
                                                                           found.status),
                   source_zh=_source_zh(receipt["source"] if receipt else found.upload.source),
                   filename=receipt["filename"] if receipt else found.upload.filename)
-
-
-def subs_page_limit() -> int:
-    return 500  # the XLSX feedback has every row; the page shows the first ones
 
 
 def _source_zh(source: str) -> str:
@@ -156,7 +155,7 @@ def submission_status(request: Request, submission_id: str) -> JSONResponse:
                          "status_zh": subs.STATUS_ZH.get(found.status, found.status)})
 
 
-def attachment(path, name: str, media_type: str) -> FileResponse:  # noqa: ANN001
+def attachment(path: Path, name: str, media_type: str) -> FileResponse:
     ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_"
                          for ch in name) or "file"
     response = FileResponse(path, media_type=media_type)
@@ -185,7 +184,7 @@ def download(request: Request, submission_id: str, kind: str, via: str) -> Respo
             raise PortalError(404, "反馈报告尚未生成。")
         name, media = path.name, MEDIA[kind]
     with session_scope(config.home) as db:
-        audit(db, "download", account=getattr(account, "login", None), unit=found.unit,
+        audit(db, "download", account=account.login, unit=found.unit,
               client=client_address(request), detail=f"{via} {found.id} {kind}")
     return attachment(path, name, media)
 
@@ -260,8 +259,6 @@ def template_download(request: Request, source: str) -> Response:
     account = require_account(request)
     if source not in contracts.source_names():
         raise PortalError(404, "没有这个数据类别。")
-    from pipelines.portal.api import template_response  # noqa: PLC0415
-
     with session_scope(config_of(request).home) as db:
         audit(db, "download", account=account.login, unit=account.unit,
               client=client_address(request), detail=f"page template {source}")
@@ -352,6 +349,7 @@ async def review_decide(request: Request) -> Response:
 
 
 docs_router = APIRouter(include_in_schema=False)
+PAGE_ISSUE_LIMIT = 500  # the XLSX feedback has every row; the page shows the first ones
 
 
 @docs_router.get("/api/docs")

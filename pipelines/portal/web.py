@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
@@ -224,3 +226,19 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     if getattr(request.state, "new_csrf", None):
         set_cookie(response, config_of(request), CSRF_COOKIE, token)
     return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def template_response(source: str) -> Response:
+    """The XLSX template of ``source`` (``cadre template``'s), as a download."""
+    from pipelines import contracts  # noqa: PLC0415
+    from pipelines.ingest.templates import write_template  # noqa: PLC0415
+
+    title = contracts.load_contract(source).title_zh
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(write_template(source, Path(folder) / f"{source}.xlsx")).read_bytes()
+    return Response(data, media_type=XLSX, headers={
+        "content-disposition": f"attachment; filename=\"{source}_template.xlsx\"; "
+                               f"filename*=UTF-8''{quote(title + '_模板.xlsx')}"})

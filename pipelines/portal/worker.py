@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -77,7 +78,8 @@ def pending_uploads(home: DataHome) -> list[str]:
             .order_by(Upload.created_at, Upload.upload_id)))
 
 
-def process_decision(home: DataHome, request_id: int) -> None:
+def process_decision(home: DataHome, request_id: int) -> bool:
+    """Record one reviewer's decision request; True when it was recorded."""
     from pipelines.review import decisions  # noqa: PLC0415 - only reviewers' requests need it
 
     with session_scope(home) as db:
@@ -107,6 +109,7 @@ def process_decision(home: DataHome, request_id: int) -> None:
         request = db.get(DecisionRequest, request_id)
         assert request is not None
         request.status, request.message_zh, request.done_at = status, message, utcnow()
+    return status == "recorded"
 
 
 def pending_decisions(home: DataHome) -> list[int]:
@@ -134,18 +137,24 @@ def run_once(home: DataHome) -> int:
                  last_error=type(exc).__name__)
         done += 1
     requests = pending_decisions(home)
-    for request_id in requests:
-        process_decision(home, request_id)
-        done += 1
+    recorded = [process_decision(home, request_id) for request_id in requests]
+    done += len(requests)
+    if any(recorded):  # as `cadre decide`: every decision reaches the published snapshots
+        from pipelines.publish.snapshot import publish  # noqa: PLC0415
+
+        publish(home)
     from pipelines.portal import flags  # noqa: PLC0415
 
     flags.refresh_if_changed(home, force=bool(requests))
     return done
 
 
-def run_forever(home: DataHome, poll_seconds: float = POLL_SECONDS) -> None:
+def run_forever(home: DataHome, poll_seconds: float = POLL_SECONDS,
+                parent_pid: int | None = None) -> None:
+    """Poll for work until stopped; with ``parent_pid``, until that process is gone too (a
+    ``cadre portal serve`` killed without running its clean-up leaves no worker behind)."""
     log.info("portal worker on %s", home.root)
-    while True:
+    while parent_pid is None or os.getppid() == parent_pid:
         try:
             if run_once(home) == 0:
                 time.sleep(poll_seconds)

@@ -1,7 +1,8 @@
 """Excel exports for analysts, always from the published (pseudonymised) snapshot.
 
 Analysts who work in Excel get a table or the result of their own SQL as an XLSX, with each
-column's comment from the snapshot as a header note. Reading the snapshot, never the working
+column's comment from the snapshot as a header note, drawn by ``pipelines.render.xlsx`` (text
+that looks like a formula stays text). Reading the snapshot, never the working
 warehouse, is what keeps 身份证号 out of their files.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import UnknownName, UsageProblem
+from pipelines.render.xlsx import open_workbook, write_table
 from pipelines.settings import DataHome
 from pipelines.warehouse import duckdb_config
 
@@ -22,8 +24,6 @@ _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
 def export_to_xlsx(home: DataHome, table_or_sql: str, out: Path) -> int:
     """Write ``schema.table`` or a SELECT over the snapshot to ``out``; returns the row count."""
-    import xlsxwriter
-
     if not home.published_file.exists():
         raise UsageProblem(f"no published snapshot at {home.published_file}: run `cadre build`")
     is_table = bool(_TABLE_NAME.match(table_or_sql.strip().lower()))
@@ -50,21 +50,10 @@ def export_to_xlsx(home: DataHome, table_or_sql: str, out: Path) -> int:
     if len(rows) > EXCEL_MAX_ROWS:
         raise UsageProblem(f"more than {EXCEL_MAX_ROWS:,} rows: narrow the query or use Parquet/SQL")
     out.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(out), {"remove_timezone": True, "default_date_format": "yyyy-mm-dd"})
-    sheet = book.add_worksheet("export")
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    for col, name in enumerate(columns):
-        sheet.write_string(0, col, name, header)
-        if comments.get(name):
-            sheet.write_comment(0, col, comments[name], {"x_scale": 2, "y_scale": 1.5})
-        sheet.set_column(col, col, max(10, min(40, len(name) + 4)))
-    for row_index, row in enumerate(rows, start=1):
-        for col, value in enumerate(row):
-            if isinstance(value, list | dict):
-                value = str(value)
-            sheet.write(row_index, col, value)
-    sheet.freeze_panes(1, 0)
-    if columns:
-        sheet.autofilter(0, 0, len(rows), len(columns) - 1)
-    book.close()
+    book, fmt = open_workbook(out)
+    try:
+        write_table(book.add_worksheet("export"), fmt, 0, rows, columns, notes=comments,
+                    widths={c: max(10, min(40, len(c) + 4)) for c in columns})
+    finally:
+        book.close()
     return len(rows)

@@ -38,8 +38,7 @@ from pipelines import settings
 from pipelines.publish.pseudonymise import QUASI_COLUMNS, coarsen
 from pipelines.review import decisions, fairness
 from pipelines.settings import DataHome
-from pipelines.sqlmodels import quote
-from pipelines.warehouse import connect, duckdb_config, writer
+from pipelines.warehouse import connect, duckdb_config, sql_literal, writer
 
 PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
 # Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
@@ -134,7 +133,7 @@ def _scrubbed(expr: str, names_pattern: str | None) -> str:
     """Free text without anything shaped like an ID or any known name."""
     out = f"regexp_replace({expr}, '{ID_PATTERN}', '[身份证号已隐去]', 'g')"
     if names_pattern:
-        out = f"regexp_replace({out}, {quote(names_pattern)}, '[姓名已隐去]', 'g')"
+        out = f"regexp_replace({out}, {sql_literal(names_pattern)}, '[姓名已隐去]', 'g')"
     return out
 
 
@@ -157,7 +156,7 @@ def _select_list(columns: list[tuple], names_pattern: str | None) -> str:
 
 def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> None:
     if text:
-        con.execute(f"comment on column {target} is {quote(text)}")
+        con.execute(f"comment on column {target} is {sql_literal(text)}")
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
@@ -170,7 +169,7 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
     con.execute(f"create table snap.{schema}.{table} as "
                 f"select {_select_list(columns, names_pattern)} "
                 f"from wh.{schema}.{table} as t {join}")
-    con.execute(f"comment on table snap.{schema}.{table} is {quote(comment or table)}")
+    con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
     for name, _, text in columns:
         if name in PERSON_COLUMNS:
             continue
@@ -208,7 +207,7 @@ def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None) -> Non
                 "gender varchar, post_level varchar, org_name varchar, sector varchar, "
                 "in_scope boolean, coarsened_step integer)")
     con.execute("insert into snap.core.cadre select * from published order by cadre_key")
-    con.execute(f"comment on table snap.core.cadre is {quote(ANALYST_DIMENSION_COMMENT)}")
+    con.execute(f"comment on table snap.core.cadre is {sql_literal(ANALYST_DIMENSION_COMMENT)}")
     for name, text in DIMENSION_COMMENTS.items():
         _comment(con, f"snap.core.cadre.{name}", text or KEY_COMMENT)
 
@@ -259,13 +258,13 @@ def write_disparity(con: duckdb.DuckDBPyConnection, table: pd.DataFrame) -> None
     if len(table):
         frame = table[[c[0] for c in DISPARITY_COLUMNS]]  # noqa: F841 - read by DuckDB below
         con.execute("insert into snap.fairness.disparity select * from frame")
-    con.execute("comment on table snap.fairness.disparity is " + quote(
+    con.execute("comment on table snap.fairness.disparity is " + sql_literal(
         "公平性监测 disparity table: per half-year, grouping, group and harmful outcome, cadres "
         "in scope and with the outcome, rate, impact ratio, Holm-corrected p-value and status "
         "(docs/reviews.md, 公平性监测). Aggregates only; counts under the publishing minimum "
         "are suppressed (NULL) so no cadre can be re-identified."))
     for name, _, text in DISPARITY_COLUMNS:
-        con.execute(f"comment on column snap.fairness.disparity.{name} is {quote(text)}")
+        con.execute(f"comment on column snap.fairness.disparity.{name} is {sql_literal(text)}")
 
 
 def write_dictionary(snapshot: Path, out: Path) -> Path:
@@ -314,13 +313,13 @@ def publish_review_snapshot(home: DataHome, disparity: pd.DataFrame) -> Path:
     tmp = folder / f".{home.review_snapshot_file.stem}.{uuid.uuid4().hex}.tmp"
     con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
     try:
-        con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
-        con.execute(f"attach {quote(str(tmp))} as snap")
+        con.execute(f"attach {sql_literal(str(home.warehouse_file))} as wh (read_only)")
+        con.execute(f"attach {sql_literal(str(tmp))} as snap")
         con.execute("begin transaction")
         for schema, table, comment in _tables(con):
             con.execute(f"create schema if not exists snap.{schema}")
             con.execute(f"create table snap.{schema}.{table} as select * from wh.{schema}.{table}")
-            con.execute(f"comment on table snap.{schema}.{table} is {quote(comment or table)}")
+            con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
             for name, _, text in _columns(con, schema, table):
                 _comment(con, f"snap.{schema}.{table}.{name}", text)
         write_disparity(con, disparity)
@@ -342,8 +341,8 @@ def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
     key = pseudonym_key(home)
     con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
     try:
-        con.execute(f"attach {quote(str(home.warehouse_file))} as wh (read_only)")
-        con.execute(f"attach {quote(str(tmp))} as snap")
+        con.execute(f"attach {sql_literal(str(home.warehouse_file))} as wh (read_only)")
+        con.execute(f"attach {sql_literal(str(tmp))} as snap")
         key_map = _key_map(con, key)  # noqa: F841 - read by DuckDB below
         con.execute("create temp table key_map as select * from key_map")
         names_pattern = _names_pattern(con)
@@ -366,7 +365,9 @@ def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     con.close()
+    # The dictionary is read from the new file before the swap: after it, this process may
+    # still hold the old file open under the same path, and DuckDB would hand that back.
+    write_dictionary(tmp, home.published_dir / DICTIONARY_NAME)
     tmp.chmod(0o444)
     os.replace(tmp, home.published_file)
-    write_dictionary(home.published_file, home.published_dir / DICTIONARY_NAME)
     return home.published_file

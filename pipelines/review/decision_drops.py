@@ -17,9 +17,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import xlsxwriter
 
 from pipelines import warehouse
+from pipelines.render.xlsx import open_workbook, write_table, write_value
 from pipelines.review import decisions
 from pipelines.review.decisions import ACTION_BY_ZH, Decision, DecisionRefused
 from pipelines.settings import DataHome
@@ -107,26 +107,18 @@ def apply_decision_drops(home: DataHome, today: date | None = None) -> list[RowO
 def write_result(rows: list[RowOutcome], path: Path) -> Path:
     """What happened to each row of one decision file, for ORG (行号 = the file's row)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path))
+    applied = sum(r.applied for r in rows)
+    table = [{"行号": row.source_row, "线索编号": row.flag_id, "决定类型": row.action_zh or "",
+              "结果": "已登记" if row.applied else "未登记", "说明": row.message_zh}
+             for row in sorted(rows, key=lambda o: o.source_row)]
+    book, fmt = open_workbook(path)
     try:
         sheet = book.add_worksheet("决定处理结果")
-        head = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
-        bad = book.add_format({"font_color": "#C00000"})
-        applied = sum(r.applied for r in rows)
-        sheet.write_string(0, 0, f"共{len(rows)}条决定：已登记{applied}条，未登记{len(rows) - applied}条"
-                                 "（未登记的请按原因修改后重新报送该行）")
-        for col, (name, width) in enumerate((("行号", 6), ("线索编号", 14), ("决定类型", 18),
-                                             ("结果", 8), ("说明", 70))):
-            sheet.set_column(col, col, width)
-            sheet.write_string(2, col, name, head)
-        for r, row in enumerate(sorted(rows, key=lambda o: o.source_row), start=3):
-            sheet.write_number(r, 0, row.source_row)
-            sheet.write_string(r, 1, row.flag_id)
-            sheet.write_string(r, 2, row.action_zh or "")
-            sheet.write_string(r, 3, "已登记" if row.applied else "未登记",
-                               None if row.applied else bad)
-            sheet.write_string(r, 4, row.message_zh)
-        sheet.autofilter(2, 0, 2 + len(rows), 4)
+        write_value(sheet, fmt, 0, 0, f"共{len(rows)}条决定：已登记{applied}条，未登记"
+                    f"{len(rows) - applied}条（未登记的请按原因修改后重新报送该行）")
+        write_table(sheet, fmt, 2, table, widths={"行号": 6, "线索编号": 14, "决定类型": 18,
+                                                  "结果": 8, "说明": 70},
+                    tones={"结果": lambda v: "bad" if v == "未登记" else None})
     finally:
         book.close()
     return path

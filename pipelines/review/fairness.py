@@ -129,8 +129,10 @@ def disparity_table(counts: pd.DataFrame, p: FairnessParams) -> pd.DataFrame:
 
 
 def load_counts(con: duckdb.DuckDBPyConnection, build: date, period_end: date) -> pd.DataFrame:
-    """``fairness.fairness_count`` for one build, ages taken at ``period_end``."""
-    review_sql.set_context(con, period_end, build)
+    """``fairness.fairness_count`` for one build, ages taken at ``period_end``. The other
+    review variables must be set (``review_sql.set_context``, once: it reads the rule set)."""
+    con.execute("set variable review_as_of = ?::date", [period_end])
+    con.execute("set variable review_build = ?::date", [build])
     return con.execute("select * from fairness.fairness_count").df()
 
 
@@ -239,6 +241,7 @@ def load_fairness(con: duckdb.DuckDBPyConnection, period: Period,
     builds = sorted(r[0] for r in con.execute(
         "select distinct as_of from decisions.build_source").fetchall())
     build = build or choose_build(con, period.end)
+    review_sql.set_context(con, period.end, build)
     report = FairnessReport(period=period, build_as_of=build, params=p,
                             table=disparity_table(pd.DataFrame(columns=[
                                 "group_by", "group_value", "outcome", "in_scope",
@@ -310,13 +313,17 @@ def suppress(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 
 def published_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every half-year with a build inside it (its latest build), suppressed for analysts."""
+    """The last ``trend_periods`` half-years with a build inside them (each read from its latest
+    build), suppressed for analysts. Bounded so that publishing does not slow down as builds
+    accumulate; older periods were in the snapshots published then."""
     decisions.sync_flags(con)
     p = params()
     builds = sorted(r[0] for r in con.execute(
         "select distinct as_of from decisions.build_source").fetchall())
+    review_sql.set_context(con, date.today())
     frames = []
-    for label in sorted({f"{b.year}H{1 if b.month <= 6 else 2}" for b in builds}):
+    labels = sorted({f"{b.year}H{1 if b.month <= 6 else 2}" for b in builds})
+    for label in labels[-p.trend_periods:]:
         period = parse_period(label)
         build = _build_within(builds, period)
         table = disparity_table(load_counts(con, build, period.end), p)

@@ -13,6 +13,7 @@ from xlsxwriter.workbook import Workbook
 
 from pipelines.contracts import load_contract
 from pipelines.render import svg_charts
+from pipelines.render.xlsx import Formats, write_table, write_title, write_value
 from pipelines.review.fairness import FairnessReport, PeriodTable
 
 GROUPING_ZH = {"unit": "单位", "sex": "性别", "age_band": "年龄段（期末）", "post_level": "职务层次",
@@ -182,34 +183,31 @@ def section(report: FairnessReport | None) -> dict[str, Any] | None:
     }
 
 
-def write_sheets(book: Workbook, report: FairnessReport | None) -> None:
+def write_sheets(book: Workbook, fmt: Formats, report: FairnessReport | None) -> None:
     """Sheets 公平性监测 (explanation, table, drill-down) and 公平性趋势 (every period's rows);
     without a report (a one-unit review), the two sheets say why they are empty."""
-    from pipelines.review.xlsx import Formats, write_table
-
-    fmt = Formats(book)
     if report is None:  # a one-unit report: the sheets stay, saying why they are empty
         for name in SHEETS:
-            book.add_worksheet(name).write_string(0, 0, NOT_COMPUTED, fmt.note)
+            write_value(book.add_worksheet(name), fmt, 0, 0, NOT_COMPUTED, fmt.note)
         return
     sheet = book.add_worksheet(SHEET)
-    sheet.write_string(0, 0, f"公平性监测（{report.period.label_zh}）", fmt.title)
+    write_title(sheet, fmt, 0, f"公平性监测（{report.period.label_zh}）")
     row = 1
     context = section(report)
     assert context is not None
     for line in [context["meta"], *context["explanation"]]:
-        sheet.write_string(row, 0, line)
+        write_value(sheet, fmt, row, 0, line)
         row += 1
     row = write_table(sheet, fmt, row + 1, table_rows(report.table.to_dict("records")))
     for drill in context["drill"]:
-        sheet.write_string(row, 0, "来源分析：" + drill["title"], fmt.bold)
+        write_value(sheet, fmt, row, 0, "来源分析：" + drill["title"], fmt.bold)
         row = write_table(sheet, fmt, row + 1, drill["rules"])
         row = write_table(sheet, fmt, row, drill["batches"])
     trend = book.add_worksheet(TREND_SHEET)
     periods = [t.period.label for t in report.trend]
     series = trend_series(report.trend)
-    trend.write_string(0, 0, "比例趋势（%）：各期出现差异超限的分组；无差异超限时为各年龄段的不适宜人选比例",
-                       fmt.bold)
+    write_value(trend, fmt, 0, 0, "比例趋势（%）：各期出现差异超限的分组；无差异超限时为各年龄段的不适宜人选比例",
+                fmt.bold)
     end = write_table(trend, fmt, 1, [{"分组·结果": name, **{
         label: (round(v, 2) if v is not None else "") for label, v in zip(periods, values,
                                                                           strict=True)}}

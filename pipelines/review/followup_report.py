@@ -12,15 +12,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from pipelines import settings, warehouse
+from pipelines.render.html import environment
+from pipelines.render.xlsx import open_workbook, write_table
 from pipelines.review import decisions
 from pipelines.review.decision_drops import apply_decision_drops
 from pipelines.review.followup import FollowupScan, scan_in
-from pipelines.review.report import environment
 from pipelines.review.view import recheck_zh, text
-from pipelines.review.xlsx import Formats, write_table
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
@@ -89,9 +88,8 @@ def write_followup_report(scan: FollowupScan, out_dir: Path) -> list[Path]:
         title=title, s=scan, files=dossiers, generated_at=datetime.now().replace(microsecond=0),
         **parts), encoding="utf-8")
     xlsx = out_dir / f"复检与到期提醒_{scan.as_of}.xlsx"
-    book = xlsxwriter.Workbook(str(xlsx))
+    book, fmt = open_workbook(xlsx)
     try:
-        fmt = Formats(book)
         for name, key in (("考察期到期", "observation"), ("影响期届满", "influence"),
                           ("复检", "rechecks"), ("可重新任用", "eligible")):
             write_table(book.add_worksheet(name), fmt, 0, parts[key])

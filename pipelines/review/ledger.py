@@ -4,7 +4,9 @@ Seed §5 asks for a regular stock-take of how 能上能下 is carried out; rules
 figures: flags raised, confirmed, cleared, appealed, adjusted, restored, per unit and period,
 and how long each step took. The figures come from the warehouse views
 ``decisions.ledger_summary``, ``decisions.ledger_event`` and ``decisions.step_duration``, the
-same ones analysts query, so the report and an analyst's query cannot disagree.
+same ones analysts query, so the report and an analyst's query cannot disagree. A last section
+shows how well the units' data drops fared in the same half-years (``ingest.quality``): flags
+are only as good as the files behind them.
 """
 
 from __future__ import annotations
@@ -18,17 +20,18 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import xlsxwriter
 
 from pipelines import warehouse
+from pipelines.ingest.quality import DataQuality, load_quality
 from pipelines.render import svg_charts
+from pipelines.render.files import safe_filename
+from pipelines.render.html import environment
+from pipelines.render.xlsx import open_workbook, write_table, write_title
 from pipelines.review import decisions, fairness_report
 from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, parse_period
 from pipelines.review.fairness import load_fairness
-from pipelines.review.report import environment, safe_name
 from pipelines.review.view import text
-from pipelines.review.xlsx import Formats, write_table
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class LedgerData:
     steps: pd.DataFrame  # decisions.step_duration rows in scope
     events: pd.DataFrame  # decisions.ledger_event rows in scope
     fairness: Any = None  # pipelines.review.fairness.FairnessReport for the scope's period
+    quality: DataQuality | None = None  # the units' drops in the same half-years
 
     def totals(self) -> dict[str, int]:
         return {k: int(self.summary[k].sum()) if len(self.summary) else 0 for k in COUNTS}
@@ -97,7 +101,7 @@ def load_ledger(con: duckdb.DuckDBPyConnection, period: str, unit: str | None = 
               for view, order in (("decisions.ledger_summary", "half_year, org_name"),
                                   ("decisions.step_duration", "half_year, org_name, started_on"),
                                   ("decisions.ledger_event", "event_on, flag_id, decision_id"))]
-    return LedgerData(s, unit, *frames)
+    return LedgerData(s, unit, *frames, quality=load_quality(con, None, s.half_years))
 
 
 def render_html(data: LedgerData, title: str) -> str:
@@ -122,15 +126,16 @@ def render_html(data: LedgerData, title: str) -> str:
         title=title, d=data, totals=[(COUNTS[k], v) for k, v in totals.items()],
         count_chart=count_chart, unit_chart=unit_chart, step_chart=step_chart, steps=steps,
         rows=rows, events=events, generated_at=datetime.now().replace(microsecond=0),
-        fairness=fairness_report.section(data.fairness))
+        fairness=fairness_report.section(data.fairness),
+        quality=data.quality.month_rows_zh() if data.quality else [],
+        quality_reasons=data.quality.reason_rows_zh() if data.quality else [])
 
 
 def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
-    book = xlsxwriter.Workbook(str(path))
+    book, fmt = open_workbook(path)
     try:
-        fmt = Formats(book)
         sheet = book.add_worksheet("概要")
-        sheet.write_string(0, 0, title, fmt.title)
+        write_title(sheet, fmt, 0, title)
         totals = [{"事项": COUNTS[k], "数量": v} for k, v in data.totals().items()]
         end = write_table(sheet, fmt, 2, totals)
         chart = book.add_chart({"type": "bar"})
@@ -157,7 +162,11 @@ def write_xlsx(data: LedgerData, path: Path, title: str) -> Path:
                    "决定人": text(e["decided_by"]), "文号": text(e["document_no"])}
                   for _, e in data.events.iterrows()]
         write_table(book.add_worksheet("事件明细"), fmt, 0, events)
-        fairness_report.write_sheets(book, data.fairness)
+        fairness_report.write_sheets(book, fmt, data.fairness)
+        if data.quality is not None:
+            quality = book.add_worksheet("数据质量")
+            end = write_table(quality, fmt, 0, data.quality.month_rows_zh())
+            write_table(quality, fmt, end + 1, data.quality.reason_rows_zh())
     finally:
         book.close()
     return path
@@ -183,7 +192,7 @@ def write_ledger(home: DataHome, period: str, unit: str | None = None,
     title = f"干部能上能下工作定期盘点（{data.scope.label_zh}{'，' + unit if unit else ''}）"
     out_dir = out_dir or home.reports / "ledger"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"定期盘点_{data.scope.label}" + (f"_{safe_name(unit)}" if unit else "")
+    stem = f"定期盘点_{data.scope.label}" + (f"_{safe_filename(unit)}" if unit else "")
     html, xlsx = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
     html.write_text(render_html(data, title), encoding="utf-8")
     write_xlsx(data, xlsx, title)

@@ -6,20 +6,18 @@ threshold and the evidence behind every flag, the warnings, observation periods 
 influence periods, re-checks due, and the 优秀 quota check. The HTML is one self-contained file
 (inline CSS and SVG, no CDN) laid out for A4 landscape printing; the XLSX has the same rows,
 filterable, with native Excel charts.
-
-``write_demo_review`` is what ``make demo`` calls at its end.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.render import svg_charts
+from pipelines.render.files import safe_filename
 from pipelines.render.html import environment
 from pipelines.review import fairness_report
 from pipelines.review import sql as review_sql
@@ -39,10 +37,6 @@ class ReviewFiles:
     html: Path
     xlsx: Path
     data: ReviewData
-
-
-def safe_name(text: str) -> str:
-    return re.sub(r"[^\w.-]", "_", text).strip(".") or "_"
 
 
 def review_title(data: ReviewData) -> str:
@@ -94,7 +88,7 @@ def write_review(home: DataHome, period: str | Period, unit: str | None = None,
     views = unit_views(data)
     out_dir = out_dir or home.reports / "review"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"集中会诊_{period.label}" + (f"_{safe_name(unit)}" if unit else "")
+    stem = f"集中会诊_{period.label}" + (f"_{safe_filename(unit)}" if unit else "")
     html_path, xlsx_path = out_dir / f"{stem}.html", out_dir / f"{stem}.xlsx"
     html_path.write_text(render_html(data, views), encoding="utf-8")
     write_xlsx(data, views, xlsx_path, review_title(data))
@@ -113,17 +107,3 @@ def previous_period(day: date) -> Period:
     """The half-year before the one containing ``day``: what a review held on 1 January or
     1 July (the review DAG's schedule) looks back on."""
     return parse_period(f"{day.year - 1}H2" if day.month <= 6 else f"{day.year}H1")
-
-
-def write_demo_review(home: DataHome, sample_decisions: bool = True) -> Path:
-    """``make demo``'s last step: the review of the half-year of the latest build; returns
-    the HTML path (the XLSX lies beside it). With ``sample_decisions``, a sample ORG decision
-    file is sent first (``pipelines.dev.demo_review``), so the report shows the whole lifecycle."""
-    if sample_decisions:
-        from pipelines.dev.demo_review import stage_demo_decisions
-
-        stage_demo_decisions(home)
-    with warehouse.writer(home.warehouse_file) as con:
-        review_sql.ensure(con)
-        latest = con.execute("select max(as_of) from decisions.build_source").fetchone()[0]
-    return write_review(home, period_of(latest or date.today())).html

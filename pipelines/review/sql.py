@@ -1,5 +1,6 @@
 """The review layer's SQL: the ``decisions`` tables and the views over flags, decisions and
-follow-up (``warehouse/decisions/*.sql``, ``warehouse/followup/*.sql``).
+follow-up (``warehouse/decisions/*.sql``, ``warehouse/followup/*.sql``, read and ordered by
+the one model runner, ``pipelines.sqlmodels``).
 
 Why views, created on every use: a rebuild replaces the marts underneath; a view rebinds to
 whatever the latest build wrote, so nothing here is ever stale and nothing needs rebuilding.
@@ -15,29 +16,16 @@ rules.md.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import PROJECT_ROOT
+from pipelines import sqlmodels
+from pipelines.sqlmodels import Model
+from pipelines.warehouse import SQL_DIR, apply_if_changed, sql_literal
 
-SQL_ROOT = PROJECT_ROOT / "warehouse"
-SCHEMA_FILE = SQL_ROOT / "decisions" / "schema.sql"
-# Views in dependency order: <folder>/<file stem>; each file's first line names its view.
-VIEWS = (
-    "decisions/flag_source", "decisions/profile_source", "decisions/influence_source",
-    "decisions/assessment_source", "decisions/evidence_source", "decisions/build_source",
-    "decisions/flag_state", "decisions/ledger_event", "decisions/step_duration",
-    "decisions/ledger_summary",
-    "decisions/cadre_source", "decisions/evidence_batch_source",
-    "fairness/fairness_cadre", "fairness/flag_origin", "fairness/fairness_source",
-    "fairness/fairness_count",
-    "followup/followup_case", "followup/recheck", "followup/reappointment",
-)
+SCHEMA_FILE = SQL_DIR / "decisions" / "schema.sql"
 # Empty stand-ins for the adapters when the build's tables do not exist yet.
 STANDINS: dict[str, str] = {
     "flag_source": "null::date as as_of, null::varchar as flag_id, null::varchar as id_number, "
@@ -75,8 +63,6 @@ STANDINS: dict[str, str] = {
                     "null::date as birth_date",
     "evidence_batch_source": "null::varchar as evidence_id, null::varchar as batch_zh",
 }
-HEADER = re.compile(r"^--\s*(\w+)\.(\w+):\s*(.*)$")
-COLUMN = re.compile(r"^--\s*column\s+(\w+):\s*(.+)$")
 
 
 # 调整方式 of a decision -> the measure of rules.md §5 whose influence period it opens.
@@ -122,86 +108,53 @@ def observation_months() -> int:
     return params().observation_months
 
 
-def view_sql(stem: str) -> tuple[str, str, str]:
-    """(qualified view name, description, select text) of one view file."""
-    path = SQL_ROOT / f"{stem}.sql"
-    text = path.read_text(encoding="utf-8")
-    match = HEADER.match(text.splitlines()[0])
-    if match is None:
-        raise ValueError(f"{path}: first line must be '-- <schema>.<view>: description'")
-    schema, name, doc = match.groups()
-    return f"{schema}.{name}", doc, text
+def views() -> list[Model]:
+    """The decisions and followup views, in the order their reads give."""
+    return sqlmodels.discover(sqlmodels.VIEW_FOLDERS)
 
 
-def column_docs(stem: str) -> dict[str, str]:
-    """``-- column name: text`` lines of a view file's header: the analysts' column comments."""
-    docs = {}
-    for line in (SQL_ROOT / f"{stem}.sql").read_text(encoding="utf-8").splitlines():
-        if not line.startswith("--"):
-            break
-        match = COLUMN.match(line)
-        if match:
-            docs[match.group(1)] = match.group(2).strip()
-    return docs
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _fingerprint(con: duckdb.DuckDBPyConnection, rows: str) -> str:
-    """What the views depend on: their SQL, the review parameters and which of the build's
-    tables exist (an adapter is a stand-in until they do)."""
-    present = con.execute("select string_agg(schema_name || '.' || table_name, ',' order by all) "
-                          "from duckdb_tables() where schema_name in ('core', 'marts', 'ruleset') "
-                          "and database_name = current_database()").fetchone()[0]
-    digest = hashlib.sha256(SCHEMA_FILE.read_bytes())
-    for path in sql_files():
-        digest.update(path.read_bytes())
-    digest.update(f"{rows}|{present}".encode())
-    return digest.hexdigest()
+def create_view(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """One view with its comments; an adapter over a build not there yet becomes its stand-in."""
+    doc = model.description
+    try:
+        con.execute(f"create or replace view {model.relation} as\n{model.sql}")
+    except duckdb.CatalogException:
+        if model.name not in STANDINS:
+            raise
+        con.execute(f"create or replace view {model.relation} as select {STANDINS[model.name]} "
+                    "where false")
+        doc = "（尚无画像构建结果：空视图）" + doc
+    sqlmodels.comment(con, model.relation, doc, model.columns, "view", fallback=False)
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
     """Create the decisions tables and (re)create every view; adapters fall back to stand-ins.
 
     Skipped (one cheap query) when nothing the views depend on changed since the last run: the
-    DDL costs ~150 ms, and every decision and report would otherwise pay it."""
-    rows = ", ".join(f"({_quote(m)}, {months}, {no_leading})"
+    DDL costs ~150 ms, and every decision and report would otherwise pay it. What they depend
+    on: their SQL, the review parameters and which of the build's tables exist (an adapter is
+    a stand-in until they do)."""
+    rows = ", ".join(f"({sql_literal(m)}, {months}, {no_leading})"
                      for m, months, no_leading in params().adjustment_influence)
-    fingerprint = _fingerprint(con, rows)
-    try:
-        recorded = con.execute("select fingerprint from decisions.schema_version").fetchone()
-    except duckdb.CatalogException:
-        recorded = None
-    if recorded and recorded[0] == fingerprint:
-        return
-    con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
-    con.execute("create schema if not exists followup")
-    con.execute("create schema if not exists fairness")
-    con.execute("create or replace table decisions.adjustment_influence as select * from "
-                f"(values {rows}) as t(measure, months, no_leading_post_months)")
-    con.execute("comment on table decisions.adjustment_influence is '组织调整的影响期: months "
-                "per 调整方式, from the rule set''s influence_periods (refreshed when the rule set changes).'")
-    for stem in VIEWS:
-        name, doc, text = view_sql(stem)
-        short = name.split(".")[1]
-        try:
-            con.execute(f"create or replace view {name} as\n{text}")
-        except duckdb.CatalogException:
-            if short not in STANDINS:
-                raise
-            con.execute(f"create or replace view {name} as select {STANDINS[short]} where false")
-            doc = "（尚无画像构建结果：空视图）" + doc
-        con.execute(f"comment on view {name} is {_quote(doc)}")
-        present = {r[0] for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
-            "and database_name = current_database()", name.split(".")).fetchall()}
-        for column, text in column_docs(stem).items():
-            if column in present:
-                con.execute(f"comment on column {name}.{column} is {_quote(text)}")
-    con.execute("create or replace table decisions.schema_version as "
-                "select ? as fingerprint, current_timestamp as applied_at", [fingerprint])
+    present = con.execute("select string_agg(schema_name || '.' || table_name, ',' order by all) "
+                          "from duckdb_tables() where schema_name in ('core', 'marts', 'ruleset') "
+                          "and database_name = current_database()").fetchone()[0]
+    models = views()
+
+    def apply() -> None:
+        con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+        con.execute("create schema if not exists followup")
+        con.execute("create schema if not exists fairness")
+        con.execute("create or replace table decisions.adjustment_influence as select * from "
+                    f"(values {rows}) as t(measure, months, no_leading_post_months)")
+        con.execute("comment on table decisions.adjustment_influence is '组织调整的影响期: "
+                    "months per 调整方式, from the rule set''s influence_periods (refreshed when "
+                    "the rule set changes).'")
+        sqlmodels.run(con, models, {"view": create_view})
+
+    fingerprint = sqlmodels.fingerprint(models, SCHEMA_FILE.read_text(encoding="utf-8"),
+                                        f"{rows}|{present}")
+    apply_if_changed(con, "decisions.schema_version", fingerprint, apply)
 
 
 def set_context(con: duckdb.DuckDBPyConnection, as_of: date, build: date | None = None) -> None:
@@ -211,10 +164,6 @@ def set_context(con: duckdb.DuckDBPyConnection, as_of: date, build: date | None 
     con.execute("set variable review_build = ?::date", [build])
     con.execute("set variable recheck_months = ?", [p.recheck_months])
     con.execute("set variable observation_months = ?", [p.observation_months])
-
-
-def sql_files() -> list[Path]:
-    return [SQL_ROOT / f"{stem}.sql" for stem in VIEWS]
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]):  # noqa: ANN201

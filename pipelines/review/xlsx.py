@@ -3,7 +3,9 @@
 Why native charts (xlsxwriter radar and bar charts over cells in the workbook) rather than
 pictures: the department edits and re-uses these workbooks; a chart bound to its cells stays
 true when someone corrects a number, and prints at any size. Sheet names and column headers
-are Chinese; every text cell is written as a string (an ID or a "=..." stays text).
+are Chinese. Tables, cells and formats come from ``pipelines.render.xlsx`` (one way to draw a
+table; text that looks like a formula stays text); this module only says what goes where and
+adds the charts.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
+from pipelines.render.xlsx import Formats, open_workbook, write_table, write_title, write_value
 from pipelines.review import fairness_report
 from pipelines.review.data import ReviewData
 from pipelines.review.view import UnitView
@@ -24,48 +25,6 @@ SHEETS = ("概要", "不适宜人选", "画像图", "预警", "证据", "考察�
 CHART_BLOCK_ROWS = 17  # rows per cadre on 画像图: a 5-row table beside a radar chart
 
 
-class Formats:
-    def __init__(self, book: Workbook) -> None:
-        self.title = book.add_format({"bold": True, "font_size": 14})
-        self.head = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1,
-                                     "text_wrap": True, "valign": "top"})
-        self.cell = book.add_format({"border": 1, "text_wrap": True, "valign": "top"})
-        self.num = book.add_format({"border": 1, "num_format": "0.0"})
-        self.pct = book.add_format({"border": 1, "num_format": "0.0%"})
-        self.note = book.add_format({"italic": True, "font_color": "#B36B00"})
-        self.bold = book.add_format({"bold": True})
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def write_table(sheet: Worksheet, fmt: Formats, top: int, rows: list[dict[str, Any]],
-                columns: list[str] | None = None) -> int:
-    """A header row and the rows below it at ``top``; returns the next free row."""
-    columns = columns or (list(rows[0]) if rows else [])
-    if not columns:
-        sheet.write_string(top, 0, "无。")
-        return top + 2
-    for col, name in enumerate(columns):
-        sheet.write_string(top, col, name, fmt.head)
-        longest = max([_width(name)] + [_width(str(r.get(name, ""))) for r in rows[:200]])
-        sheet.set_column(col, col, min(60, max(8, longest + 2)))
-    for r, row in enumerate(rows, start=top + 1):
-        for col, name in enumerate(columns):
-            value = row.get(name, "")
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                sheet.write_number(r, col, value, fmt.cell)
-            elif value in ("", None):
-                sheet.write_blank(r, col, None, fmt.cell)
-            else:
-                sheet.write_string(r, col, str(value), fmt.cell)
-    if rows:
-        sheet.autofilter(top, 0, top + len(rows), len(columns) - 1)
-    sheet.freeze_panes(top + 1, 0)
-    return top + len(rows) + 2
-
-
 def _unit_rows(views: list[UnitView], attr: str) -> list[dict[str, Any]]:
     return [{"单位": v.name, **row} for v in views for row in getattr(v, attr)]
 
@@ -73,11 +32,11 @@ def _unit_rows(views: list[UnitView], attr: str) -> list[dict[str, Any]]:
 def _summary(book: Workbook, fmt: Formats, data: ReviewData, views: list[UnitView],
              title: str) -> None:
     sheet = book.add_worksheet("概要")
-    sheet.write_string(0, 0, title, fmt.title)
-    sheet.write_string(1, 0, f"会诊期间：{data.period.start} 至 {data.period.end}；画像截至："
-                       f"{data.build_as_of or '—'}；生成时间：{data.generated_at}")
+    write_title(sheet, fmt, 0, title)
+    write_value(sheet, fmt, 1, 0, f"会诊期间：{data.period.start} 至 {data.period.end}；画像截至："
+                f"{data.build_as_of or '—'}；生成时间：{data.generated_at}")
     if data.build_note:
-        sheet.write_string(2, 0, data.build_note, fmt.note)
+        write_value(sheet, fmt, 2, 0, data.build_note, fmt.note)
     rows = [{"单位": v.name, **v.summary} for v in views]
     end = write_table(sheet, fmt, 4, rows)
     if rows:
@@ -99,18 +58,15 @@ def _radar_sheet(book: Workbook, fmt: Formats, views: list[UnitView]) -> None:
     row = 0
     cadres = [(v.name, c) for v in views for c in v.candidates if c.scores]
     if not cadres:
-        sheet.write_string(0, 0, "本期无不适宜人选画像。")
+        write_value(sheet, fmt, 0, 0, "本期无不适宜人选画像。")
     for unit, cadre in cadres:
-        sheet.write_string(row, 0, f"{unit} {cadre.name}（{cadre.post_title}）", fmt.bold)
+        write_value(sheet, fmt, row, 0, f"{unit} {cadre.name}（{cadre.post_title}）", fmt.bold)
         for col, name in enumerate(("维度", "得分", "岗位类别阈值")):
-            sheet.write_string(row + 1, col, name, fmt.head)
+            write_value(sheet, fmt, row + 1, col, name, fmt.head)
         for i, (dim, score, threshold) in enumerate(cadre.scores, start=row + 2):
-            sheet.write_string(i, 0, dim, fmt.cell)
+            write_value(sheet, fmt, i, 0, dim, fmt.cell)
             for col, value in ((1, score), (2, threshold)):
-                if value is None:
-                    sheet.write_blank(i, col, None, fmt.cell)
-                else:
-                    sheet.write_number(i, col, value, fmt.num)
+                write_value(sheet, fmt, i, col, value, fmt.cell if value is None else fmt.num)
         chart = book.add_chart({"type": "radar"})
         first, last = row + 2, row + 1 + len(cadre.scores)
         for col, colour, dash in ((1, "#1F5FA8", "solid"), (2, "#C00000", "dash")):
@@ -127,9 +83,9 @@ def _radar_sheet(book: Workbook, fmt: Formats, views: list[UnitView]) -> None:
 
 def _quota(book: Workbook, fmt: Formats, data: ReviewData, views: list[UnitView]) -> None:
     sheet = book.add_worksheet("优秀比例")
-    sheet.write_string(0, 0, f"{data.quota_year or '—'}年度优秀等次比例核查（上限"
-                       f"{data.params.excellent_quota:.0%}，经批准可至"
-                       f"{data.params.excellent_quota_approved:.0%}）", fmt.title)
+    write_title(sheet, fmt, 0, f"{data.quota_year or '—'}年度优秀等次比例核查（上限"
+                f"{data.params.excellent_quota:.0%}，经批准可至"
+                f"{data.params.excellent_quota_approved:.0%}）")
     rows = []
     for _, q in data.quota.iterrows():
         rows.append({"单位": q["org_name"], "参加考核（定等次）": int(q["assessed"]),
@@ -141,8 +97,8 @@ def _quota(book: Workbook, fmt: Formats, data: ReviewData, views: list[UnitView]
                                    if v.name == q["org_name"]), "")})
     end = write_table(sheet, fmt, 2, rows)
     for r in range(len(rows)):
-        sheet.write_number(3 + r, 6, rows[r]["优秀比例"], fmt.pct)
-        sheet.write_number(3 + r, 7, rows[r]["上限"], fmt.pct)
+        write_value(sheet, fmt, 3 + r, 6, rows[r]["优秀比例"], fmt.pct)
+        write_value(sheet, fmt, 3 + r, 7, rows[r]["上限"], fmt.pct)
     if rows:
         chart = book.add_chart({"type": "column"})
         chart.add_series({"name": "优秀比例", "categories": ["优秀比例", 3, 0, 2 + len(rows), 0],
@@ -159,7 +115,7 @@ def _quota(book: Workbook, fmt: Formats, data: ReviewData, views: list[UnitView]
         sheet.insert_chart(end + 1, 0, chart)
         end += 18
     breaches = _unit_rows(views, "excellent_in_influence")
-    sheet.write_string(end + 1, 0, "影响期内被评为优秀", fmt.bold)
+    write_value(sheet, fmt, end + 1, 0, "影响期内被评为优秀", fmt.bold)
     write_table(sheet, fmt, end + 2, breaches)
 
 
@@ -179,9 +135,8 @@ def _distribution(book: Workbook, fmt: Formats, views: list[UnitView]) -> None:
 
 
 def write_xlsx(data: ReviewData, views: list[UnitView], path: Path, title: str) -> Path:
-    book = xlsxwriter.Workbook(str(path))
+    book, fmt = open_workbook(path)
     try:
-        fmt = Formats(book)
         _summary(book, fmt, data, views, title)
         candidates = [{"单位": v.name, **flag} for v in views for c in v.candidates
                       for flag in c.flags]
@@ -196,7 +151,7 @@ def write_xlsx(data: ReviewData, views: list[UnitView], path: Path, title: str) 
             write_table(book.add_worksheet(name), fmt, 0, _unit_rows(views, attr))
         _quota(book, fmt, data, views)
         _distribution(book, fmt, views)
-        fairness_report.write_sheets(book, data.fairness)
+        fairness_report.write_sheets(book, fmt, data.fairness)
     finally:
         book.close()
     return path

@@ -1,4 +1,5 @@
 -- core.assessment: 年度考核. Current annual assessment rows matched to a cadre, with 民主测评 ratios and the post held at year end.
+-- grain: evidence_id
 -- Why: the profile's base and rules A1-A5 read grades and votes; ratios are computed once here.
 -- column fact_date: 31 Dec of the assessment year (the as-of date a result counts from).
 -- column votes_total: 优秀+称职+基本称职+不称职 votes; 0 = no 民主测评 reported.

@@ -1,4 +1,5 @@
 -- core.audit_finding: 审计发现问题. Current audit findings matched to a cadre, with severity and tolerance resolved.
+-- grain: evidence_id
 -- Why: rules U1/U2 and the profile read audit findings; severity is derived from referral and
 -- amount (the source has no severity column), with the amount bar of the cadre's post class.
 -- column large_amount: 涉及金额 at or above U1's amount for the post class held at the report date.

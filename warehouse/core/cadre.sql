@@ -1,4 +1,5 @@
 -- core.cadre: 干部. One row per 身份证号 ever listed in the roster, with the latest reported attributes.
+-- grain: id_number
 -- Why: identity is the normalised ID, never the name (同名 is common); a cadre missing from the
 -- newest snapshot has left the scope but keeps their history (in_scope = false).
 -- column id_number: 身份证号 (normalised), the identity key.

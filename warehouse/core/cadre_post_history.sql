@@ -1,4 +1,5 @@
 -- core.cadre_post_history: 任职经历. One row per cadre and post spell, read from every roster snapshot ever loaded.
+-- grain: id_number, spell_no
 -- Why: a fact is judged against the post the cadre held when it happened, not today's post; a
 -- roster drop is a snapshot, so history is rebuilt from all snapshots (latest report per spell).
 -- column id_number: 身份证号 (normalised), the identity key.

@@ -1,4 +1,5 @@
 -- core.evidence: 证据. Every matched fact in one shape: what it says, whether it counts, and where it came from.
+-- grain: evidence_id
 -- Why: profiles and flags cite evidence by evidence_id; the profile card shows each piece with
 -- its file and row. Status is decided in the per-source models; this is their common face.
 -- column evidence_id: Stable id of the fact: source:submission_id:source_row.

@@ -1,4 +1,5 @@
 -- core.fact: 事实. Every current fact row of the six evidence sources, its identity match and the post held on its date.
+-- grain: evidence_id
 -- Why: one place resolves identity (by normalised ID against the roster) and the post at the
 -- fact's date, so every later model and rule reads the same answer. Unit-level inspection
 -- findings (no 责任人身份证号) concern no cadre and are not facts about a person.

@@ -1,4 +1,5 @@
 -- core.identity_name_mismatch: 姓名不一致. Facts matched by 身份证号 whose name differs from every name the roster has used for that ID.
+-- grain: evidence_id
 -- Why: the ID decides identity; a different name is reported for a person to check (typo,
 -- name change, or a fact filed under the wrong ID), and never used to re-match the fact.
 -- column evidence_id: Stable id of the fact: source:submission_id:source_row.

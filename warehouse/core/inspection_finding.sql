@@ -1,4 +1,5 @@
 -- core.inspection_finding: 巡视巡察发现问题. Current findings with a named responsible cadre, matched to the roster.
+-- grain: evidence_id
 -- Why: rules I1/I2 and the profile read findings; tolerance (容错免责) is resolved once here.
 -- column inspected_org: 被巡视单位.
 -- column rectify_deadline: 整改期限, or found_on + I2's default months when the unit left it empty.

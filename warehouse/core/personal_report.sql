@@ -1,4 +1,5 @@
 -- core.personal_report: 个人有关事项报告查核. Current check results matched to a cadre.
+-- grain: evidence_id
 -- Why: rules P1/P2 and the profile read 漏报/瞒报; a check that found the report 一致 is kept
 -- as neutral evidence (it shows the cadre was checked).
 -- column category: 查核结果 (一致/漏报/瞒报).

@@ -1,4 +1,5 @@
 -- core.petition: 信访举报查核. Current petition cases matched to a cadre, with their verification outcome resolved.
+-- grain: evidence_id
 -- Why: only verified petitions count; 不属实/无法查实 are dismissed (never count, stay visible
 -- with the conclusion as basis); an open case (no 办结日期) has no conclusion yet.
 -- column fact_date: 办结日期; NULL while the case is open.

@@ -1,4 +1,5 @@
 -- core.sanction: 处分与组织处理. Current sanction decisions matched to a cadre.
+-- grain: evidence_id
 -- Why: sanctions lower the dimension of their reason category and open influence periods
 -- (marts.influence_period); severity comes from the measure (ruleset.yaml `severity`).
 -- column category: 事由类别 (reason category), mapped to dimensions by ruleset.dimension_map.

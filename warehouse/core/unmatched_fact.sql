@@ -1,4 +1,5 @@
 -- core.unmatched_fact: 未匹配事实. Facts whose 身份证号 is not in any roster snapshot: kept for analysts, never dropped.
+-- grain: evidence_id
 -- Why: a fact about someone outside the roster may be a typo in the ID, a cadre the roster
 -- forgot, or a person outside the scope; only a person can tell, so the fact waits here.
 -- column evidence_id: Stable id of the fact: source:submission_id:source_row.

@@ -1,4 +1,5 @@
 -- decisions.assessment_source: 年度考核来源. Graded annual assessments (core.assessment) with the unit held at year end.
+-- grain: evidence_id
 -- Why: the 优秀 quota is checked per unit and year, and re-checks read grades given after an
 -- adjustment; the only file naming core.assessment.
 -- column org_name: 单位 held on 31 Dec of the assessment year.

@@ -1,4 +1,5 @@
 -- decisions.cadre_source: 干部基本信息来源. Sex and birth date of every cadre the roster has listed (core.cadre), for the disparity monitor's groups.
+-- grain: id_number
 -- Why: sex and age band are read from the roster (rules.md §6 定期盘点 asks how the mechanism
 -- performs; the monitor compares groups); the only review file naming core.cadre's personal
 -- attributes. A birth date the roster left empty is read from the 身份证号.

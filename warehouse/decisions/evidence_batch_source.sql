@@ -1,4 +1,5 @@
 -- decisions.evidence_batch_source: 证据批次来源. The batch each piece of evidence came in: the 巡视轮次 of a finding, the 审计项目编号 of an audit, the 查核批次 of a personal-report check.
+-- grain: evidence_id
 -- Why: the disparity monitor's drill-down shows where a group's flags came from, so a reader
 -- sees e.g. that most of one unit's flags come from one 巡察 round; the only file naming the
 -- per-source core models for this. Evidence of other sources has no batch here (the report

@@ -1,4 +1,5 @@
 -- decisions.evidence_source: 证据来源. Every matched fact (core.evidence) the flags cite, with the file and row it came from.
+-- grain: evidence_id
 -- Why: the 集中会诊 report shows each flag's evidence so that people decide on facts, not on a
 -- score; the only file naming core.evidence.
 -- column status: counted, tolerated (容错免责), dismissed (不属实/无法查实), open or neutral.

@@ -1,4 +1,5 @@
 -- decisions.flag_source: 预警线索来源. Candidate and warning flags of every build (marts.cadre_flag), under the stable id that decisions refer to.
+-- grain: as_of, flag_id
 -- Why: the build keys a flag by cadre and rule per as-of date; a decision needs an id that is
 -- the same in every build that raises the same flag. flag_id = rule id + 8 hex digits of
 -- md5(id_number|rule_id|first_flag_date): a new 不称职 year or a new run below a threshold is

@@ -1,6 +1,7 @@
 -- decisions.flag_state: 线索状态. One row per flag ever raised: its state (flagged, under_observation, confirmed, cleared, adjusted, appealed) from the flag plus the decisions on it.
+-- grain: flag_id
 -- Why: the state is never stored apart from the decisions: it is the last decision's to_state
--- (pipelines/decisions.py admitted it), else the initial state of the severity (a candidate is
+-- (pipelines/review/decisions.py admitted it), else the initial state of the severity (a candidate is
 -- flagged; a warning opens a 考察期, rules.md §2 R1). Rebuilds replace flags, never this.
 -- column in_latest_build: The most recent build (by built_at, whatever its as-of date) still raises the flag; false: kept for its decisions.
 -- column observe_until: End of the running 考察期: the observe decision's date, else (a warning) opened_on + R1.observation_months.

@@ -1,4 +1,5 @@
 -- decisions.influence_source: 影响期来源. Influence periods of sanctions per build (marts.influence_period).
+-- grain: as_of, evidence_id
 -- Why: follow-up and re-appointment read when each influence period ends; the only file naming
 -- marts.influence_period. effect_until is the last day inside the period (inclusive).
 -- column effect_until: Last day of the influence period (inclusive).

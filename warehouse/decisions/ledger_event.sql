@@ -1,4 +1,5 @@
 -- decisions.ledger_event: 盘点事件. One row per step in a flag's life: raised by a build, then each decision, with the unit and the half-year it fell in.
+-- grain: flag_id, event, decision_id
 -- Why: 定期盘点 (seed §5) counts what the mechanism did per unit and period; one long table of
 -- events is what every count and every duration is taken from, and what analysts query.
 -- column event: raised, observed, confirmed, cleared, adjusted, appealed, appeal_upheld, appeal_granted or restored.

@@ -1,4 +1,5 @@
 -- decisions.ledger_summary: 定期盘点汇总. Per unit and half-year: flags raised, observed, confirmed, cleared, appealed, adjusted, restored, and the median days of each step ended there.
+-- grain: org_name, half_year
 -- Why: the 定期盘点 table (seed §5, rules.md §6) in one view analysts can query or pivot; the
 -- report reads the same view, so the report and the warehouse never disagree.
 -- column raised: Flags first raised (candidates and warnings) in the half-year.

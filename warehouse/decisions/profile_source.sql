@@ -1,4 +1,5 @@
 -- decisions.profile_source: 画像来源. The five-dimension profiles of every build (marts.cadre_profile), per cadre and period, with the post-class thresholds.
+-- grain: as_of, id_number, period_kind, period_label
 -- Why: the review report draws each candidate against the threshold of the post class and
 -- re-checks adjusted cadres against later profiles; the only file naming marts.cadre_profile.
 -- column period_kind: as_of (the build's date), half_year or year.

@@ -1,7 +1,7 @@
 -- decisions: what people decided about flags, and the follow-up of adjusted cadres.
 -- Why a schema of its own: a rebuild (cadre build) replaces core/marts/rules from the data and
 -- the rule set; nothing here can be recomputed from data, so no build statement may touch it.
--- Written only by pipelines/decisions.py and pipelines/followup.py; every statement is
+-- Written only by pipelines/review/decisions.py and pipelines/review/followup.py; every statement is
 -- idempotent (`if not exists`), run before each use.
 
 create schema if not exists decisions;
@@ -57,7 +57,7 @@ create table if not exists decisions.decision_log (
     submission_id    varchar,              -- drop: the decision file (meta.submission)
     source_row       integer
 );
-comment on table decisions.decision_log is '决定记录：every decision of the organization department on a flag, append-only, validated by the state machine (pipelines/decisions.py). Never rebuilt.';
+comment on table decisions.decision_log is '决定记录：every decision of the organization department on a flag, append-only, validated by the state machine (pipelines/review/decisions.py). Never rebuilt.';
 comment on column decisions.decision_log.from_state is 'State of the flag before this decision (flagged, under_observation, confirmed, cleared, adjusted, appealed).';
 comment on column decisions.decision_log.to_state is 'State after it; appeal_upheld returns to the state before the appeal.';
 

@@ -1,4 +1,5 @@
 -- decisions.step_duration: 环节用时. One row per step a flag went through or is in: verification, observation, adjustment, appeal, re-appointment, with its start, end and days taken.
+-- grain: flag_id, step, started_on
 -- Why: 定期盘点 asks how long each step takes (seed §5); a step still open counts its days up
 -- to the review date, so slow cases show before they close.
 -- column step: verify (raised -> first decision), observation (列入考察期 -> 认定/排除), adjustment (认定 -> 组织调整), appeal (申诉 -> 结果), restore (调整 -> 重新任用).
@@ -21,7 +22,7 @@ step as (
         ('adjustment', '认定至组织调整', 'confirm', ['adjust', 'appeal_granted']),
         ('appeal', '申诉处理', 'appeal', ['appeal_upheld', 'appeal_granted']),
         ('restore', '组织调整至重新任用', 'adjust', ['restore', 'appeal_granted'])
-    ) as t(step, step_zh, start_action, end_actions)
+    ) as t(step, step_zh, start_action, end_actions)  -- noqa: AL05
 ),
 
 first_decision as (

@@ -1,4 +1,5 @@
 -- fairness.fairness_cadre: 公平性监测口径（人）. One row per cadre in scope of the review's build (variable review_build): the groups the disparity monitor compares and the outcomes it counts.
+-- grain: id_number
 -- Why: the monitor compares rates of harmful outcomes between groups of cadres; this is its one
 -- definition of who is in scope and what counts, so the report, the CLI's JSON and the analysts'
 -- table cannot disagree, and the candidate counts equal the candidate list (marts.candidate).

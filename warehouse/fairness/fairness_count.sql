@@ -1,4 +1,5 @@
 -- fairness.fairness_count: 分组结果计数. One row per grouping, group and outcome: cadres in scope and cadres with the outcome, for the review's build. The disparity monitor's counts; its statistics are computed from these rows (pipelines/review/fairness.py).
+-- grain: group_by, group_value, outcome
 -- Why: the counts are SQL, over the same definitions as the candidate list, so they reconcile
 -- with it exactly; the rates, ratios and tests are computed in Python (scipy) from this table.
 -- column group_by: unit, sex, age_band, post_level or evidence_source.
@@ -6,11 +7,11 @@
 -- column outcome: candidate, warning, or adjusted (only groups with a reviewed cadre).
 -- column in_scope: Cadres in the group (for adjusted: those reviewed; for evidence_source: cadres the source reported on).
 -- column with_outcome: Of those, cadres with the outcome.
-with cadre as (
+with cadre as materialized (
     select * from fairness.fairness_cadre
 ),
 
-member as (
+member as materialized (
     select id_number, group_by, group_value, candidate, warning, reviewed, adjusted
     from (
         unpivot cadre

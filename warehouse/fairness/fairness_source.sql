@@ -1,4 +1,5 @@
 -- fairness.fairness_source: 公平性监测口径（人×证据来源）. One row per cadre in scope and evidence source that reported on them: the unit of the evidence-source grouping.
+-- grain: id_number, source
 -- Why: a cadre may have evidence, and flags, from several sources; counting each cadre once per
 -- source lets every source's rate be read on its own: of the cadres a source reported on (a
 -- counted negative item dated on or before the build's date, or evidence one of their flags

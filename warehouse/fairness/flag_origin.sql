@@ -1,4 +1,5 @@
 -- fairness.flag_origin: 线索证据来源明细. One row per flag the review's build raised on a listed cadre and per piece of evidence it cites: rule, evidence source, batch, sending unit and file.
+-- grain: flag_id, evidence_id
 -- Why: the disparity monitor's drill-down. A group that stands out is explained by where its
 -- flags came from (which rules, which source, which 巡察 round or audit project), so a reader
 -- looks at the evidence, not at the group. A flag citing no evidence has one row, source null.

@@ -1,4 +1,5 @@
 -- followup.followup_case: 复检档案. One row per flag that led to an organizational adjustment (逐人建档): the adjustment, its influence period and the file's status.
+-- grain: flag_id
 -- Why: seed §4: adjusted cadres are followed up, re-checked periodically and re-appointed
 -- when they meet the bar again; the adjustment itself opens an influence period (rules.md §5:
 -- 调整职务 1 yr; 免职 1 yr without a leading post, 2 yr without promotion; 降职 2 yr).

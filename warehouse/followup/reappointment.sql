@@ -1,4 +1,5 @@
 -- followup.reappointment: 重新任用资格. One row per open follow-up file at the review date: the latest re-check, the influence periods still running and whether the cadre is eligible for re-appointment.
+-- grain: flag_id
 -- Why: seed §4: cadres who meet the bar again and whose influence periods have ended are
 -- listed for re-appointment; people decide (重新任用 is recorded as a decision). Influence
 -- periods are inclusive of their last day: eligible from the day after effect_until, and from

@@ -1,4 +1,5 @@
 -- followup.recheck: 复检. One row per adjusted cadre and scheduled re-check (every recheck_months after the adjustment, up to the next one after the review date), with its result from evidence dated after the adjustment.
+-- grain: flag_id, recheck_no
 -- Why: seed §4 定期复检: the bar is met again when the latest profile after the adjustment has
 -- no dimension below the post-class threshold, no new candidate flag has been raised (or it was
 -- cleared) and no annual grade after the adjustment is 基本称职 or 不称职.

@@ -1,4 +1,5 @@
 -- temp.assessment_recent: The graded assessment years rules A1-A5 may read at the as-of date, numbered from the latest, with probation as the roster stood on the as-of date.
+-- grain: evidence_id
 -- Why: rules.md "Latest year": A1-A5 read only assessment years at or before the as-of date and
 -- only the assessment_years (2) most recent calendar years that have ended by then (a 2021-2022
 -- record makes no candidate in 2026). A 不定等次 year neither counts nor breaks a run: it takes

@@ -1,4 +1,5 @@
 -- marts.cadre_flag: 预警与不适宜人选标记. One row per cadre and rule raised at the as-of date, with all its evidence.
+-- grain: id_number, rule_id
 -- Why: a decision is made per cadre and rule; the rule-set version that raised the flag is kept
 -- on every row (ruleset_version) so a jurisdiction can tell which numbers produced it.
 -- column severity: candidate (不适宜担任现职人选), warning (预警, opens a 考察期) or blocks_promotion (影响期).

@@ -1,4 +1,5 @@
 -- temp.cadre_period: One row per cadre and profile period (the as-of date, each half-year, each year) with the post held at the period's end.
+-- grain: id_number, period_kind, period_label
 -- Why: profiles are judged against the post held at the end of the period (thresholds differ
 -- by post class), and every period of the look-back history is computed the same way.
 with bounds as (

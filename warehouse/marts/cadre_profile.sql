@@ -1,4 +1,5 @@
 -- marts.cadre_profile: 德能勤绩廉画像. Per cadre and period: the five dimension scores, the overall score and the thresholds of the post class.
+-- grain: id_number, period_kind, period_label
 -- Why: rules.md §1: base = the latest graded assessment's scores (or its grade mapped), minus
 -- the deductions inside the look-back window; thresholds differ by post level/category/sector.
 -- column period_kind: as_of (the build's date), half_year or year.
@@ -6,7 +7,11 @@
 -- column base_evidence_id: The assessment the base was read from.
 -- column score_virtue: 德 score after deductions (0-100); likewise score_ability 能, score_diligence 勤, score_performance 绩, score_integrity 廉.
 -- column base_year: Year of the assessment the base was read from.
--- column base_virtue: 德 before deductions (score, mapped grade or the default); likewise base_ability, base_diligence, base_performance, base_integrity.
+-- column base_virtue: 德 before deductions (the assessment's score, its grade mapped, or the default).
+-- column base_ability: 能 before deductions.
+-- column base_diligence: 勤 before deductions.
+-- column base_performance: 绩 before deductions.
+-- column base_integrity: 廉 before deductions.
 -- column threshold_virtue: Threshold of 德 for the post class; a score below it raises D1.
 -- column threshold_ability: Threshold of 能 for the post class.
 -- column threshold_diligence: Threshold of 勤 for the post class.

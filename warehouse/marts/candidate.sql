@@ -1,4 +1,5 @@
 -- marts.candidate: 不适宜担任现职人选及预警名单. One row per in-scope cadre with a candidate or warning flag at the as-of date.
+-- grain: id_number
 -- Why: the list the organization department reviews (集中会诊); it proposes, never decides.
 -- Cadres no longer in the newest roster snapshot are left out (their flags stay in cadre_flag).
 -- column severity: candidate if any candidate rule fired, else warning.

@@ -1,4 +1,5 @@
 -- marts.deduction: 扣分明细. Every point lost, per cadre, period and dimension, with the evidence row and rule-set entry behind it.
+-- grain: id_number, period_kind, period_label, dimension, evidence_id
 -- Why: every point lost must trace to its evidence (rules.md §1); tolerated (容错免责) and
 -- dismissed (不属实/无法查实) items are listed with 0 points and their basis, never counted.
 -- column dimension: virtue/ability/diligence/performance/integrity (德能勤绩廉).
@@ -25,7 +26,8 @@ poor_audit_rating as (
          where source = 'audit_finding' and code = '审计评价较差') as severity_level)
     from evidence join core.audit_finding as audit using (evidence_id)
     where audit.rating = '较差'
-    qualify row_number() over (partition by audit.audit_id order by audit.item_no) = 1
+    -- once per audit and cadre: every cadre of a multi-cadre audit bears its rating
+    qualify row_number() over (partition by audit.audit_id, audit.id_number order by audit.item_no) = 1
 ),
 in_window as (
     select period.period_kind, period.period_label, period.period_end, evidence.*

@@ -1,4 +1,5 @@
 -- marts.influence_period: 影响期. One row per sanction decided on or before the as-of date, with its influence period.
+-- grain: evidence_id
 -- Why: rules.md §5: during an influence period the cadre is not eligible for promotion or 优秀;
 -- when the unit left 影响期截止 empty it is derived from the measure; overlaps: the longest wins.
 -- column effect_until: Last day (inclusive): as sent, else derived counting the decision day as day 1 (rules.md "Periods"): the day before decided_on + months (when that month has no such day, its last day is taken, then the day before).

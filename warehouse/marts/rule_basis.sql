@@ -1,4 +1,5 @@
 -- marts.rule_basis: 规则依据. One row per enabled rule at the as-of date: title, severity, 依据 (basis) and its verification tags, and every number the jurisdiction profile changes for the rule, with that number's basis.
+-- grain: rule_id
 -- Why: rules.md: a rule whose basis is only [S]econdary or [R]ecalled ships, but must say so
 -- wherever it is shown; the review joins this on (as_of, rule_id) to show, beside each flag,
 -- what the rule rests on and which profile's numbers raised it (ruleset_profile).

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: A1
 -- title: 最近一次年度考核等次为不称职
 -- severity: candidate

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: A2
 -- title: 连续两年年度考核为基本称职
 -- severity: candidate

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: A3
 -- title: 民主测评（优秀+称职）票比例连续两年低于三分之二
 -- severity: candidate

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: A4
 -- title: 最近一年民主测评不称职票超过三分之一
 -- severity: candidate

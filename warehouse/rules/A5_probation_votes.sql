@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: A5
 -- title: 试用期内民主测评不称职票达三分之一或好评率低于二分之一
 -- severity: candidate

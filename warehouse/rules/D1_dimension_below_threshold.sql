@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: D1
 -- title: 德能勤绩廉某一维度得分低于岗位类别阈值
 -- severity: warning

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: I1
 -- title: 巡视巡察发现不担当不作为、形式主义官僚主义问题（直接责任，较重或严重）
 -- severity: candidate

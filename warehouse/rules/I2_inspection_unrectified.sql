@@ -1,3 +1,4 @@
+-- grain: id_number, evidence_ids
 -- id: I2
 -- title: 巡视巡察发现问题逾期未整改
 -- severity: warning

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: P1
 -- title: 个人有关事项报告查核结果为瞒报
 -- severity: candidate

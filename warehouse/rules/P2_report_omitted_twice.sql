@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: P2
 -- title: 三个报告年度内两次漏报
 -- severity: warning

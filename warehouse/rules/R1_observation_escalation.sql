@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: R1
 -- title: 考察期满未见好转或考察期内再次预警
 -- severity: candidate

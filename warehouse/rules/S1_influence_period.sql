@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: S1
 -- title: 处于处分或组织处理影响期内
 -- severity: blocks_promotion

@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: U1
 -- title: 审计发现违规决策或涉及金额100万元以上问题负直接责任
 -- severity: candidate

@@ -1,3 +1,4 @@
+-- grain: id_number, evidence_ids
 -- id: U2
 -- title: 审计评价为较差
 -- severity: warning

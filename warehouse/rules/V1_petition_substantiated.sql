@@ -1,3 +1,4 @@
+-- grain: id_number
 -- id: V1
 -- title: 信访举报查核属实或基本属实（廉洁、作风、不担当不作为）且后续处理为诫勉或更重
 -- severity: candidate

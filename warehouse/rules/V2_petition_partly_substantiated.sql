@@ -1,3 +1,4 @@
+-- grain: id_number, evidence_ids
 -- id: V2
 -- title: 信访举报查核部分属实
 -- severity: warning

@@ -1,0 +1,112 @@
+"""Office files as units save them (sources.md, "Formats every source accepts").
+
+The fixtures in tests/fixtures were written by openpyxl and saved by LibreOffice as .xls, .ods
+and .xlsx (``python -m tests.fixtures.make_office_fixtures`` regenerates them).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ingest.steps import submit_file
+from pipelines.settings import DataHome
+from tests.conftest import ROSTER_HEADER, roster_row, write_csv
+
+pytestmark = pytest.mark.integration
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _raw(home: DataHome, sql: str) -> list[tuple]:
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_each_office_format_loads_the_same_rows(home: DataHome, suffix: str) -> None:
+    receipt = submit_file(FIXTURES / f"roster.{suffix}", "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_read, receipt.rows_accepted) == ("accepted", 4, 4)
+    assert receipt.issues == []
+    rows = _raw(home, "select id_number, name, birth_date, on_probation, source_row "
+                      "from raw.roster order by source_row")
+    assert [r[4] for r in rows] == [3, 4, 5, 6]  # title row 1, header row 2
+    assert rows[0][1:4] == ("测试1", __import__("datetime").date(1971, 2, 2), False)
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_what_units_put_around_the_data_is_ignored_with_notes(home: DataHome,
+                                                              suffix: str) -> None:
+    """Hidden code-list sheet in front, two-line header, units row, formula filled down to
+    row 60, 合计 row, signature line, formatted empty columns: five rows, no quarantine."""
+    receipt = submit_file(FIXTURES / f"assessment_layout.{suffix}", "ORG", "annual_assessment",
+                          home)
+    assert (receipt.status, receipt.rows_read, receipt.rows_accepted,
+            receipt.rows_quarantined) == ("accepted", 5, 5, 0)
+    notes = {i.reason: i for i in receipt.issues}
+    assert set(notes) == {"hidden_sheets_skipped", "two_line_header", "note_row_skipped",
+                          "trailer_rows_ignored", "extra_column"}
+    assert all(i.scope == "note" for i in receipt.issues)
+    assert notes["trailer_rows_ignored"].value == "10-62"
+    assert "合计行" in notes["trailer_rows_ignored"].message_zh
+    assert "签名行" in notes["trailer_rows_ignored"].message_zh
+    assert receipt.extra_columns == ["总票数"]  # the formatted empty columns are not reported
+    votes = _raw(home, "select votes_excellent, score_integrity from raw.annual_assessment "
+                       "order by source_row")
+    assert votes[0] == (20, 95)
+
+
+def test_content_decides_over_the_suffix(home: DataHome, tmp_path: Path) -> None:
+    renamed = tmp_path / "名册.xlsx"
+    shutil.copy(FIXTURES / "roster.xls", renamed)
+    receipt = submit_file(renamed, "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_accepted) == ("accepted", 4)
+    [note] = [i for i in receipt.issues if i.reason == "read_by_content"]
+    assert ".xls" in note.message_zh and "“.xlsx”" in note.message_zh
+
+
+def test_a_header_not_on_the_visible_sheet_names_sheet_and_rows(home: DataHome,
+                                                                tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "封面"
+    book.active.append(["2025年干部名册", "报送单位：组织部"])
+    data = book.create_sheet("名册")
+    data.append(ROSTER_HEADER)
+    data.append(roster_row(1))
+    book.save(tmp_path / "r.xlsx")
+    receipt = submit_file(tmp_path / "r.xlsx", "ORG", "roster", home)
+    assert receipt.status == "refused" and receipt.issues[0].reason == "no_header"
+    assert "工作表“封面”" in receipt.refusal_reason and "前 1 行" in receipt.refusal_reason
+
+
+def test_missing_columns_name_the_header_row_they_were_read_from(home: DataHome,
+                                                                 tmp_path: Path) -> None:
+    rows = [[h for h in ROSTER_HEADER if h != "性别"]] + [roster_row(1)[:2] + roster_row(1)[3:]]
+    receipt = submit_file(write_csv(tmp_path / "r.csv", rows, title_rows=[["2025年名册"]]),
+                          "ORG", "roster", home)
+    assert receipt.issues[0].reason == "missing_required_column"
+    assert "性别" in receipt.refusal_reason and "第2行" in receipt.refusal_reason
+
+
+def test_excel_damaged_ids_in_csv(home: DataHome, tmp_path: Path) -> None:
+    """One ID saved from a number-formatted column: that row, with the Excel reason; a column
+    of them: the whole file, none of its IDs loaded (even damaged ones that pass the check)."""
+    one = [ROSTER_HEADER] + [roster_row(n) for n in range(1, 11)]
+    damaged = str(one[3][0])[:15] + "000"
+    one[3][0] = damaged
+    receipt = submit_file(write_csv(tmp_path / "one.csv", one), "ORG", "roster", home)
+    [bad] = [i for i in receipt.issues if i.source_row == 4]
+    assert (receipt.status, receipt.rows_accepted) == ("partially_accepted", 9)
+    assert bad.reason == "id_excel_damaged" and "Excel" in bad.message_zh
+    column = [ROSTER_HEADER] + [roster_row(n) for n in range(20, 26)]
+    for row in column[1:]:
+        row[0] = str(row[0])[:15] + "000"
+    receipt = submit_file(write_csv(tmp_path / "all.csv", column), "ORG", "roster", home)
+    assert receipt.status == "refused"
+    assert receipt.issues[0].reason == "id_column_excel_damaged"
+    assert "文本" in receipt.issues[0].fix_zh
+    assert _raw(home, "select count(*) from raw.roster where id_number like '%000'") == [(0,)]
