@@ -93,7 +93,10 @@ def test_the_cluster_gives_exactly_the_standalone_receipts_profiles_and_flags(
     assert differences(results(standalone.warehouse_file, AS_OF), on_cluster) == {
         "receipts": 0, "profiles": 0, "flags": 0}
     ran = cluster.task_runs(running)
-    assert {r["state"] for r in ran if r["dag_id"] in INGEST_DAGS} == {"success"}
+    unfinished = [r for r in ran if r["dag_id"] in INGEST_DAGS  # skipped: a run with no file
+                  and r["state"] not in ("success", "skipped")]
+    assert unfinished == []
+    assert sum(r["task_id"] == "receive" and r["state"] == "success" for r in ran) >= len(INGEST_DAGS)
 
 
 def test_every_part_runs_on_loopback_and_stop_leaves_nothing_running(running: DataHome) -> None:
