@@ -23,6 +23,7 @@ in production it is the shared data folder itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -418,18 +419,34 @@ def stop(home: DataHome, grace_s: float = 30.0) -> list[str]:
     return stopped
 
 
+def _tree(pid: int) -> set[int]:
+    """A part's process group and every descendant: Airflow's task supervisor starts a task in
+    a session of its own, outside the worker's group, so a group signal alone would miss it."""
+    from pipelines.orchestration.local_server import family
+
+    return family([pid]) | {pid}
+
+
 def _terminate(pid: int, grace_s: float) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after ``grace_s``."""
+    """SIGTERM the part's process group and descendants, then SIGKILL what is left after
+    ``grace_s``."""
+    ours = _tree(pid)
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
+        _signal_all(pid, ours | _tree(pid), sig)
         deadline = time.monotonic() + (grace_s if sig == signal.SIGTERM else 10)
         while time.monotonic() < deadline:
-            if not _alive(pid) and not _group_alive(pid):
+            ours = {p for p in ours | _tree(pid) if _alive(p)}
+            if not ours and not _group_alive(pid):
                 return
             time.sleep(0.2)
+
+
+def _signal_all(pgid: int, pids: set[int], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -469,10 +486,10 @@ def restart_part(home: DataHome, part: str, extra_env: dict[str, str] | None = N
 
 
 def kill_part(home: DataHome, part: str) -> None:
-    """SIGKILL one part's whole process group (fault tests: a worker dying mid-task)."""
+    """SIGKILL one part and every process under it (fault tests: a worker machine dying mid-task)."""
     pid = _pid(Cluster(home), part)
     if pid is not None:
-        os.killpg(pid, signal.SIGKILL)
+        _signal_all(pid, _tree(pid), signal.SIGKILL)
 
 
 # -- running DAGs on the cluster --------------------------------------------------------------
