@@ -11,7 +11,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 AIRFLOW_PORT ?= 8080
 PORTAL_PORT ?= 8090
 
-.PHONY: venv demo test test-fast lint bench bench-quick sql airflow airflow-stop portal browser clean chaos
+.PHONY: venv demo test test-fast lint bench bench-quick sql airflow airflow-stop portal browser clean chaos cluster-deps cluster cluster-stop cluster-status
 
 $(VENV)/.installed: setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,7 +26,7 @@ demo: venv
 	$(BIN)/cadre demo --reset
 
 ## test: lint, the import contracts, the SQL lint, then the whole test suite
-test: venv browser
+test: venv browser cluster-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint warehouse/
@@ -78,6 +78,22 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-wqy-microhei; fi
+
+## cluster-deps: PostgreSQL and Redis from the distribution's packages, installed when missing
+cluster-deps:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v redis-server >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; }
+
+## cluster: production-shaped Airflow (PostgreSQL, Redis, scheduler, dag-processor, triggerer,
+## API server on 127.0.0.1:$(AIRFLOW_PORT), two Celery workers); state under $(CADRE_HOME)/cluster
+cluster: venv cluster-deps
+	$(BIN)/cadre cluster start --port $(AIRFLOW_PORT)
+
+cluster-stop: venv
+	$(BIN)/cadre cluster stop
+
+cluster-status: venv
+	$(BIN)/cadre cluster status
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache test-output

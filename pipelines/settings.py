@@ -88,6 +88,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CADRE_MAX_NUMBER_DIGITS", "40",
             "Longest number (digits) in a JSON file; longer is refused, in a cell a row issue."),
     Setting(
+        "CADRE_CLUSTER_DATA",
+        "",
+        "Data folder the cluster's Celery workers use; empty = $CADRE_HOME/cluster/data (a "
+        "local trial never writes the standalone warehouse). In production: the shared data folder.",
+    ),
+    Setting(
+        "CADRE_AIRFLOW_DB_URL",
+        "",
+        "Airflow metadata DB for the cluster (SQLAlchemy URL, e.g. postgresql+psycopg2://user:pw@"
+        "db-host/airflow); empty = `make cluster` starts its own PostgreSQL on 127.0.0.1.",
+    ),
+    Setting(
+        "CADRE_CELERY_BROKER_URL",
+        "",
+        "Celery broker for the cluster (e.g. redis://broker-host:6379/0); empty = `make cluster` "
+        "starts its own Redis on 127.0.0.1.",
+    ),
+    Setting(
         "CADRE_ALERT_EMAIL",
         "",
         "Comma-separated addresses that get an e-mail when a DAG task fails or a Deadline "

@@ -36,6 +36,7 @@ print(json.dumps({
         "params": {k: dag.params.get_param(k).schema for k in dag.params},
         "task_details": {t.task_id: {
             "pool": t.pool,
+            "queue": t.queue,
             "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
             "on_failure_callback": bool(t.on_failure_callback),
             "retry_policy": type(getattr(t, "retry_policy", None)).__name__,

@@ -67,6 +67,8 @@ def test_every_dag_alerts_ends_runs_in_its_time_zone_and_declares_its_params(
             assert task["timeout"], f"{where}: no execution_timeout"
             assert task["retry_policy"] == "ExceptionRetryPolicy", where
             assert (task["pool"] == "cadre_warehouse") == (task_id in WRITERS), where
+            # Celery: only the worker on the warehouse's machine serves the writers' queue
+            assert task["queue"] == ("warehouse" if task_id in WRITERS else "default"), where
     for dag_id in ("build_profiles", "review_half_yearly"):
         assert bag["dags"][dag_id]["deadline"], f"{dag_id}: no Deadline Alert"
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from pipelines import contracts
 from pipelines.cli.analysis import register as register_analysis
+from pipelines.cli.cluster import register as register_cluster
 from pipelines.cli.fairness import register as register_fairness
 from pipelines.cli.identity import register as register_identity
 from pipelines.cli.portal import register as register_portal
@@ -381,6 +382,7 @@ def airflow_stop() -> None:
 register_analysis(app)
 register_review(app)
 register_identity(app)
+register_cluster(app)
 register_fairness(app)
 register_portal(app)  # cadre portal serve|worker|user|token|audit
 register_quality(app)  # cadre report quality

@@ -11,20 +11,27 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from pipelines import settings
 
 POINTS = ("receive:archived", "receive:registered", "parse:read", "parse:saved",
           "validate:checked", "validate:saved", "load:mid_transaction", "load:committed",
           "feedback:started", "feedback:written")
+PAUSE_SECONDS = 90  # ``<point>:pause``: long enough for a test to kill the process from outside
 _passed = 0
 
 
 def crashpoint(name: str) -> None:
-    """Die here (SIGKILL, no clean-up) when the fault setting says so."""
+    """Die here (SIGKILL, no clean-up) when the fault setting says so; wait here when it says
+    ``<point>:pause``, so a test can kill the process from outside (a Celery worker SIGKILLed in
+    the middle of a load)."""
     global _passed
     fault = settings.get("CADRE_FAULT_INJECT")
     if not fault:
+        return
+    if fault == f"{name}:pause":
+        time.sleep(PAUSE_SECONDS)
         return
     _passed += 1
     if fault == name or (fault.startswith("@") and fault[1:].isdigit() and

@@ -18,3 +18,8 @@ def build_asset() -> dict[str, str]:
 
 
 WAREHOUSE_POOL = "cadre_warehouse"  # one slot: DuckDB allows one writer process at a time
+
+# Celery queues by what a task touches: only the worker on the warehouse's machine serves
+# WAREHOUSE_QUEUE (tasks that open the DuckDB file for writing); any worker serves DEFAULT_QUEUE.
+WAREHOUSE_QUEUE = "warehouse"
+DEFAULT_QUEUE = "default"

@@ -39,7 +39,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from pipelines import settings
 from pipelines.orchestration import alerts
-from pipelines.orchestration.assets import WAREHOUSE_POOL
+from pipelines.orchestration.assets import DEFAULT_QUEUE, WAREHOUSE_POOL, WAREHOUSE_QUEUE
 from pipelines.settings import DataHome
 from pipelines.warehouse import WarehouseLocked
 
@@ -183,8 +183,10 @@ def dag_args(dag_id: str, timeout_key: str | None = None) -> dict[str, Any]:
 
 
 def task_args(name: str, writes_warehouse: bool) -> dict[str, Any]:
-    """A task's timeout, and the one-slot writer pool only if it writes the warehouse."""
-    args: dict[str, Any] = {"task_id": name, "execution_timeout": TASK_TIMEOUTS[name]}
+    """A task's timeout; if it writes the warehouse, the one-slot writer pool and the Celery
+    queue only the worker on the warehouse's machine serves (ignored by standalone runs)."""
+    args: dict[str, Any] = {"task_id": name, "execution_timeout": TASK_TIMEOUTS[name],
+                            "queue": WAREHOUSE_QUEUE if writes_warehouse else DEFAULT_QUEUE}
     if writes_warehouse:
         args["pool"] = WAREHOUSE_POOL
     return args
