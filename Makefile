@@ -82,7 +82,8 @@ browser:
 ## cluster-deps: PostgreSQL and Redis from the distribution's packages, installed when missing
 cluster-deps:
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && command -v redis-server >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; }
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
 
 ## cluster: production-shaped Airflow (PostgreSQL, Redis, scheduler, dag-processor, triggerer,
 ## API server on 127.0.0.1:$(AIRFLOW_PORT), two Celery workers); state under $(CADRE_HOME)/cluster
