@@ -21,6 +21,7 @@ from pipelines.publish.snapshot import PERSON_COLUMNS, publish
 from pipelines.review import decisions
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
+from tests.review_scenario import register_deciders
 
 pytestmark = pytest.mark.integration
 
@@ -124,6 +125,7 @@ def test_review_snapshot_is_identified_and_owner_only(
 def test_a_decision_republishes_both_snapshots(
         world: tuple[DataHome, dict[str, str]]) -> None:
     home, ids = world
+    register_deciders(home)  # a decision must name a registered decider
     with warehouse.writer(home.warehouse_file) as con:
         decisions.sync_flags(con)
         flag_id = con.execute("select flag_id from decisions.flag_state where id_number = ? "
