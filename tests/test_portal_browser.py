@@ -85,7 +85,10 @@ def test_audit_office_uploads_and_reads_its_feedback(page: Page, portal: Portal,
     expect(page.locator("h1")).to_have_text("我的报送")
     shot(page, "02_my_submissions")
     page.click("text=上传新文件")
-    expect(page.locator("select[name=source] option")).to_have_count(1)  # its one source only
+    # only what 审计局 may send: its audits, and withdrawals of its own records
+    expect(page.locator("select[name=source] option")).to_have_count(2)
+    values = page.locator("select[name=source] option").evaluate_all("os => os.map(o => o.value)")
+    assert sorted(values) == ["audit_finding", "withdrawal"]
     page.select_option("select[name=source]", "audit_finding")
     page.set_input_files("input[name=file]", str(drop))
     shot(page, "03_upload")
