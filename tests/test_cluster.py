@@ -13,12 +13,10 @@ import itertools
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.contracts import source_names
@@ -27,7 +25,6 @@ from pipelines.orchestration import cluster
 from pipelines.orchestration.cluster_demo import copy_drops, differences, results, run_drops
 from pipelines.settings import DataHome
 from tests.airflow_probe import run_python
-from tests.conftest import ROSTER_HEADER, roster_row, write_csv
 
 pytestmark = pytest.mark.slow
 AS_OF = date(2026, 6, 30)
@@ -157,50 +154,6 @@ def _workloads(log: Path, task_id: str) -> int:
     return sum(1 for line in log.read_text(errors="replace").splitlines()
                if "Executing workload" in line and f"task_id={task_id}/" in line)
 
-
-def test_a_worker_killed_mid_load_leaves_the_warehouse_as_it_was_and_the_next_run_finishes(
-        running: DataHome, tmp_path: Path) -> None:
-    data = cluster.Cluster(running).data
-    rows = [ROSTER_HEADER, *[roster_row(n) for n in range(900, 912)]]
-    before = _raw_rows(data)
-    cluster.restart_part(running, "worker-warehouse",
-                         {"CADRE_FAULT_INJECT": "load:mid_transaction:pause"})
-    write_csv(data.inbox_for("ORG", "roster") / "killed_mid_load.csv", rows)
-    run_id = cluster.trigger(running, "ingest_roster")
-    _wait_running(running, "ingest_roster", run_id, "load")
-    cluster.kill_part(running, "worker-warehouse")  # SIGKILL, whole process group
-    assert _raw_rows(data) == before  # the killed transaction left nothing behind
-
-    cluster.restart_part(running, "worker-warehouse")  # without the fault
-    cluster.wait_until_idle(running, timeout=600)  # the killed run is ended by the scheduler
-    cluster.trigger(running, "ingest_roster")  # the next run resumes the submission
-    cluster.wait_until_idle(running, timeout=600)
-    with duckdb.connect(str(data.warehouse_file), read_only=True) as con:
-        status, accepted, loaded = con.execute(
-            "select status, rows_accepted, (select count(*) from raw.roster r "
-            "where r.submission_id = s.submission_id) from meta.submission s "
-            "where filename = 'killed_mid_load.csv'").fetchall()[0]
-    assert (status, accepted, loaded) == ("accepted", 12, 12)
-    assert _raw_rows(data) == before + 12
-
-
-def _raw_rows(data: DataHome) -> int:
-    with duckdb.connect(str(data.warehouse_file), read_only=True) as con:
-        return con.execute("select count(*) from raw.roster").fetchone()[0]
-
-
-def _wait_running(home: DataHome, dag_id: str, run_id: str, task_id: str,
-                  timeout: float = 300) -> None:
-    """Until the task has been running a few seconds (it is then inside its transaction)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        states = [r for r in cluster.task_runs(home) if r["dag_id"] == dag_id and r["run_id"] == run_id
-                  and r["task_id"] == task_id and r["state"] == "running"]
-        if states:
-            time.sleep(5)
-            return
-        time.sleep(1)
-    raise AssertionError(f"{dag_id}.{task_id} never started running")
 
 def test_stop_stops_exactly_what_start_started(running: DataHome) -> None:
     """Last in the module: after ``stop`` no process of the cluster is left, by PID and group."""

@@ -386,7 +386,7 @@ def test_a_wasteful_item_of_a_poorly_rated_audit_costs_points_for_both_reasons(
     reasons to lose 绩 points; the build must not fail on marts.deduction's grain for it."""
     s = Scenario()
     cid = s.cadre()
-    s.add("audit_finding", audit_id="AU-2026-9", item_no=1, id_number=cid, name="测试",
+    s.add("audit_finding", audit_id="AU-2026-9", item_no=1, id_number=cid, name=None,
           audit_type="经济责任审计", category="损失浪费", responsibility="直接责任", rating="较差",
           reported_on="2026-01-10")
     s.load(home, tmp_path / "drops")

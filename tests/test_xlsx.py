@@ -27,7 +27,7 @@ from pipelines.render.xlsx import (
 )
 from pipelines.review.data import parse_period
 from pipelines.review.decision_drops import RowOutcome, write_result
-from pipelines.review.decisions import Decision, record_decision
+from pipelines.review.decisions import Decision, add_decider, record_decision
 from pipelines.review.followup_report import scan as followup_scan
 from pipelines.review.ledger import write_ledger
 from pipelines.review.report import write_review
@@ -153,6 +153,7 @@ def test_review_ledger_and_followup_workbooks(built: tuple[DataHome, dict[str, s
     home, ids = built
     by, document = "@SUM(A1:A9)", '=HYPERLINK("http://evil.example","文号")'
     with duckdb.connect(str(home.warehouse_file)) as con:
+        add_decider(con, by, "=职务")  # a registered decider whose name looks like a formula
         flag = flag_id(con, ids["乙三"], "U1")
         record_decision(con, Decision(flag, "confirm", date(2025, 8, 1), by, "-研究决定"))
         record_decision(con, Decision(flag, "adjust", date(2025, 9, 1), by, "+调整",
