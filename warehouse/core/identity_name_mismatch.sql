@@ -8,6 +8,7 @@
 -- column fact_name: Name written on the fact.
 -- column fact_name_is_other_cadre: The fact's name belongs to another roster cadre (同名 or mix-up).
 -- column filename: File the fact came in.
+-- column record_key: The record's key in its source (key values joined by |): what `cadre identity confirm` names.
 -- column identity_confirmed: The organization department confirmed the identity; until then the fact is 身份存疑 and counts toward nothing.
 with fact as (
     select * from core.fact where matched and fact_name is not null
