@@ -96,6 +96,9 @@ NOT_MODELS = ("decisions/schema.sql",)  # DDL scripts, run as they are
 # The decisions tables: run by the review layer and by every build (observation periods read
 # decisions, so the tables must exist before the first decision).
 DECISIONS_SCHEMA = SQL_DIR / "decisions" / "schema.sql"
+# Decision views the build reads too (marts.candidate: promotion blocks people lifted). They
+# read only the decisions tables, so the build (re)creates them before its own models run.
+BUILD_DECISION_VIEWS = (SQL_DIR / "decisions" / "influence_lift.sql",)
 KIND_BY_SCHEMA = {"core": "table", "temp": "temp", "marts": "as_of", "decisions": "view",
                   "followup": "view", "fairness": "view"}
 RULE_HITS = "marts.rule_hit"
@@ -331,6 +334,12 @@ def comment(con: duckdb.DuckDBPyConnection, table: str, description: str,
         text = columns.get(column) or other.get(column)
         if text:
             con.execute(f"comment on column {table}.{column} is {sql_literal(text)}")
+
+
+def create_view(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """One view model (re)created with its comments."""
+    con.execute(f"create or replace view {model.relation} as\n{model.sql}")
+    comment(con, model.relation, model.description, model.columns, "view", fallback=False)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:

@@ -20,7 +20,9 @@ import pytest
 
 from pipelines.build.steps import build
 from pipelines.review import decisions
+from pipelines.review.data import load_review, parse_period
 from pipelines.review.decisions import Decision, DecisionRefused, record_decision
+from pipelines.review.view import unit_view
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario
 
@@ -258,3 +260,50 @@ def test_a_promotion_block_is_in_the_register_and_can_be_appealed_and_lifted(
 
 
 AS_OF_S1 = date(2025, 12, 31)
+
+
+def test_a_lifted_promotion_block_blocks_nothing_downstream(home: DataHome, tmp_path: Path) -> None:
+    """A lift recorded in the register binds what reads the block: the candidate list's 影响期内,
+    the review's 影响期 section and its 优秀-in-influence check. A later sanction opens a new S1
+    flag, and that one blocks again until someone decides about it."""
+    s = Scenario()
+    cid = s.cadre("癸二")
+    for year in (2024, 2025):  # D1, a warning resting on assessments: in the candidate list
+        s.add("annual_assessment", id_number=cid, name="癸二", year=year, grade="称职",
+              **LOW_VIRTUE)
+    s.add("sanction", decision_no="纪〔2025〕10号", id_number=cid, name="癸二", measure="政务记过",
+          decided_on="2025-03-01", reason_category="其他", effect_until=None)
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF_S1)
+
+    def in_influence(as_of: date) -> bool:
+        with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+            return con.execute("select in_influence_period from marts.candidate where as_of = ? "
+                               "and id_number = ?", [as_of, cid]).fetchone()[0]
+
+    assert in_influence(AS_OF_S1)
+    with _con(home) as con:
+        (s1, _, _, _), = _flags(con, cid, "S1")
+        _decide(con, s1, "lift", "2025-12-20")
+        data = load_review(con, parse_period("2025H2"))
+        view = unit_view(data, data.flags["org_name"].iloc[0])
+        assert [row["届满情况"] for row in view.influence] == ["已解除限制（2025-12-20）"]
+        lifted = con.execute("select lifted_on, lifted_by, lift_flag_id from "
+                             "decisions.influence_lift").fetchall()
+        assert lifted == [(date(2025, 12, 20), DECIDER, s1)]
+    build(home, AS_OF_S1)
+    assert not in_influence(AS_OF_S1)  # the lift binds the build too
+
+    later = Scenario()
+    later.add("sanction", decision_no="纪〔2026〕2号", id_number=cid, name="癸二", measure="诫勉",
+              decided_on="2026-02-01", reason_category="其他", effect_until=None)
+    later.load(home, tmp_path / "later")
+    build(home, date(2026, 3, 31))
+    assert in_influence(date(2026, 3, 31))  # new evidence: a new block, not covered by the lift
+    with _con(home) as con:
+        states = [state for _, state, _, _ in _flags(con, cid, "S1")]
+        assert states == ["lifted", "blocking"]
+        open_blocks = con.execute(
+            "select decision_no from decisions.influence_source where as_of = ? "
+            "and lifted_on is null", [date(2026, 3, 31)]).fetchall()
+        assert open_blocks == [("纪〔2026〕2号",)]

@@ -228,6 +228,8 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
     # engine"): the decisions tables must exist, even before anyone decided anything. The DDL
     # is idempotent and never touches a row; the review layer runs the same file.
     con.execute(sqlmodels.DECISIONS_SCHEMA.read_text(encoding="utf-8"))
+    for view in sqlmodels.BUILD_DECISION_VIEWS:
+        sqlmodels.create_view(con, sqlmodels.read_model(view))
     ensure_rule_hit(con)
     con.execute("delete from marts.rule_hit where as_of = getvariable('as_of')")
     rules = {f"rules.{rule.id}": rule for rule in rs.rules}

@@ -145,13 +145,14 @@ with post as (select id_number, name, org_name from decisions.profile_source
               where as_of = $build and period_kind = 'as_of')
 select '处分/组织处理' as kind, influence.id_number, post.name, post.org_name,
     influence.measure, influence.decision_no as document_no, influence.decided_on,
-    influence.effect_until, influence.no_leading_post_until
+    influence.effect_until, influence.no_leading_post_until, influence.lifted_on
 from decisions.influence_source as influence left join post using (id_number)
 where influence.as_of = $build and influence.decided_on <= $end
     and influence.effect_until >= $start
 union all
 select '组织调整', id_number, name, org_name, '组织调整（' || measure || '）', document_no,
-    adjusted_on, promotion_from - 1, if(reappoint_from < promotion_from, reappoint_from - 1, null)
+    adjusted_on, promotion_from - 1, if(reappoint_from < promotion_from, reappoint_from - 1, null),
+    null
 from followup.followup_case
 where file_status in ('active', 'appealed') and adjusted_on <= $end and promotion_from > $start
 order by effect_until, org_name, name
@@ -181,6 +182,8 @@ join decisions.influence_source as influence
     on influence.as_of = $build and influence.id_number = assessment.id_number
     and influence.decided_on <= make_date(assessment.year, 12, 31)
     and influence.effect_until >= make_date(assessment.year, 1, 1)
+    -- a lifted block was wrong from the start: 优秀 inside it breaches nothing
+    and influence.lifted_on is null
 where assessment.year = $year and assessment.grade = '优秀'
 order by assessment.org_name, assessment.name
 """

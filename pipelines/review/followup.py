@@ -117,6 +117,7 @@ def scan_in(con: duckdb.DuckDBPyConnection, as_of: date, days: int = 30) -> Foll
             i.decided_on, i.effect_until
         from decisions.influence_source as i left join post using (id_number)
         where i.as_of = $build and i.effect_until between $as_of and $until
+            and i.lifted_on is null  -- a lifted block has nothing left to end
         union all
         select '组织调整', id_number, name, org_name, '组织调整（' || measure || '）', adjusted_on,
             reappoint_from - 1

@@ -48,7 +48,9 @@ STANDINS: dict[str, str] = {
     "influence_source": "null::date as as_of, null::varchar as id_number, "
                         "null::varchar as measure, null::varchar as decision_no, "
                         "null::date as decided_on, null::date as effect_until, "
-                        "null::date as no_leading_post_until, null::varchar as evidence_id",
+                        "null::date as no_leading_post_until, null::varchar as evidence_id, "
+                        "null::varchar as evidence_key, null::date as lifted_on, "
+                        "null::varchar as lifted_by",
     "assessment_source": "null::varchar as id_number, null::integer as year, "
                          "null::varchar as grade, null::varchar as org_name, "
                          "null::varchar as name, null::varchar as evidence_id",
@@ -116,16 +118,15 @@ def views() -> list[Model]:
 
 def create_view(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     """One view with its comments; an adapter over a build not there yet becomes its stand-in."""
-    doc = model.description
     try:
-        con.execute(f"create or replace view {model.relation} as\n{model.sql}")
+        sqlmodels.create_view(con, model)
     except duckdb.CatalogException:
         if model.name not in STANDINS:
             raise
         con.execute(f"create or replace view {model.relation} as select {STANDINS[model.name]} "
                     "where false")
-        doc = "（尚无画像构建结果：空视图）" + doc
-    sqlmodels.comment(con, model.relation, doc, model.columns, "view", fallback=False)
+        sqlmodels.comment(con, model.relation, "（尚无画像构建结果：空视图）" + model.description,
+                          model.columns, "view", fallback=False)
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:

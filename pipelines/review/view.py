@@ -156,7 +156,8 @@ def unit_view(data: ReviewData, unit: str) -> UnitView:
                             zip(observation["observation_status"], observation["observe_until"],
                                 strict=True)]
     influence = mine(data.influence).copy()
-    influence["届满情况"] = [_influence_zh(_day(d), data) for d in influence["effect_until"]]
+    influence["届满情况"] = [_influence_zh(_day(d), data, _day(lifted)) for d, lifted in
+                         zip(influence["effect_until"], influence["lifted_on"], strict=True)]
     rechecks = mine(data.rechecks).copy()
     rechecks["复检结果"] = [recheck_zh(r) for _, r in rechecks.iterrows()]
     reappoint = mine(data.reappointment).copy()
@@ -210,7 +211,9 @@ def unit_view(data: ReviewData, unit: str) -> UnitView:
     return view
 
 
-def _influence_zh(day: date | None, data: ReviewData) -> str:
+def _influence_zh(day: date | None, data: ReviewData, lifted_on: date | None = None) -> str:
+    if lifted_on is not None:  # a person lifted the block: it blocks nothing
+        return f"已解除限制（{lifted_on}）"
     if day is None:
         return ""
     if day <= data.period.end:

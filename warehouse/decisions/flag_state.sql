@@ -3,6 +3,9 @@
 -- Why: the state is never stored apart from the decisions: it is the last decision's to_state
 -- (pipelines/review/decisions.py admitted it), else the initial state of the severity (a candidate is
 -- flagged; a warning opens a 考察期, rules.md §2 R1). Rebuilds replace flags, never this.
+-- column evidence_keys: Stable keys (source:record key) of the flag's evidence: with cadre and rule, the flag's identity.
+-- column new_evidence_keys: Evidence this flag added to the earlier flag of the same cadre and rule (previous_flag_id): what is new.
+-- column previous_flag_id: The earlier flag of the same cadre and rule that people had decided about, if any.
 -- column in_latest_build: The most recent build (by built_at, whatever its as-of date) still raises the flag; false: kept for its decisions.
 -- column observe_until: End of the running 考察期: the observe decision's date, else (a warning) opened_on + R1.observation_months.
 -- column adjusted_on: Date of the latest 组织调整; measure is its 调整方式.

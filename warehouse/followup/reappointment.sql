@@ -5,7 +5,7 @@
 -- periods are inclusive of their last day: eligible from the day after effect_until, and from
 -- reappoint_from for the adjustment's own period.
 -- column last_recheck_on: Latest re-check on or before the review date; last_meets_bar its result.
--- column sanction_blocks_until: Latest effect_until of a sanction influence period running on the review date.
+-- column sanction_blocks_until: Latest effect_until of a sanction influence period running on the review date and not lifted by a decision.
 -- column eligible: Meets the bar at the latest re-check, on or after reappoint_from, and no sanction influence period running.
 -- column blockers_zh: Why not (yet) eligible, in Chinese.
 with followup_case as (
@@ -29,6 +29,8 @@ influence as (
     where influence_source.as_of = review.review_build
         and review.review_as_of between influence_source.decided_on
             and influence_source.effect_until
+        -- a block a person lifted (解除限制 / 申诉成立) was wrong: it stands in no one's way
+        and influence_source.lifted_on is null
 ),
 
 last_recheck as (

@@ -5,7 +5,7 @@
 -- column severity: candidate if any candidate rule fired, else warning.
 -- column rule_ids: Candidate and warning rules raised, sorted.
 -- column evidence_count: Distinct evidence rows behind those rules.
--- column in_influence_period: Also inside an influence period (S1).
+-- column in_influence_period: Also inside an influence period (S1) whose block no person lifted (decisions.influence_lift).
 -- column org_name: 单位 held at the as-of date; post_title and post_level likewise.
 with flag as (
     select * from marts.cadre_flag where as_of = getvariable('as_of')
@@ -27,8 +27,23 @@ flagged as (
     where severity in ('candidate', 'warning')
     group by id_number
 ),
+influence as (
+    select * from marts.influence_period where as_of = getvariable('as_of') and active
+),
+evidence_key as (
+    select evidence_id, evidence_key from staging.evidence_key
+),
+lift as (
+    -- a lift says the block was wrong: it binds whatever the as-of date, like every decision
+    select * from decisions.influence_lift
+),
 blocked as (
-    select id_number, true as in_influence_period from flag where rule_id = 'S1'
+    -- S1 as people left it: a sanction whose block was lifted (解除限制/申诉成立) blocks nothing
+    select distinct influence.id_number, true as in_influence_period
+    from influence
+    left join evidence_key on influence.evidence_id = evidence_key.evidence_id
+    left join lift on evidence_key.evidence_key = lift.evidence_key
+    where lift.evidence_key is null
 )
 select
     flagged.id_number, cadre.name, post_now.org_name, post_now.post_title,
