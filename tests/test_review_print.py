@@ -40,9 +40,6 @@ def pdf_pages(pdf: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
 
 
-@pytest.mark.xfail(strict=True, reason="not reached yet: measured 41 A4 pages for the demo's "
-                   "300 cadres (127 before this work, 50 with quiet units collapsed); the "
-                   "candidates' evidence tables need a shorter print form to get under 20")
 @pytest.mark.skipif(CHROMIUM is None, reason="needs chromium to print (apt-get install -y "
                     "chromium fonts-wqy-microhei)")
 def test_demo_review_prints_on_fewer_than_20_a4_pages(home: DataHome, tmp_path: Path) -> None:

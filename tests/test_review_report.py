@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zipfile
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -122,6 +123,82 @@ def test_review_page_is_complete_offline_and_printable(
     assert ids["甲一"] in page and "2025年度考核等次为不称职" in page  # evidence, by ID
     assert "影响期内被评为优秀" in page and "甲三" in page
     assert "超出上限" in page
+
+
+class PrintedText(HTMLParser):
+    """The text a printer gets from the page: everything outside the elements the print style
+    hides (``nav``, ``.screen-only``, the per-unit summary and charts)."""
+
+    HIDDEN = {"screen-only", "unit-charts", "unit-summary"}
+    VOID = {"br", "meta", "img", "hr", "input", "link", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_depth = 0  # > 0 inside a hidden element
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if self.hidden_depth or tag == "nav" or classes & self.HIDDEN:
+            self.hidden_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.hidden_depth:
+            self.hidden_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden_depth:
+            self.parts.append(data)
+
+
+def printed_text(page: str) -> str:
+    parser = PrintedText()
+    parser.feed(page.split("<body>")[1])
+    assert parser.hidden_depth == 0  # every hidden element closed
+    return "".join(parser.parts)
+
+
+def test_the_print_form_keeps_what_a_meeting_needs(
+        built: tuple[DataHome, dict[str, str]]) -> None:
+    """Print hides the charts and the screen's per-cadre tables and shows compact forms instead;
+    the compact forms still carry every candidate, each flag's id, severity, rule, finding,
+    state, latest decision and 本期构建, every piece of evidence with its date, unit, file, row
+    and id, each warning's evidence, the decisions each state allows, and each rule's 依据."""
+    from pipelines.review.view import decision_legend, unit_views
+
+    home, _ = built
+    files = write_review(home, "2025H2")
+    page = files.html.read_text(encoding="utf-8")
+    assert re.search(r"\.screen-only[^{]*\{\s*display:\s*none", page.split("@media print")[1])
+    printed = printed_text(page)
+    views = unit_views(files.data)
+    flag_keys = ("线索编号", "规则", "发现情况", "线索日期", "状态", "最近决定", "考察期截止")
+    candidates = [c for v in views for c in v.candidates]
+    assert candidates and any(f["最近决定"] for c in candidates for f in c.flags)
+    for c in candidates:
+        assert f"{c.name}（{c.post_title}，身份证号 {c.id_number}）" in printed
+        for dim, score, threshold in c.scores:
+            assert score is None or f"{dim} {score:.1f}/{threshold:.0f}" in printed
+        for f in c.flags:
+            assert all(f[k] in printed for k in (*flag_keys, "类别")), f
+            assert f["本期构建"] == "是" or f"本期构建：{f['本期构建']}" in printed
+        assert c.evidence
+        for e in c.evidence:
+            line = (f"{e['日期']} · {e['报送单位']} · {c.evidence_rules[e['证据编号']]} · "
+                    f"{e['证据']} · {e['计入情况']} · {e['文件']} 第{e['行号']}行 · {e['证据编号']}")
+            assert line in printed
+    warnings = [w for v in views for w in v.warnings]
+    assert warnings
+    for w in warnings:
+        assert all(w[k] in printed for k in (*flag_keys, "证据")), w
+        assert f"{w['姓名']}（{w['职务']}）" in printed
+    for state, actions in decision_legend(views):
+        assert f"{state}——{actions or '无'}" in printed
+    for r in files.data.rule_basis.itertuples():
+        assert r.basis in printed
+    assert 'class="chart radar"' in page  # still on screen
 
 
 def test_review_of_one_unit(built: tuple[DataHome, dict[str, str]]) -> None:

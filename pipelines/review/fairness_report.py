@@ -84,6 +84,24 @@ def table_rows(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
              "判定": STATUS_ZH[r["status"]]} for r in table]
 
 
+PRINT_CELL_ZH = "有该结果/人数 · 比例 · 影响比 · 校正后p值 · 判定"
+
+
+def pivot_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """``table_rows`` of one grouping, one row per group and one column per outcome.
+
+    Why: the printed report. The long form repeats each group once per outcome (99 rows for
+    the demo's units) and runs to pages of short lines; folded, each group is one line whose
+    cells carry the same numbers (see ``PRINT_CELL_ZH``)."""
+    outcomes = [o for o in OUTCOME_ZH.values() if any(r["结果"] == o for r in rows)]
+    groups: dict[str, dict[str, str]] = {}
+    for r in rows:
+        cells = groups.setdefault(r["组别"], {"组别": r["组别"], **dict.fromkeys(outcomes, "")})
+        cells[r["结果"]] = (f"{r['有该结果']}/{r['人数']} · {r['比例']} · {r['影响比'] or '—'} · "
+                           f"{r['校正后p值'] or '—'} · {r['判定']}")
+    return list(groups.values())
+
+
 def drill_rows(report: FairnessReport) -> list[dict[str, Any]]:
     """Per breach: a sentence and the rules and batches behind the group's flags."""
     result = []
@@ -177,6 +195,8 @@ def section(report: FairnessReport | None) -> dict[str, Any] | None:
                  f"{p.min_group}，影响比阈值 {p.impact_ratio_threshold:g}，显著性水平 {p.alpha:g}"
                  "（Holm 校正）"),
         "breaches": breaches, "drill": drill_rows(report), "groupings": by_grouping,
+        "groupings_print": [(name, pivot_rows(rows)) for name, rows in by_grouping],
+        "print_cell": PRINT_CELL_ZH,
         "trend": trend_rows(report.trend), "trend_periods": [t.period.label for t in report.trend],
         "trend_chart": trend_chart(report.trend),
         "no_build": report.build_as_of is None,

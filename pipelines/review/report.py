@@ -24,7 +24,7 @@ from pipelines.review import sql as review_sql
 from pipelines.review.data import Period, ReviewData, load_review, parse_period
 from pipelines.review.fairness import load_fairness
 from pipelines.review.identity_report import IdentitySection, identity_section
-from pipelines.review.view import UnitView, has_business, rule_rows, unit_views
+from pipelines.review.view import UnitView, decision_legend, has_business, rule_rows, unit_views
 from pipelines.settings import DataHome
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def render_html(data: ReviewData, views: list[UnitView],
     return template.render(d=data, units=active, quiet_units=quiet, title=review_title(data),
                            summary_rows=summary_rows, state_chart=state_chart,
                            rules=rule_rows(data), fairness=fairness_report.section(data.fairness),
-                           identity=identity)
+                           identity=identity, legend=decision_legend(active))
 
 
 def write_review(home: DataHome, period: str | Period, unit: str | None = None,

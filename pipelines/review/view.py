@@ -63,6 +63,9 @@ class Cadre:
     flags: list[dict[str, str]]
     evidence: list[dict[str, str]]
     period_label: str = ""
+    # evidence id -> the rule ids of this cadre's flags that cite it; the print form's one-line
+    # evidence items name the rule, since they stand without the screen table's flag context
+    evidence_rules: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,8 +126,21 @@ def _cadres(data: ReviewData, flags: pd.DataFrame, profiles: pd.DataFrame) -> li
         result.append(Cadre(
             id_number=str(id_number), name=text(first["name"]), post_title=text(first["post_title"]),
             scores=scores, flags=[_flag_row(r) for _, r in all_flags.iterrows()],
-            evidence=_evidence_rows(data, list(all_flags["flag_id"])), period_label=label))
+            evidence=_evidence_rows(data, list(all_flags["flag_id"])), period_label=label,
+            evidence_rules=_evidence_rules(data, all_flags)))
     return result
+
+
+def _evidence_rules(data: ReviewData, flags: pd.DataFrame) -> dict[str, str]:
+    """Evidence id -> '、'-joined rule ids (in flag order) of the flags that cite it."""
+    rule_of = dict(zip(flags["flag_id"], flags["rule_id"], strict=True))
+    cited = data.evidence[data.evidence["flag_id"].isin(rule_of)]
+    result: dict[str, list[str]] = {}
+    for flag_id, evidence_id in zip(cited["flag_id"], cited["evidence_id"], strict=True):
+        rules = result.setdefault(evidence_id, [])
+        if rule_of[flag_id] not in rules:
+            rules.append(rule_of[flag_id])
+    return {e: "、".join(r) for e, r in result.items()}
 
 
 def _num(value: Any) -> float | None:
@@ -257,6 +273,19 @@ def has_business(view: UnitView) -> bool:
     return bool(view.candidates or view.warnings or view.observation or view.influence
                 or view.rechecks or view.reappointment or view.excellent_in_influence
                 or view.summary.get("优秀比例核查") not in ("符合", "无考核结果"))
+
+
+def decision_legend(views: list[UnitView]) -> list[tuple[str, str]]:
+    """(状态, 可做决定) for every state among the report's flags, in first-seen order.
+
+    Why: the printed report drops the per-flag 可做决定 column (the same words on every flag in
+    the same state, and the widest cell of the row) and says it once, in this legend."""
+    seen: dict[str, str] = {}
+    for view in views:
+        rows = [f for c in view.candidates for f in c.flags] + view.warnings
+        for row in rows:
+            seen.setdefault(row["状态"], row["可做决定"])
+    return [(state, actions) for state, actions in seen.items() if state]
 
 
 def rule_rows(data: ReviewData) -> list[dict[str, str]]:
