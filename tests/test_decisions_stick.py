@@ -17,8 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from pipelines.build.steps import build
+from pipelines.cli.main import app
 from pipelines.review import decisions
 from pipelines.review.data import load_review, parse_period
 from pipelines.review.decisions import Decision, DecisionRefused, record_decision
@@ -293,6 +295,10 @@ def test_a_lifted_promotion_block_blocks_nothing_downstream(home: DataHome, tmp_
         assert lifted == [(date(2025, 12, 20), DECIDER, s1)]
     build(home, AS_OF_S1)
     assert not in_influence(AS_OF_S1)  # the lift binds the build too
+    card = CliRunner().invoke(app, ["profile", cid, "--as-of", AS_OF_S1.isoformat()],
+                              env={"COLUMNS": "250", "CADRE_HOME": str(home.root)})
+    assert card.exit_code == 0, card.output
+    assert f"2025-12-20（{DECIDER}）" in card.output  # the profile shows the block lifted
 
     later = Scenario()
     later.add("sanction", decision_no="纪〔2026〕2号", id_number=cid, name="癸二", measure="诫勉",

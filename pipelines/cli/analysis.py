@@ -153,11 +153,16 @@ def print_profile(con: duckdb.DuckDBPyConnection, id_number: str, as_of: date,
     out.print(_table("考察期", ["预警规则", "开始", "期满", "状态", "升级原因"], _run(con,
         "select rule_id, opened_on, ends_on, status, escalation from marts.observation_period "
         "where as_of = $d and id_number = $id order by opened_on", q).fetchall()))
-    out.print(_table("影响期", ["决定文号", "措施", "决定日期", "影响期至", "推算", "生效中"],
-                         _run(con,
-        "select decision_no, measure, decided_on, effect_until, if(derived, '是', '否'), "
-        "if(active, '是', '否') from marts.influence_period where as_of = $d and id_number = $id "
-        "order by decided_on", q).fetchall()))
+    # a promotion block a person lifted (解除限制/申诉成立) is shown as lifted, with its date
+    out.print(_table("影响期", ["决定文号", "措施", "决定日期", "影响期至", "推算", "生效中",
+                                "解除限制"], _run(con, """
+        select p.decision_no, p.measure, p.decided_on, p.effect_until, if(p.derived, '是', '否'),
+            if(p.active and lift.lifted_on is null, '是', '否'),
+            coalesce(lift.lifted_on::varchar || '（' || lift.lifted_by || '）', '')
+        from marts.influence_period as p
+        left join staging.evidence_key as k using (evidence_id)
+        left join decisions.influence_lift as lift using (evidence_key)
+        where p.as_of = $d and p.id_number = $id order by p.decided_on""", q).fetchall()))
     excused = _run(con, "select source, fact_date, summary_zh, status, status_basis "
                         "from core.evidence where id_number = $id and fact_date <= $d and "
                         "status in ('tolerated', 'dismissed') order by fact_date, evidence_id",
