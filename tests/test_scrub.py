@@ -49,6 +49,17 @@ def test_overlapping_names_take_the_leftmost_then_the_longest() -> None:
     assert [NameScrubber(names).scrub(t) for t in texts] == _regex_oracle(names, texts)
 
 
+def test_cases_longest_match_libraries_have_got_wrong() -> None:
+    """Occurrences reached through a failure link, or a longer name that fails late: cases a
+    library's own longest-match mode has missed (a missed match is a name shown)."""
+    cases = [(["知识产权", "国家知识产权局"], "国家知识产权", f"国家{MARK}"),
+             (["bc", "abcdefg"], "abcdefx", f"a{MARK}defx"),
+             (["ab", "abcabd"], "zzabcabdzz", f"zz{MARK}zz"),
+             (["王明", "王明华"], "王明王明华王", f"{MARK}{MARK}王")]
+    for names, text, expected in cases:
+        assert NameScrubber(names).scrub(text) == expected == _regex_oracle(names, [text])[0]
+
+
 def test_one_character_names_are_left_alone_and_no_names_hide_nothing() -> None:
     assert NameScrubber(["明", "王明"]).scrub("明天王明来") == f"明天{MARK}来"
     assert NameScrubber([]).scrub("王明") == "王明"
