@@ -267,3 +267,51 @@ def test_every_adjustment_measure_has_an_influence_period() -> None:
 
     assert set(ADJUSTMENT_MEASURE) == set(adjustment_measures())
     assert {m for m, _, _ in params().adjustment_influence} == set(adjustment_measures())
+
+
+def test_registered_flags_are_updated_in_one_statement_as_one_by_one_did() -> None:
+    """``sync_flags`` applies its updates of registered flags in one UPDATE (for speed); the
+    register must end exactly as the former UPDATE per flag, in order, left it: the last
+    update's keys and evidence, the earliest as-of date, the last detail a grown flag gave."""
+    import pandas as pd
+
+    from pipelines.review.decisions import _update_registered
+
+    now = pd.Timestamp("2026-07-01 08:00:00").to_pydatetime()
+    updates = [  # flag, evidence keys, evidence ids, as-of date (as sync_flags has it), detail
+        ["F1", ["a:1", "a:2"], ["E2", "E1"], pd.Timestamp("2026-06-30"), "新增一项"],
+        ["F1", ["a:1", "a:2", "a:3"], ["E3"], pd.Timestamp("2026-05-31"), None],
+        ["F2", ["b:1"], ["E9"], pd.Timestamp("2026-06-30"), None],
+        ["F3", ["c:1"], ["E7"], pd.Timestamp("2026-04-30"), "甲"],
+        ["F3", ["c:1", "c:2"], ["E8"], pd.Timestamp("2026-06-30"), "乙"],
+    ]
+    registers = []
+    for one_by_one in (True, False):
+        con = duckdb.connect()
+        con.execute("create schema decisions")
+        con.execute("create table decisions.flag_register (flag_id varchar primary key, "
+                    "evidence_keys varchar[], last_evidence_ids varchar[], "
+                    "last_seen_at timestamp, first_as_of date, detail_zh varchar, "
+                    "evidence_ids varchar[])")
+        con.execute("insert into decisions.flag_register values "
+                    "('F1', ['a:1'], ['E1'], null, date '2026-06-15', '原', ['E1']), "
+                    "('F2', ['b:1'], ['E9'], null, null, '原2', ['E9']), "
+                    "('F3', ['c:1'], ['E7'], null, date '2026-01-31', '原3', ['E7']), "
+                    "('F4', ['d:1'], ['E4'], null, date '2026-01-31', '原4', ['E4'])")
+        if one_by_one:  # the statement sync_flags ran per update before
+            for flag, keys, evidence_ids, as_of, detail in updates:
+                con.execute("""update decisions.flag_register set evidence_keys = ?,
+                                   last_evidence_ids = ?, last_seen_at = ?,
+                                   first_as_of = least(first_as_of, ?),
+                                   detail_zh = coalesce(?, detail_zh),
+                                   evidence_ids = if(? is null, evidence_ids, ?)
+                               where flag_id = ?""",
+                            [keys, evidence_ids, now, as_of, detail, detail, evidence_ids, flag])
+        else:
+            _update_registered(con, updates, now)
+        registers.append(con.execute("select * from decisions.flag_register order by flag_id"
+                                     ).fetchall())
+        con.close()
+    assert registers[0] == registers[1]
+    assert registers[1][0][1:] == (["a:1", "a:2", "a:3"], ["E3"], now,
+                                   date(2026, 5, 31), "新增一项", ["E2", "E1"])

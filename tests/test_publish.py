@@ -149,3 +149,39 @@ def test_decision_log_and_ledger_views_reach_analysts_pseudonymised(
     assert {"decisions.decision_log", "decisions.ledger_summary", "decisions.flag_state",
             "followup.reappointment"} <= objects
     assert "cadre_key" in ledger_columns and "id_number" not in ledger_columns
+
+
+def test_names_are_hidden_whole_wherever_free_text_holds_them(
+        home: DataHome, tmp_path: Path) -> None:
+    """Nested and overlapping names (王明 in 王明华, 阳明 in 欧阳明) are hidden whole, in a
+    finding's description that names other cadres than its own, and in a table with no cadre
+    column at all (the rule set's jurisdiction, free text from a file nobody vets for names)."""
+    s = Scenario()
+    ids = {name: s.cadre(name) for name in ("王明", "王明华", "欧阳明", "阳明")}
+    finding(s, ids["王明"], **I1)
+    s.rows["inspection_finding"][-1]["description"] = "王明华与王明、欧阳明共同决定，阳明知情"
+    s.load(home, tmp_path / "drops")
+    rules = Path(__file__).resolve().parents[1] / "warehouse" / "rules"
+    ruleset = tmp_path / "ruleset.yaml"
+    ruleset.write_text((rules / "ruleset.yaml").read_text(encoding="utf-8")
+                       .replace("jurisdiction: 默认规则集（按 rules.md 默认值）",
+                                "jurisdiction: 王明华同志所在市规则集")
+                       .replace("rules_dir: .", f"rules_dir: {rules}"), encoding="utf-8")
+    build(home, AS_OF, ruleset_path=ruleset)
+    publish(home)
+    mark = "[姓名已隐去]"
+    with duckdb.connect(str(home.published_file), read_only=True) as con:
+        description = con.execute("select description from core.inspection_finding").fetchall()
+        jurisdiction = con.execute("select jurisdiction from ruleset.version").fetchall()
+        table_columns = con.execute("select column_name from duckdb_columns() where "
+                                    "schema_name = 'ruleset' and table_name = 'version'"
+                                    ).fetchall()
+    assert description == [(f"{mark}与{mark}、{mark}共同决定，{mark}知情",)]
+    assert jurisdiction == [(f"{mark}同志所在市规则集",)]
+    assert ("cadre_key",) not in table_columns
+    raw = home.published_file.read_bytes()
+    for name in ids:
+        assert name.encode() not in raw, f"name {name} in the analysts' snapshot"
+    with duckdb.connect(str(home.review_snapshot_file), read_only=True) as con:  # identified
+        assert con.execute("select jurisdiction from ruleset.version").fetchall() == [
+            ("王明华同志所在市规则集",)]

@@ -11,7 +11,7 @@ Two access tiers (docs/access.md):
   or any other attribute of the person except in ``core.cadre``, which holds a pseudonym, sex,
   age band, unit, sector and post level, coarsened so that every combination is shared by at
   least 5 cadres (``pipelines.publish.pseudonymise``). Free text is scrubbed of anything
-  shaped like an ID and of every name the rosters and facts use.
+  shaped like an ID and of every name the rosters and facts use (``pipelines.publish.scrub``).
 - ``review/cadre_review.duckdb``, for the organization department's supervisors: the same
   tables identified (names, 身份证号), in a folder only the owner may enter (0700), file 0600.
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import uuid
 from datetime import date, datetime
@@ -33,10 +32,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from duckdb import sqltypes
 
 from pipelines import settings
 from pipelines.publish.column_notes import comment_for
 from pipelines.publish.pseudonymise import QUASI_COLUMNS, coarsen
+from pipelines.publish.scrub import MIN_NAME_LENGTH, NameScrubber
 from pipelines.review import decisions, fairness
 from pipelines.settings import DataHome
 from pipelines.warehouse import connect, duckdb_config, sql_literal, writer
@@ -76,6 +77,7 @@ CODE_COLUMNS = {"post_level", "post_category", "sector", "period_kind", "period_
                 "rating", "audit_type", "check_mode", "reason_category", "escalation",
                 "rule_ref", "second_rule_id"}
 ID_PATTERN = r"[0-9０-９]{17}[0-9０-９Xx]"
+SCRUB_NAMES = "scrub_names"  # the DuckDB function a publish connection gets (scrub.py)
 KEY_COMMENT = ("Pseudonymous cadre key: HMAC-SHA256 of the 身份证号 under a key kept outside "
                "this snapshot. Stable across builds while the key is unchanged.")
 DICTIONARY_NAME = "data_dictionary.md"
@@ -130,15 +132,14 @@ def _key_map(con: duckdb.DuckDBPyConnection, key: bytes) -> pd.DataFrame:
                         dtype="object")
 
 
-def _scrubbed(expr: str, names_pattern: str | None) -> str:
-    """Free text without anything shaped like an ID or any known name."""
+def _scrubbed(expr: str, names: bool) -> str:
+    """Free text without anything shaped like an ID or any known name (IDs first, as always:
+    the names are then searched in the text with IDs already hidden)."""
     out = f"regexp_replace({expr}, '{ID_PATTERN}', '[身份证号已隐去]', 'g')"
-    if names_pattern:
-        out = f"regexp_replace({out}, {sql_literal(names_pattern)}, '[姓名已隐去]', 'g')"
-    return out
+    return f"{SCRUB_NAMES}({out})" if names else out
 
 
-def _select_list(columns: list[tuple], names_pattern: str | None) -> str:
+def _select_list(columns: list[tuple], names: bool) -> str:
     parts = []
     for name, data_type, _ in columns:
         if name in PERSON_COLUMNS:
@@ -146,9 +147,9 @@ def _select_list(columns: list[tuple], names_pattern: str | None) -> str:
         if name == "id_number":
             parts.append("key_map.cadre_key as cadre_key")
         elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
-            parts.append(f"{_scrubbed(f't.{name}', names_pattern)} as {name}")
+            parts.append(f"{_scrubbed(f't.{name}', names)} as {name}")
         elif data_type == "VARCHAR[]" and name not in CODE_COLUMNS:
-            parts.append(f"list_transform(t.{name}, lambda x: {_scrubbed('x', names_pattern)}) "
+            parts.append(f"list_transform(t.{name}, lambda x: {_scrubbed('x', names)}) "
                          f"as {name}")
         else:
             parts.append(f"t.{name}")
@@ -162,14 +163,14 @@ def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> N
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                comment: str | None, names_pattern: str | None) -> None:
+                comment: str | None, names: bool) -> None:
     """A warehouse table into the analysts' snapshot, without attributes of the person."""
     columns = _columns(con, schema, table)
     join = ("left join key_map on key_map.id_number = t.id_number"
             if any(c[0] == "id_number" for c in columns) else "")
     con.execute(f"create schema if not exists snap.{schema}")
     con.execute(f"create table snap.{schema}.{table} as "
-                f"select {_select_list(columns, names_pattern)} "
+                f"select {_select_list(columns, names)} "
                 f"from wh.{schema}.{table} as t {join}")
     con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
     for name, _, text in columns:
@@ -179,16 +180,25 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
         _comment(con, f"snap.{schema}.{table}.{target}", text)
 
 
-def _names_pattern(con: duckdb.DuckDBPyConnection) -> str | None:
-    """One regular expression matching every name the rosters and facts use (longest first,
-    so 欧阳明 is hidden whole, not as 欧阳 + 明)."""
-    names = [r[0] for r in con.execute("""
+def _names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every name the rosters and facts use, of two characters or more."""
+    return [r[0] for r in con.execute(f"""
         select distinct n from (
             select unnest(known_names) as n from wh.core.cadre
             union all select name from wh.core.cadre
             union all select fact_name from wh.core.fact
-        ) where length(n) >= 2 order by length(n) desc, n""").fetchall()]
-    return "|".join(re.escape(n) for n in names) or None
+        ) where length(n) >= {MIN_NAME_LENGTH} order by all""").fetchall()]
+
+
+def _register_scrubber(con: duckdb.DuckDBPyConnection) -> bool:
+    """Give ``con`` the vectorised ``scrub_names`` function over every known name; False
+    when there is no name to hide (an empty warehouse)."""
+    scrubber = NameScrubber(_names(con))
+    if not scrubber.names:
+        return False
+    con.create_function(SCRUB_NAMES, scrubber.scrub_arrow, [sqltypes.VARCHAR],
+                        sqltypes.VARCHAR, type="arrow", side_effects=False)
+    return True
 
 
 def _ages_on(con: duckdb.DuckDBPyConnection) -> date:
@@ -421,13 +431,13 @@ def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
         # typed, so an empty warehouse still gives cadre_key VARCHAR columns
         con.execute("create temp table key_map (id_number varchar, cadre_key varchar)")
         con.execute("insert into key_map select id_number, cadre_key from key_frame")
-        names_pattern = _names_pattern(con)
+        names = _register_scrubber(con)
         con.execute("begin transaction")
         for schema, table, comment in _tables(con):
             if (schema, table) == DIMENSION:
                 _write_dimension(con, comment)
             elif (schema, table) not in ANALYST_EXCLUDED:
-                _copy_table(con, schema, table, comment, names_pattern)
+                _copy_table(con, schema, table, comment, names)
         write_disparity(con, disparity)
         con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
                     "published_at, (select list(distinct as_of order by as_of) from "
