@@ -28,6 +28,22 @@ def test_impossible_dates_are_bad_not_guessed(text: str) -> None:
     assert pd.isna(stamp) and bad
 
 
+def test_a_mixed_date_column_reads_each_cell_as_it_reads_alone() -> None:
+    """ISO cells take a fast path (sliced), the others the full patterns: one column mixing
+    them must give, cell by cell, what each cell gives on its own."""
+    cells = ["2025-03-05", "2025/3/5", None, "2025年3月5日", "2025-02-30", "20250305", "45721",
+             "", "1899-12-31", "2025-03-05 00:00:00", "２０２５-０３-０５", "2101-01-01", "abc",
+             "2025-3-05", "12345", "2000-01-01"]
+    stamp, bad, beyond = values.dates_with_bounds(pd.Series(cells, dtype="str"))
+    for n, cell in enumerate(cells):
+        one = values.dates_with_bounds(pd.Series([cell], dtype="str"))
+        alone = one[0].iloc[0]
+        assert (pd.isna(stamp.iloc[n]) and pd.isna(alone)) or stamp.iloc[n] == alone, cell
+        assert (bool(bad.iloc[n]), bool(beyond.iloc[n])) == \
+            (bool(one[1].iloc[0]), bool(one[2].iloc[0])), cell
+    assert stamp.notna().sum() == 10  # 12345 is a date serial (1933-10-18)
+
+
 def test_empty_is_missing_not_bad() -> None:
     for parser in (values.parse_dates, values.parse_years, values.parse_ints,
                    values.parse_decimals, values.parse_bools):

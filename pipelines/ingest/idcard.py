@@ -15,6 +15,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipelines.ingest import values
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 _EXCEL_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$|^\d{1,17}\.\d+$")
@@ -66,7 +68,8 @@ def classify_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns (normalised IDs, reason code or NA per row). Missing values give NA in both: the
     required-value check, not this one, speaks about them.
     """
-    text = raw.astype("str").str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.upper()
+    text = raw.astype("str").str.normalize("NFKC").str.replace(values.SPACE_RUN, "", regex=True) \
+        .str.upper()
     text = text.where(raw.notna())
     reason = pd.Series(pd.NA, index=raw.index, dtype="object")
     present = text.notna() & (text != "")

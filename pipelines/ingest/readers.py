@@ -277,6 +277,8 @@ def read_csv(data: bytes, known: set[str], limits: Limits, kind: str = "csv") ->
 def _cell_text(value: object) -> object:
     """A spreadsheet cell as the text a unit meant. Dates become ISO dates; a number too
     large to be exact is written in Excel's own scientific form so the ID check can name it."""
+    if type(value) is str:  # most cells: answered before the isinstance chain below
+        return value or None
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

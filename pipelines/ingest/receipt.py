@@ -8,7 +8,9 @@ one refused or quarantined item (or a note), always with the reason code from
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import dataclass, field, fields
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from pipelines.ingest import reasons
@@ -41,6 +43,11 @@ class Issue:
                                       codes=codes, detail=detail)
         return cls(reason=reason, message_zh=message, fix_zh=fix, source_row=source_row,
                    column=column, header=header, value=text_value)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "message_zh": self.message_zh, "fix_zh": self.fix_zh,
+                "source_row": self.source_row, "column": self.column, "header": self.header,
+                "value": self.value, "scope": self.scope}
 
     def locate_zh(self) -> str:
         """Where the problem is, in the unit's words: 第12行“身份证号”列."""
@@ -79,6 +86,41 @@ class Receipt:
     feedback_files: list[str] = field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["issues"] = [asdict(i) | {"scope": i.scope} for i in self.issues]
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("reasons", "extra_columns", "feedback_files"):
+            data[name] = list(data[name])
+        data["issues"] = [i.to_json_dict() for i in self.issues]
         return data
+
+    def to_json_text(self) -> str:
+        """``json.dumps(self.to_json_dict(), ensure_ascii=False, indent=1)``, byte for byte,
+        without the pure-Python encoder ``indent`` forces on every value: a receipt can hold
+        hundreds of thousands of issues (one 未匹配 note per row of an evidence file)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["issues"] = _PLACEHOLDER  # in its place among the keys
+        head = json.dumps(data, ensure_ascii=False, indent=1)
+        return head.replace(json.dumps(_PLACEHOLDER), _issues_text(self.issues), 1)
+
+
+_PLACEHOLDER = "\x00issues\x00"  # cannot occur in the other fields' JSON: NUL is escaped
+_ISSUE_JSON = ("  {{\n   \"reason\": {},\n   \"message_zh\": {},\n   \"fix_zh\": {},\n"
+               "   \"source_row\": {},\n   \"column\": {},\n   \"header\": {},\n"
+               "   \"value\": {},\n   \"scope\": {}\n  }}")
+
+
+def _text_or_null(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)  # the C encoder's escaping
+
+
+def _issues_text(issues: list[Issue]) -> str:
+    """The issue list as ``json.dumps(..., indent=1)`` writes it at the receipt's second level."""
+    if not issues:
+        return "[]"
+    scopes: dict[str, str] = {}
+    items = [_ISSUE_JSON.format(
+        encode_basestring(i.reason), encode_basestring(i.message_zh), encode_basestring(i.fix_zh),
+        "null" if i.source_row is None else int(i.source_row), _text_or_null(i.column),
+        _text_or_null(i.header), _text_or_null(i.value),
+        scopes.get(i.reason) or scopes.setdefault(i.reason, encode_basestring(i.scope)))
+        for i in issues]
+    return "[\n" + ",\n".join(items) + "\n ]"

@@ -9,7 +9,6 @@ archived original bytes on the next run: the archive, not the work folder, is th
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
@@ -346,8 +345,7 @@ def write_receipt_json(receipt: Receipt, out_dir: Path) -> Path:
     ``cadre submit --json`` prints it, so readers (the portal) need not open the warehouse."""
     target = out_dir / f"{receipt.submission_id}.receipt.json"
     partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(json.dumps(receipt.to_json_dict(), ensure_ascii=False, indent=1),
-                       encoding="utf-8")
+    partial.write_text(receipt.to_json_text(), encoding="utf-8")
     partial.replace(target)  # atomic: a reader sees the whole receipt or none
     return target
 
