@@ -428,11 +428,7 @@ def _tree(pid: int) -> set[int]:
     from our own PID file and is alive (``_pid``), as for the group signal ``stop`` sends."""
     import psutil  # an Airflow dependency (pinned in constraints.txt)
 
-    found = {pid}
-    for proc in psutil.process_iter():
-        with contextlib.suppress(OSError):  # gone since the listing
-            if os.getpgid(proc.pid) == pid:
-                found.add(proc.pid)
+    found = {pid} | _group(pid)
     for root in list(found):
         with contextlib.suppress(psutil.NoSuchProcess):
             found |= {child.pid for child in psutil.Process(root).children(recursive=True)}
@@ -461,12 +457,23 @@ def _signal_all(pgid: int, pids: set[int], sig: int) -> None:
             os.kill(pid, sig)
 
 
+def _group(pgid: int) -> set[int]:
+    """Every process in a process group, zombies included."""
+    import psutil
+
+    members = set()
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError):  # gone since the listing
+            if os.getpgid(proc.pid) == pgid:
+                members.add(proc.pid)
+    return members
+
+
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """A live process is left in the group. Not ``killpg(pgid, 0)``: that also succeeds for a
+    dead leader not yet reaped, as a part is when this process started it, so every stop would
+    wait out its whole grace period."""
+    return any(_alive(pid) for pid in _group(pgid))
 
 
 def status(home: DataHome) -> list[dict[str, object]]:
