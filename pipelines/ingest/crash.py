@@ -9,6 +9,7 @@ one submission passes them.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -19,6 +20,8 @@ POINTS = ("receive:archived", "receive:registered", "parse:read", "parse:saved",
           "validate:checked", "validate:saved", "load:mid_transaction", "load:committed",
           "feedback:started", "feedback:written")
 PAUSE_SECONDS = 90  # ``<point>:pause``: long enough for a test to kill the process from outside
+PAUSE_MESSAGE = "fault point %s: pausing %d s to be killed from outside"
+log = logging.getLogger(__name__)
 _passed = 0
 
 
@@ -30,7 +33,8 @@ def crashpoint(name: str) -> None:
     fault = settings.get("CADRE_FAULT_INJECT")
     if not fault:
         return
-    if fault == f"{name}:pause":
+    if fault == f"{name}:pause":  # said in the log, so the test kills at this point, not before
+        log.warning(PAUSE_MESSAGE, name, PAUSE_SECONDS)
         time.sleep(PAUSE_SECONDS)
         return
     _passed += 1

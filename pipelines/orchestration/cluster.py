@@ -421,10 +421,18 @@ def stop(home: DataHome, grace_s: float = 30.0) -> list[str]:
 
 def _tree(pid: int) -> set[int]:
     """A part's process group and every descendant: Airflow's task supervisor starts a task in
-    a session of its own, outside the worker's group, so a group signal alone would miss it."""
-    from pipelines.orchestration.local_server import family
+    a process group of its own, outside the worker's, so a group signal alone would miss it.
 
-    return family([pid]) | {pid}
+    Found by process group and parent, never by name: Celery retitles its processes
+    (``celeryd: ...``), the task process calls itself ``airflow worker -- <id>``. ``pid`` comes
+    from our own PID file and is alive (``_pid``), as for the group signal ``stop`` sends."""
+    import psutil  # an Airflow dependency (pinned in constraints.txt)
+
+    found = {pid} | _group(pid)
+    for root in list(found):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found |= {child.pid for child in psutil.Process(root).children(recursive=True)}
+    return found
 
 
 def _terminate(pid: int, grace_s: float) -> None:
@@ -449,12 +457,23 @@ def _signal_all(pgid: int, pids: set[int], sig: int) -> None:
             os.kill(pid, sig)
 
 
+def _group(pgid: int) -> set[int]:
+    """Every process in a process group, zombies included."""
+    import psutil
+
+    members = set()
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError):  # gone since the listing
+            if os.getpgid(proc.pid) == pgid:
+                members.add(proc.pid)
+    return members
+
+
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """A live process is left in the group. Not ``killpg(pgid, 0)``: that also succeeds for a
+    dead leader not yet reaped, as a part is when this process started it, so every stop would
+    wait out its whole grace period."""
+    return any(_alive(pid) for pid in _group(pgid))
 
 
 def status(home: DataHome) -> list[dict[str, object]]:
@@ -485,11 +504,31 @@ def restart_part(home: DataHome, part: str, extra_env: dict[str, str] | None = N
     return _spawn(cluster, part, _airflow_argv(part), {**cluster_env(cluster), **(extra_env or {})})
 
 
-def kill_part(home: DataHome, part: str) -> None:
-    """SIGKILL one part and every process under it (fault tests: a worker machine dying mid-task)."""
+def kill_part(home: DataHome, part: str, timeout: float = 30.0) -> set[int]:
+    """SIGKILL one part and every process under it (fault tests: a worker machine dying mid-task);
+    returns the PIDs killed, once none of them is left.
+
+    A Celery worker's task runs three levels down (worker, pool child, task supervisor) and the
+    task process is in a process group of its own, so the whole tree is taken before the first
+    signal: once the worker is dead its children are reparented and no longer found from it.
+    Returning only when every one is gone means what they held (the DuckDB file lock, the
+    open transaction) is released: the kernel drops a process's locks as it exits."""
     pid = _pid(Cluster(home), part)
-    if pid is not None:
-        _signal_all(pid, _tree(pid), signal.SIGKILL)
+    if pid is None:
+        return set()
+    killed = _tree(pid)
+    _signal_all(pid, killed, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while alive := {p for p in killed if _alive(p)}:
+        forked = set().union(*(_tree(p) for p in alive)) - killed  # forked since the look
+        killed |= forked
+        for survivor in alive | forked:  # by PID only: the group's number may be reused
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(survivor, signal.SIGKILL)
+        if time.monotonic() > deadline:
+            raise ClusterError(f"{part}: processes {sorted(alive)} survived SIGKILL")
+        time.sleep(0.1)
+    return killed
 
 
 # -- running DAGs on the cluster --------------------------------------------------------------
@@ -549,9 +588,10 @@ def wait_until_idle(home: DataHome, timeout: float = 600, settle_s: float = 5.0)
 
 
 def task_runs(home: DataHome) -> list[dict[str, object]]:
-    """Every task instance the cluster ran: DAG, task, state, tries, queue and worker host."""
+    """Every task instance the cluster ran: DAG, task, state, tries, queue, worker host, and its
+    id (a running task's process title carries it)."""
     with _metadata(Cluster(home)) as con, con.cursor() as cur:
         cur.execute("select dag_id, run_id, task_id, map_index, state, try_number, queue, hostname, "
-                    "start_date, end_date from task_instance order by start_date")
+                    "start_date, end_date, id from task_instance order by start_date")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
