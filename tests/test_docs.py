@@ -12,6 +12,7 @@ from pipelines.dev.generated_docs import generated_pages, stale_docs
 from pipelines.settings import PROJECT_ROOT
 
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+RELATIVE_PATH = re.compile(r"(?:\.\./)+[\w.-]+")
 
 
 def test_contract_page_is_fresh() -> None:
@@ -84,4 +85,8 @@ def test_no_link_leaves_the_repository(page: str) -> None:
         resolved = (path.parent / target).resolve()
         assert resolved.is_relative_to(PROJECT_ROOT), f"{page}: {target} is outside the repo"
         assert resolved.exists(), f"{page}: {target} does not exist"
-    assert "../shared" not in path.read_text(encoding="utf-8"), f"{page} points outside the repo"
+    # a relative path written in prose (not only as a link) must stay inside the repository too
+    for written in RELATIVE_PATH.findall(path.read_text(encoding="utf-8")):
+        resolved = (path.parent / written).resolve()
+        assert resolved.is_relative_to(PROJECT_ROOT) and resolved.exists(), \
+            f"{page}: {written} points outside the repo"
