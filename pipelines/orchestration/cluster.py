@@ -39,6 +39,7 @@ from pathlib import Path
 from pipelines import settings
 from pipelines.orchestration.assets import DEFAULT_QUEUE, WAREHOUSE_POOL, WAREHOUSE_QUEUE
 from pipelines.orchestration.local import DAGS_FOLDER
+from pipelines.orchestration.local_server import alive
 from pipelines.settings import DataHome
 
 AIRFLOW_PARTS = ("scheduler", "dag-processor", "triggerer", "api-server",
@@ -183,21 +184,7 @@ def _pid(cluster: Cluster, part: str) -> int | None:
         pid = int(cluster.pid_file(part).read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    return pid if _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours counts as gone
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
+    return pid if alive(pid) else None
 
 
 def _spawn(cluster: Cluster, part: str, argv: list[str], env: dict[str, str]) -> int:
@@ -443,7 +430,7 @@ def _terminate(pid: int, grace_s: float) -> None:
         _signal_all(pid, ours | _tree(pid), sig)
         deadline = time.monotonic() + (grace_s if sig == signal.SIGTERM else 10)
         while time.monotonic() < deadline:
-            ours = {p for p in ours | _tree(pid) if _alive(p)}
+            ours = {p for p in ours | _tree(pid) if alive(p)}
             if not ours and not _group_alive(pid):
                 return
             time.sleep(0.2)
@@ -473,7 +460,7 @@ def _group_alive(pgid: int) -> bool:
     """A live process is left in the group. Not ``killpg(pgid, 0)``: that also succeeds for a
     dead leader not yet reaped, as a part is when this process started it, so every stop would
     wait out its whole grace period."""
-    return any(_alive(pid) for pid in _group(pgid))
+    return any(alive(pid) for pid in _group(pgid))
 
 
 def status(home: DataHome) -> list[dict[str, object]]:
@@ -519,14 +506,14 @@ def kill_part(home: DataHome, part: str, timeout: float = 30.0) -> set[int]:
     killed = _tree(pid)
     _signal_all(pid, killed, signal.SIGKILL)
     deadline = time.monotonic() + timeout
-    while alive := {p for p in killed if _alive(p)}:
-        forked = set().union(*(_tree(p) for p in alive)) - killed  # forked since the look
+    while survivors := {p for p in killed if alive(p)}:
+        forked = set().union(*(_tree(p) for p in survivors)) - killed  # forked since the look
         killed |= forked
-        for survivor in alive | forked:  # by PID only: the group's number may be reused
+        for survivor in survivors | forked:  # by PID only: the group's number may be reused
             with contextlib.suppress(ProcessLookupError):
                 os.kill(survivor, signal.SIGKILL)
         if time.monotonic() > deadline:
-            raise ClusterError(f"{part}: processes {sorted(alive)} survived SIGKILL")
+            raise ClusterError(f"{part}: processes {sorted(survivors)} survived SIGKILL")
         time.sleep(0.1)
     return killed
 

@@ -94,7 +94,9 @@ def server_env(home: DataHome, port: int) -> dict[str, str]:
     }
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a dead child not yet reaped counts as gone);
+    one answer for the local server and the cluster."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -195,7 +197,7 @@ def start(home: DataHome, port: int, timeout: float = 300.0) -> RunningAirflow:
     running = RunningAirflow(port, pids, password_file(home), f"http://{HOST}:{port}")
     deadline = time.monotonic() + timeout
     while not _healthy(health(port)):
-        dead = [n for n, pid in pids.items() if not _alive(pid)]
+        dead = [n for n, pid in pids.items() if not alive(pid)]
         if dead or time.monotonic() > deadline:
             stop(home)
             why = f"{', '.join(dead)} exited" if dead else f"not healthy after {timeout:.0f} s"
@@ -223,14 +225,14 @@ def stop(home: DataHome, grace: float = STOP_GRACE_SECONDS) -> list[int]:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        ours = {pid for pid in ours if _alive(pid)} | family(roots)  # late children too
+        ours = {pid for pid in ours if alive(pid)} | family(roots)  # late children too
         if not ours:
             break
         time.sleep(0.5)
     for pid in ours | family(roots):
         _signal(pid, signal.SIGKILL)
     time.sleep(0.5)
-    left = sorted(pid for pid in ours | family(roots) if _alive(pid))
+    left = sorted(pid for pid in ours | family(roots) if alive(pid))
     if left:
         raise AirflowServerError(f"processes still running after SIGKILL: {left}")
     path.unlink()
