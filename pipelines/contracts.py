@@ -107,6 +107,12 @@ class Contract:
         return tuple(f.name for f in self.fields)
 
     @property
+    def holds_records(self) -> bool:
+        """Evidence kept record by record (every evidence source but the roster snapshot): what
+        an evidence key, a withdrawal and the identity check against the roster apply to."""
+        return self.role == "evidence" and not self.snapshot
+
+    @property
     def required_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.required)
 

@@ -103,7 +103,7 @@ def evidence_key_view_sql(contracts: list[Contract]) -> list[str]:
                f"'{c.source}' as source, '{c.source}:' || record_key as evidence_key, "
                f"record_key, submission_id, source_row, submission_seq, submitted_by, "
                f"is_current, withdrawn from staging.{c.source}_history"
-               for c in contracts if c.role == "evidence" and not c.snapshot]
+               for c in contracts if c.holds_records]
     body = "\nunion all ".join(selects)
     return [f"create or replace view staging.evidence_key as\n{body}",
             "comment on view staging.evidence_key is 'Every loaded version of every evidence "

@@ -36,7 +36,7 @@ def _clean(column: str) -> str:
 def person_sources() -> tuple[str, ...]:
     """Evidence sources whose rows name a cadre by 身份证号."""
     return tuple(s for s in source_names()
-                 if (c := load_contract(s)).role == "evidence" and not c.snapshot
+                 if (c := load_contract(s)).holds_records
                  and "id_number" in c.field_names and "name" in c.field_names)
 
 
@@ -68,8 +68,16 @@ def row_notes(con: duckdb.DuckDBPyConnection, contract: Contract,
     return issues
 
 
-def _union(select: str) -> str:
-    parts = [select.format(source=s, title=load_contract(s).title_zh.replace("'", "''"))
+# The current version of every person source's rows that names an ID, one select per source.
+CURRENT_ROWS = """
+    select '{source}' as source, '{title}' as source_zh, h.submitted_by as unit,
+        h.record_key, upper(trim(h.id_number)) as id_number, h.name, h.submission_id,
+        h.source_row, h.received_at
+    from staging.{source}_history as h where h.is_current and h.id_number is not null"""
+
+
+def _current_rows() -> str:
+    parts = [CURRENT_ROWS.format(source=s, title=load_contract(s).title_zh.replace("'", "''"))
              for s in person_sources()]
     return "\nunion all ".join(parts)
 
@@ -77,13 +85,8 @@ def _union(select: str) -> str:
 def unmatched_rows(con: duckdb.DuckDBPyConnection, unit: str | None = None) -> pd.DataFrame:
     """The standing 待匹配 list: current evidence rows whose ID is in no roster received so far
     (oldest first), with the unit, file and row they came in."""
-    rows = _union("""
-        select '{source}' as source, '{title}' as source_zh, h.submitted_by as unit,
-            h.record_key, upper(trim(h.id_number)) as id_number, h.name, h.submission_id,
-            h.source_row, h.received_at
-        from staging.{source}_history as h where h.is_current and h.id_number is not null""")
     return con.execute(f"""
-        with roster as ({ROSTER_NAMES}), fact as ({rows})
+        with roster as ({ROSTER_NAMES}), fact as ({_current_rows()})
         select fact.*, s.filename,
             (select count(*) from roster as r2
              where list_contains(r2.names, {_clean('fact.name')})) as roster_cadres_with_same_name
@@ -98,19 +101,13 @@ def identity_doubt_rows(con: duckdb.DuckDBPyConnection,
                         unit: str | None = None) -> pd.DataFrame:
     """Current evidence rows whose 姓名 disagrees with the roster for their ID and that the
     organization department has not confirmed: 身份存疑, counting toward nothing."""
-    rows = _union("""
-        select '{source}' as source, '{title}' as source_zh, h.submitted_by as unit,
-            h.record_key, upper(trim(h.id_number)) as id_number, h.name, h.submission_id,
-            h.source_row, h.received_at
-        from staging.{source}_history as h
-        where h.is_current and h.id_number is not null and h.name is not null""")
     return con.execute(f"""
-        with roster as ({ROSTER_NAMES}), fact as ({rows})
+        with roster as ({ROSTER_NAMES}), fact as ({_current_rows()})
         select fact.*, roster.roster_name, s.filename
         from fact
         join roster using (id_number)
         left join meta.submission as s using (submission_id)
-        where not list_contains(roster.names, {_clean('fact.name')})
+        where fact.name is not null and not list_contains(roster.names, {_clean('fact.name')})
             and not exists (select 1 from meta.identity_confirmation as c
                             where c.source = fact.source and c.record_key = fact.record_key
                               and c.id_number = fact.id_number and c.fact_name = fact.name)

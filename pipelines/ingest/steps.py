@@ -313,7 +313,7 @@ def _after_rows(contract: contracts.Contract, unit: str, submission_id: str,
                 con, unit, withdraw.requests_from_drop(validated.accepted), via="drop",
                 submission_id=submission_id)
             return withdraw.outcome_issues(outcomes)
-        if contract.role == "evidence" and not contract.snapshot:
+        if contract.holds_records:
             return identity.row_notes(con, contract, submission_id)
         return []
     return run

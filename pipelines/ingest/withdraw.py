@@ -34,7 +34,7 @@ def withdrawable_sources() -> dict[str, str]:
     found = {}
     for source in source_names():
         contract = load_contract(source)
-        if contract.role == "evidence" and not contract.snapshot:
+        if contract.holds_records:
             found[contract.title_zh] = source
     return found
 
