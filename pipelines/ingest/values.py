@@ -40,8 +40,20 @@ SPACE_RUN = ("[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\
              "\u205f\u3000]+")
 
 
+def nfkc(text: pd.Series) -> pd.Series:
+    """``text.str.normalize("NFKC")``, with the ASCII cells left as they are.
+
+    pandas normalises a pyarrow string column in Python, cell by cell (pyarrow's own NFKC does
+    not compose); NFKC leaves ASCII text unchanged, and most cells units send (numbers, dates,
+    IDs) are ASCII, so only the others are normalised."""
+    other = ~text.str.isascii().fillna(True).astype(bool)
+    if not other.any():
+        return text
+    return text.mask(other, text[other].str.normalize("NFKC"))
+
+
 def _nfkc(text: pd.Series) -> pd.Series:
-    return text.str.normalize("NFKC").str.replace(SPACE_RUN, "", regex=True)
+    return nfkc(text).str.replace(SPACE_RUN, "", regex=True)
 
 
 # What the warehouse can store and a cadre's record can mean: dates within these years,
@@ -64,7 +76,7 @@ def dates_with_bounds(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(dates, unreadable, readable but outside DATE_BOUNDS); out-of-bounds cells are NA."""
     text = clean_text(raw)
     present = text.notna()
-    norm = text.fillna("").str.normalize("NFKC").str.strip()
+    norm = nfkc(text.fillna("")).str.strip()
     parts = _date_parts(norm)
     stamp = pd.to_datetime(
         {"year": pd.to_numeric(parts["y"], errors="coerce"),
