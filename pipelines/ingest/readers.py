@@ -207,7 +207,9 @@ def _frame(header: Sequence[object], body: Iterable[Sequence[object]], first_row
     width = len(names)
     rows = [r if len(r) == width else (list(r) + [None] * width)[:width] for r in body]
     if rows and width:
-        columns = [_blank_as_null(_text_array(column, cell_text)) for column in zip(*rows, strict=True)]
+        grid = np.empty((len(rows), width), dtype=object)  # rows to columns, in C
+        grid[:] = rows
+        columns = [_blank_as_null(_text_array(grid[:, i], cell_text)) for i in range(width)]
         present = np.column_stack([column.is_valid().to_numpy(zero_copy_only=False)
                                    for column in columns])
         keep = present.any(axis=1)
