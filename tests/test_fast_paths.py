@@ -242,3 +242,14 @@ def test_a_column_typed_by_distinct_texts_keeps_its_row_order() -> None:
         [date(2025, 3, 5), None, date(2025, 3, 5), None, date(2025, 3, 5), None, None]
     assert list(bad) == [False, False, False, True, False, False, True]
     assert np.array_equal(typed.index, raw.index)
+
+
+class _Float(float):
+    """A float that is not exactly ``float``: ``_cell_text`` gives it the isinstance chain."""
+
+
+@FAST
+@given(st.one_of(st.floats(), st.sampled_from([1e15, -1e15, 999999999999999.9, 0.1, -0.0, 45721.0,
+                                               410105198005171000.0])))
+def test_a_float_cell_reads_as_the_number_branch_read_it(value: float) -> None:
+    assert readers._cell_text(value) == readers._cell_text(_Float(value))

@@ -310,6 +310,12 @@ def _cell_text(value: object) -> object:
     large to be exact is written in Excel's own scientific form so the ID check can name it."""
     if type(value) is str:  # most cells: answered before the isinstance chain below
         return value or None
+    if type(value) is float:  # then numbers: the float branch below, without the chain
+        if math.isnan(value) or math.isinf(value):
+            return None
+        if abs(value) >= LOSSY_NUMBER:
+            return f"{value:.5E}"
+        return str(int(value)) if value.is_integer() else repr(value)
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
