@@ -265,13 +265,16 @@ def record_validation(con: duckdb.DuckDBPyConnection, sub: dict[str, object],
     the same submission replaces its rows): how each unit's data quality trends."""
     con.execute("delete from meta.validation_result where submission_id = ?",
                 [sub["submission_id"]])
-    for s in statistics:
-        con.execute(
-            "insert into meta.validation_result (submission_id, unit, source, validated_at, "
-            "expectation, column_name, reason, element_count, unexpected_count, success) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [sub["submission_id"], sub["unit"], sub["source"], now, s["expectation"],
-             s["column"], s["reason"], s["element_count"], s["unexpected_count"], s["success"]])
+    if not statistics:
+        return
+    # one statement for all the rows, not a round trip per expectation
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(statistics))
+    con.execute(
+        "insert into meta.validation_result (submission_id, unit, source, validated_at, "
+        f"expectation, column_name, reason, element_count, unexpected_count, success) values {rows}",
+        [value for s in statistics for value in (
+            sub["submission_id"], sub["unit"], sub["source"], now, s["expectation"], s["column"],
+            s["reason"], s["element_count"], s["unexpected_count"], s["success"])])
 
 
 def load_step(submission_id: str, home: DataHome) -> Receipt:
