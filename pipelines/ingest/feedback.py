@@ -237,13 +237,13 @@ def _write_xlsx(report: Report, path: Path) -> None:
         write_lines(sheet, fmt, row, ["如何修改后重新报送"], style="bold")
         write_lines(sheet, fmt, row + 1, report.next_steps, col=1)
 
-        rows = [{"序号": item.number, "类别": SCOPE_ZH.get(item.scope, item.scope),
-                 "行号": item.row if item.row is not None else item.row_zh,
-                 "列": item.column, "值": item.value, "问题": item.message, "修改方法": item.fix,
-                 "原因代码": item.reason}
+        rows = [(item.number, SCOPE_ZH.get(item.scope, item.scope),
+                 item.row if item.row is not None else item.row_zh, item.column, item.value,
+                 item.message, item.fix, item.reason)  # in the order of ISSUE_COLUMNS
                 for item in (report.problems + report.notes)[:XLSX_ISSUE_LIMIT]]
         write_table(book.add_worksheet("问题清单"), fmt, 0, rows, ISSUE_COLUMNS,
-                    widths=dict(zip(ISSUE_COLUMNS, (6, 10, 8, 16, 24, 50, 50, 22), strict=True)))
+                    widths=dict(zip(ISSUE_COLUMNS, (6, 10, 8, 16, 24, 50, 50, 22), strict=True)),
+                    spliced=True)  # one row per note can make it huge
     finally:
         book.close()
 
