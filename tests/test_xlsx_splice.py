@@ -42,6 +42,11 @@ HOSTILE = [
 ]
 
 
+def _sheet_deflated_size(path: Path, sheet: int = 2) -> int:
+    with zipfile.ZipFile(path) as z:
+        return z.getinfo(f"xl/worksheets/sheet{sheet}.xml").compress_size
+
+
 def _parts(path: Path) -> list[tuple[str, bytes]]:
     """The package's parts in order; the creation time (to the second) blanked."""
     with zipfile.ZipFile(path) as z:
@@ -71,7 +76,7 @@ def _hostile_rows() -> list[tuple]:
     rows: list[tuple] = []
     for n, text in enumerate(HOSTILE, start=1):
         rows.append((n, text, n * 1.5, None, "", text * 2 if len(text) < 20_000 else text))
-    rows += [(len(rows) + 1, True, Decimal("2.50"), float("nan"), 10**17, "1.0")]
+    rows += [(len(rows) + 1, True, 2.5, float("nan"), 10**17, "1.0")]
     return rows
 
 
@@ -85,6 +90,10 @@ def test_spliced_parts_equal_xlsxwriter_parts(tmp_path: Path, summary_first: boo
                      summary_first=summary_first)
     assert [n for n, _ in spliced] == [n for n, _ in plain]
     assert [n for n, d in spliced if d != dict(plain)[n]] == []
+    # the same bytes, deflated at the splice's own level: the splice wrote them
+    sheet = 2 if summary_first else 1
+    assert _sheet_deflated_size(tmp_path / "spliced.xlsx", sheet) != \
+        _sheet_deflated_size(tmp_path / "plain.xlsx", sheet)
 
 
 def test_formula_like_first_cell_keeps_style_order(tmp_path: Path) -> None:
@@ -114,10 +123,18 @@ def test_a_spliced_table_must_be_last_on_its_sheet(tmp_path: Path) -> None:
         book.close()
 
 
-def test_dates_fall_back_to_xlsxwriter(tmp_path: Path) -> None:
-    rows = [(1, date(2024, 1, 2)), (2, "x")]
-    plain = _write(tmp_path / "plain.xlsx", rows, ["n", "d"], spliced=False)
-    assert _write(tmp_path / "spliced.xlsx", rows, ["n", "d"], spliced=True) == plain
+@pytest.mark.parametrize("odd", [date(2024, 1, 2), Decimal("2.50"), float("inf")])
+def test_other_values_fall_back_to_xlsxwriter(tmp_path: Path, odd: object) -> None:
+    rows = [(1, "x" * 500), (2, odd)]
+    try:
+        plain = _write(tmp_path / "plain.xlsx", rows, ["n", "v"], spliced=False)
+    except TypeError as refused:  # xlsxwriter refuses an infinity; so must the spliced table
+        with pytest.raises(TypeError, match=str(refused)[:20]):
+            _write(tmp_path / "spliced.xlsx", rows, ["n", "v"], spliced=True)
+        return
+    assert _write(tmp_path / "spliced.xlsx", rows, ["n", "v"], spliced=True) == plain
+    assert _sheet_deflated_size(tmp_path / "spliced.xlsx") == \
+        _sheet_deflated_size(tmp_path / "plain.xlsx")
 
 
 def _read_back_calamine(path: Path) -> list[list]:

@@ -25,6 +25,7 @@ import numbers
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ def write_table(sheet: Worksheet, fmt: Formats, top: int,
         if notes.get(name):
             sheet.write_comment(top, col, notes[name], {"x_scale": 2, "y_scale": 1.5})
     if spliced and not tones and rows and isinstance(fmt.book, SplicingWorkbook) and \
-            sheet.constant_memory and (table := _plain_table(rows, columns, cell)) is not None:
+            sheet.constant_memory and (table := _plain_table(rows, columns, by_name)) is not None:
         _defer(sheet, fmt, top, table, len(columns))
         rows_written: Sequence[Any] = ()
     else:
@@ -223,45 +224,43 @@ def write_table(sheet: Worksheet, fmt: Formats, top: int,
     return top + len(rows) + 2
 
 
-class _NotPlain(Exception):
-    """A value the spliced writer does not write (a date, an infinity): use xlsxwriter."""
-
-
-def _plain(value: Any) -> Cell:
-    """A value as the spliced writer takes it, typed as ``write_value`` types it."""
-    cls = value.__class__
-    if cls is str:
-        return value or None
-    if value is None:
-        return None
-    if cls is bool:
-        return value
-    if _is_blank(value):
-        return None
-    if isinstance(value, (numbers.Real, Decimal)):
-        number = float(value)
-        if math.isinf(number):
-            raise _NotPlain
-        return number
-    if isinstance(value, (datetime, date, time)):
-        raise _NotPlain
-    text = str(value)
-    if not text:
-        raise _NotPlain
-    return text
+# What the spliced writer takes as it is; anything else (dates, Decimal, pandas' NA ...) goes
+# through write_value.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain_table(rows: Sequence[Any], columns: Sequence[str],
-                 cell: Callable[[Any, int, str], Any]) -> list[tuple[Cell, ...]] | None:
-    """Every row's cells for the spliced writer, or None when one is not plain."""
-    try:
-        return [tuple(_plain(cell(row, col, name)) for col, name in enumerate(columns))
-                for row in rows]
-    except _NotPlain:
+                 by_name: bool) -> Sequence[Sequence[Cell]] | None:
+    """The rows as sequences of plain cells (``Cell``), or None when one is not plain or a row
+    is not as long as the header. Checked with C-level loops: it runs over every cell."""
+    table = [tuple(map(row.get, columns)) for row in rows] if by_name else rows
+    if set(map(len, table)) != {len(columns)}:
         return None
+    types = set(map(type, chain.from_iterable(table)))
+    if not types <= _PLAIN_TYPES:
+        return None
+    if float in types and any(math.isinf(v) for v in chain.from_iterable(table)
+                              if v.__class__ is float):
+        return None  # xlsxwriter refuses infinities; let it say so
+    return table
 
 
-def _defer(sheet: Worksheet, fmt: Formats, top: int, table: list[tuple[Cell, ...]],
+def _is_quoted(value: Cell) -> bool:
+    return value.__class__ is str and value.startswith(FORMULA_PREFIXES)  # type: ignore[union-attr]
+
+
+def _any_quoted(table: Sequence[Sequence[Cell]]) -> bool:
+    """Whether any cell is formula-like text; a column of text only is checked in C."""
+    for column in zip(*table, strict=True):
+        if set(map(type, column)) == {str}:
+            if any(map(str.startswith, column, repeat(FORMULA_PREFIXES))):  # type: ignore[arg-type]
+                return True
+        elif any(map(_is_quoted, column)):
+            return True
+    return False
+
+
+def _defer(sheet: Worksheet, fmt: Formats, top: int, table: Sequence[Sequence[Cell]],
            ncols: int) -> None:
     """Keep the rows for the splice, and give their styles their indexes now: the workbook's
     styles are written from the indexes given before it closes. Written row by row, xlsxwriter
@@ -270,14 +269,11 @@ def _defer(sheet: Worksheet, fmt: Formats, top: int, table: list[tuple[Cell, ...
     sheet's last row brings a new style too, is numbered before that one instead of after.)"""
     sheet._write_single_row(top + 1)  # xlsxwriter's flush of the rows before ``top + 1``
     quoted = fmt.quoted(fmt.cell)
-    order: list[Format] = []
-    for row in table:
-        for value in row:
-            style = quoted if value.__class__ is str and is_formula_like(value) else fmt.cell  # type: ignore[arg-type]
-            if style not in order:
-                order.append(style)
-        if len(order) == 2:
-            break
+    if _is_quoted(table[0][0]):
+        order = [quoted] + ([fmt.cell] if any(not _is_quoted(v) for v in
+                                              chain.from_iterable(table)) else [])
+    else:
+        order = [fmt.cell] + ([quoted] if _any_quoted(table) else [])
     indexes = {id(style): style._get_xf_index() for style in order}  # xlsxwriter's own call
     book = fmt.book
     assert isinstance(book, SplicingWorkbook)

@@ -30,13 +30,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import xlsxwriter
-from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
 
 STRING_MAX = 32767  # Excel's cell text limit, in UTF-16 units; xlsxwriter cuts longer text
@@ -48,15 +49,15 @@ _SPECIAL = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _escape_control = XMLwriter._escape_control_characters  # xlsxwriter's, so both agree
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>')
 
-Cell = str | float | bool | None
+Cell = str | int | float | bool | None
 
 
 @dataclass
 class PendingRows:
     """A table's data rows, waiting for the workbook to be written.
 
-    ``rows``: each row's values in column order, already reduced to text (never empty), a
-    float, a bool or None (a blank cell). ``quoted_style`` is the style of formula-like text
+    ``rows``: each row's values in column order: text, a number, a bool, or a blank (None,
+    empty text, NaN), as ``write_value`` types them. ``quoted_style`` is the style of formula-like text
     (starting with one of ``prefixes``), None when the table has none."""
 
     sheet_number: int  # xl/worksheets/sheet<n>.xml
@@ -95,23 +96,27 @@ def text_cell(text: str, style: int) -> str:
     if _SPECIAL.search(text):
         text = _escape_control(text)
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    preserve = ' xml:space="preserve"' if text and _preserve_whitespace(text) else ""
+    # xlsxwriter's test (utility._preserve_whitespace) is r"^\s" or r"\s$"; \s is str.isspace,
+    # and "$" also matches before a final newline, which is whitespace itself
+    preserve = ' xml:space="preserve"' if text and (text[0].isspace() or text[-1].isspace()) \
+        else ""
     return f' s="{style}" t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
 
 
 def rows_xml(p: PendingRows) -> Iterator[bytes]:
     """The ``<row>`` elements of the pending rows, UTF-8, a chunk of rows at a time."""
-    letters = [xl_col_to_name(c) for c in range(p.ncols)]
+    refs = [f'<c r="{xl_col_to_name(c)}' for c in range(p.ncols)]
     plain, quoted = p.cell_style, p.quoted_style
     blank = f' s="{plain}"/>'
-    caches: list[dict[str, str]] = [{} for _ in letters]
+    caches: list[dict[str, str]] = [{} for _ in refs]
     chunk: list[str] = []
     for number, row in enumerate(p.rows, start=p.header_row + 2):
-        n = str(number)
-        chunk.append(f'<row r="{n}">')
+        n = f'{number}"'
+        chunk.append(f'<row r="{n}>')
         for col, value in enumerate(row):
-            ref = f'<c r="{letters[col]}{n}"'
-            if value.__class__ is str:
+            ref = refs[col] + n
+            cls = value.__class__
+            if cls is str and value:
                 cache = caches[col]
                 tail = cache.get(value)  # type: ignore[arg-type]
                 if tail is None:
@@ -120,12 +125,14 @@ def rows_xml(p: PendingRows) -> Iterator[bytes]:
                     if len(cache) < CACHE_LIMIT:
                         cache[value] = tail  # type: ignore[index]
                 chunk.append(ref + tail)
-            elif value is None:
+            elif value is None or cls is str:
                 chunk.append(ref + blank)
-            elif value.__class__ is bool:
+            elif cls is bool:
                 chunk.append(f'{ref} s="{plain}" t="b"><v>{int(value)}</v></c>')  # type: ignore[arg-type]
+            elif (number := float(value)) != number:  # type: ignore[arg-type]
+                chunk.append(ref + blank)  # NaN, a blank as write_value has it
             else:
-                chunk.append(f'{ref} s="{plain}"><v>{value:.16G}</v></c>')
+                chunk.append(f'{ref} s="{plain}"><v>{number:.16G}</v></c>')
         chunk.append("</row>")
         if len(chunk) > CHUNK_ROWS * (p.ncols + 2):
             yield "".join(chunk).encode("utf-8")
@@ -170,9 +177,15 @@ def splice(path: Path, pending: list[PendingRows]) -> None:
                 continue
             head, tail = _split(data.decode("utf-8"), p)
             copy._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
-            with target.open(copy, "w") as stream:
+            with target.open(copy, "w") as stream, ThreadPoolExecutor(1) as deflater:
                 stream.write(head.encode("utf-8"))
+                # zlib lets go of the GIL: a chunk is deflated while the next one is drawn
+                writing: Future[int] | None = None
                 for chunk in rows_xml(p):
-                    stream.write(chunk)
+                    if writing is not None:
+                        writing.result()
+                    writing = deflater.submit(stream.write, chunk)
+                if writing is not None:
+                    writing.result()
                 stream.write(tail.encode("utf-8"))
     os.replace(partial, path)
