@@ -121,6 +121,7 @@ def test_a_spliced_table_must_be_last_on_its_sheet(tmp_path: Path) -> None:
     write_lines(sheet, fmt, end, ["below the table"])
     with pytest.raises(ValueError, match="last thing"):
         book.close()
+    assert list(tmp_path.iterdir()) == []  # no half-written workbook left
 
 
 @pytest.mark.parametrize("odd", [date(2024, 1, 2), Decimal("2.50"), float("inf")])

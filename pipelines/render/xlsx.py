@@ -9,7 +9,8 @@ Formula injection: a text cell whose text starts with ``= + - @``, a tab or a ca
 written as text with Excel's quote prefix (what typing a leading apostrophe in Excel stores):
 the cell shows and keeps exactly the text the unit or the warehouse holds (a unit must see the
 value it sent), Excel, WPS and LibreOffice never evaluate it, and it stays text when someone edits
-the cell. Every text cell goes through ``write_value``, so no writer can forget it.
+the cell. Every text cell goes through ``write_value`` (or, in a spliced table, the same
+test on ``FORMULA_PREFIXES`` in ``xlsx_splice``), so no writer can forget it.
 
 Why xlsxwriter: it writes sheets row by row (``constant_memory`` for the feedback issue list)
 and draws native charts, which callers add to the sheets they get from here. A huge table of

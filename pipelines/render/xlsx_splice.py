@@ -161,10 +161,20 @@ def _split(xml: str, p: PendingRows) -> tuple[str, str]:
 
 def splice(path: Path, pending: list[PendingRows]) -> None:
     """Rewrite the finished workbook at ``path`` with the pending rows in their sheets; the
-    other parts are copied as they are, in their order (atomically: a reader sees the old file
-    or the new one)."""
-    by_part = {f"xl/worksheets/sheet{p.sheet_number}.xml": p for p in pending}
+    other parts are copied as they are, in their order. The file is replaced in one step; if
+    the splice fails, neither it nor xlsxwriter's file without the rows is left behind."""
     partial = path.with_name(f".{path.name}.splice")
+    try:
+        _write_spliced(path, partial, pending)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _write_spliced(path: Path, partial: Path, pending: list[PendingRows]) -> None:
+    by_part = {f"xl/worksheets/sheet{p.sheet_number}.xml": p for p in pending}
     with ZipFile(path) as source, ZipFile(partial, "w", ZIP_DEFLATED) as target:
         for info in source.infolist():
             copy = ZipInfo(info.filename, info.date_time)
@@ -188,4 +198,3 @@ def splice(path: Path, pending: list[PendingRows]) -> None:
                 if writing is not None:
                     writing.result()
                 stream.write(tail.encode("utf-8"))
-    os.replace(partial, path)
