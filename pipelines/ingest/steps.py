@@ -13,6 +13,7 @@ import logging
 import os
 import pickle
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -362,22 +363,26 @@ def receipt_for(home: DataHome, submission_id: str) -> Receipt:
             "from meta.submission_issue where submission_id = ? "
             "order by case scope when 'file' then 0 when 'row' then 1 else 2 end, "
             "source_row nulls first, column_name", [submission_id]).fetchall()
-    issues = [Issue(reason=r[0], message_zh=r[1], fix_zh=r[2], source_row=r[3], column=r[4],
-                    header=r[5], value=r[6]) for r in rows]
+    issues = [Issue(*r) for r in rows]  # the select's columns are Issue's fields, in order
     summary: dict[str, int] = {}  # what went wrong, most frequent first
+    labels: dict[tuple[str, str | None], str] = {}  # a row's line, once per reason and column
     for issue in issues:
-        key = issue.message_zh if issue.scope != "row" and issue.source_row is None else \
-            f"“{issue.header or issue.column}”{BY_CODE[issue.reason].label_zh}"
+        if issue.source_row is None and issue.scope != "row":
+            key = issue.message_zh
+        elif (key := labels.get((issue.reason, issue.header or issue.column))) is None:  # type: ignore[assignment]
+            key = labels[(issue.reason, issue.header or issue.column)] = \
+                f"“{issue.header or issue.column}”{BY_CODE[issue.reason].label_zh}"
         summary[key] = summary.get(key, 0) + 1
+    by_reason = Counter(issue.reason for issue in issues)
     return Receipt(
         submission_id=submission_id, unit=str(sub["unit"]), source=str(sub["source"]),
         filename=str(sub["filename"]), sha256=str(sub["sha256"]), status=str(sub["status"]),
         rows_read=int(sub["rows_read"]), rows_accepted=int(sub["rows_accepted"]),  # type: ignore[call-overload]
         rows_quarantined=int(sub["rows_quarantined"]),  # type: ignore[call-overload]
-        rows_unmatched=sum(i.reason == "id_unmatched" for i in issues),
-        rows_identity_doubt=sum(i.reason == "identity_doubt" for i in issues),
-        records_withdrawn=sum(i.reason == "withdrawn" for i in issues),
-        withdrawals_refused=sum(i.reason == "withdrawal_refused" for i in issues),
+        rows_unmatched=by_reason["id_unmatched"],
+        rows_identity_doubt=by_reason["identity_doubt"],
+        records_withdrawn=by_reason["withdrawn"],
+        withdrawals_refused=by_reason["withdrawal_refused"],
         refusal_reason=sub["refusal_reason"],  # type: ignore[arg-type]
         reasons=[f"{m}（{n}行）" if n > 1 else m
                  for m, n in sorted(summary.items(), key=lambda kv: -kv[1])],
