@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -293,9 +294,14 @@ def run(con: duckdb.DuckDBPyConnection, models: list[Model],
     for model in models:
         if model.kind not in by_kind:
             raise ModelError(f"model {model.path.name}: no way to run a {model.kind} model here")
+        started = time.perf_counter()
         by_kind[model.kind](con, model)
+        ran = time.perf_counter()
         if check and model.kind != "view":
             check_grain(con, model)
+        # per model, so a slow build names its slow model (make bench reads no log; a person does)
+        log.debug("model %s: %.2f s, grain check %.2f s", model.key, ran - started,
+                  time.perf_counter() - ran)
 
 
 @cache
