@@ -15,6 +15,7 @@ Figures are printed, never asserted: the machine is shared.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,11 @@ def fill(warehouse_file: Path, cadres: int) -> int:
     return total
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_one(cadres: int) -> dict[str, float]:
     """Fill, build and publish one size in a scratch data folder (runs in the child)."""
     from pipelines.build.steps import build
@@ -121,10 +127,12 @@ def run_one(cadres: int) -> dict[str, float]:
         filled = time.perf_counter()
         result = build(home, AS_OF)
         built = time.perf_counter()
+        build_peak = _peak_rss_mb()  # fill and build: tells the build's peak from publish's
         publish(home)
         published = time.perf_counter()
         return {"cadres": cadres, "rows": rows, "fill_s": filled - started,
                 "build_s": built - filled, "publish_s": published - built,
+                "build_peak_rss_mb": build_peak,
                 "candidates": result.candidates, "warnings": result.warnings}
     finally:
         shutil.rmtree(root, ignore_errors=True)

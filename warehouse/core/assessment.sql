@@ -8,8 +8,11 @@
 -- column category: 民主测评偏低 when approval is below A3's ratio for the post class, else the grade.
 -- column negative: Low approval counts as negative evidence (能 dimension), a grade alone does not.
 -- column status: counted (negative evidence) or neutral.
+-- the rows as loaded: core.fact holds only the current version of each key (staging's
+-- choice), and the join on (submission_id, source_row) keeps just those, without ranking the
+-- versions a second time
 with source_rows as (
-    select * from staging.annual_assessment
+    select * from raw.annual_assessment
 ),
 fact as (
     select * from core.fact where source = 'annual_assessment' and matched and not identity_doubt

@@ -57,12 +57,24 @@ renamed as (
     from unioned
 ),
 post_history as (select * from core.cadre_post_history),
-first_spell as (select id_number, valid_from as first_from from post_history where spell_no = 1),
+first_spell as (select * from post_history where spell_no = 1),
+-- the post is the spell the ASOF match found, else the first spell (a fact before any known
+-- post); its columns come from the match itself, with no second join back to the history
 post_at_fact as (
-    select renamed.*, coalesce(post_history.valid_from, first_spell.first_from) as spell_from
+    select renamed.*,
+        coalesce(at_fact.id_number, first_spell.id_number) is not null as matched,
+        if(at_fact.id_number is null, first_spell.org_name, at_fact.org_name) as org_name,
+        if(at_fact.id_number is null, first_spell.post_title, at_fact.post_title) as post_title,
+        if(at_fact.id_number is null, first_spell.post_level, at_fact.post_level) as post_level,
+        if(at_fact.id_number is null, first_spell.post_category, at_fact.post_category)
+            as post_category,
+        if(at_fact.id_number is null, first_spell.sector, at_fact.sector) as sector,
+        if(at_fact.id_number is null, first_spell.on_probation, at_fact.on_probation)
+            as on_probation,
+        if(at_fact.id_number is null, first_spell.valid_from, at_fact.valid_from) as post_valid_from
     from renamed
-    asof left join post_history
-        on renamed.id_number = post_history.id_number and renamed.post_on >= post_history.valid_from
+    asof left join post_history as at_fact
+        on renamed.id_number = at_fact.id_number and renamed.post_on >= at_fact.valid_from
     left join first_spell on first_spell.id_number = renamed.id_number
 ),
 roster_names as (
@@ -75,17 +87,17 @@ confirmed as (
 ),
 resolved as (
     select
-        post_at_fact.* exclude (spell_from),
-        spell.id_number is not null as matched,
-        spell.id_number is not null and post_at_fact.fact_name is not null
+        post_at_fact.* exclude (matched, org_name, post_title, post_level, post_category, sector,
+            on_probation, post_valid_from),
+        post_at_fact.matched,
+        post_at_fact.matched and post_at_fact.fact_name is not null
             and not list_contains(roster_names.names,
                 regexp_replace(post_at_fact.fact_name, '[\s　]', '', 'g')) as name_mismatch,
         confirmed.record_key is not null as identity_confirmed,
-        spell.org_name, spell.post_title, spell.post_level, spell.post_category, spell.sector,
-        spell.on_probation, spell.valid_from as post_valid_from
+        post_at_fact.org_name, post_at_fact.post_title, post_at_fact.post_level,
+        post_at_fact.post_category, post_at_fact.sector, post_at_fact.on_probation,
+        post_at_fact.post_valid_from
     from post_at_fact
-    left join post_history as spell
-        on spell.id_number = post_at_fact.id_number and spell.valid_from = post_at_fact.spell_from
     left join roster_names on roster_names.id_number = post_at_fact.id_number
     left join confirmed
         on confirmed.source = post_at_fact.source and confirmed.record_key = post_at_fact.record_key

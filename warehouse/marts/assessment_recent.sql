@@ -28,16 +28,25 @@ undetermined as (
     select id_number, year from assessment where grade = '不定等次'
 ),
 
-graded as (
-    select
-        assessment.evidence_id,
-        any_value(assessment.last_year) - any_value(assessment.year) + 1
-            - count(undetermined.year) as slot
+-- 不定等次 years after each graded year: an inner join on the few 不定等次 rows, so the
+-- aggregate runs over those pairs only, not over every graded row
+later_undetermined as (
+    select assessment.evidence_id, count(*) as years_skipped
     from assessment
-    left join undetermined
+    join undetermined
         on undetermined.id_number = assessment.id_number and undetermined.year > assessment.year
     where assessment.grade <> '不定等次'
     group by assessment.evidence_id
+),
+
+graded as (
+    select
+        assessment.*,
+        assessment.last_year - assessment.year + 1
+            - coalesce(later_undetermined.years_skipped, 0) as slot
+    from assessment
+    left join later_undetermined using (evidence_id)
+    where assessment.grade <> '不定等次'
 ),
 
 roster_then as (
@@ -54,10 +63,9 @@ roster_then as (
 )
 
 select
-    assessment.* exclude (last_year, years),
+    graded.* exclude (last_year, years, slot),
     graded.slot,
     coalesce(roster_then.on_probation_as_of, false) as on_probation_as_of
-from assessment
-join graded using (evidence_id)
+from graded
 left join roster_then using (id_number)
-where graded.slot <= assessment.years
+where graded.slot <= graded.years

@@ -23,19 +23,20 @@ cadre_period as (
     from core.cadre as cadre cross join period
 ),
 post_history as (select * from core.cadre_post_history),
-first_spell as (select id_number, valid_from as first_from from post_history where spell_no = 1),
-spell_at_end as (
-    select cadre_period.*, coalesce(post_history.valid_from, first_spell.first_from) as spell_from
-    from cadre_period
-    asof left join post_history
-        on cadre_period.id_number = post_history.id_number
-        and cadre_period.period_end >= post_history.valid_from
-    left join first_spell on first_spell.id_number = cadre_period.id_number
-)
+first_spell as (select * from post_history where spell_no = 1)
+-- the post is the spell the ASOF match found, else the first spell (a period before any known
+-- post); its columns come from the match itself, with no second join back to the history
 select
-    spell_at_end.* exclude (spell_from),
-    spell.org_name, spell.post_title, spell.post_level, spell.post_category, spell.sector,
-    spell.on_probation
-from spell_at_end
-join post_history as spell
-    on spell.id_number = spell_at_end.id_number and spell.valid_from = spell_at_end.spell_from
+    cadre_period.*,
+    if(at_end.id_number is null, first_spell.org_name, at_end.org_name) as org_name,
+    if(at_end.id_number is null, first_spell.post_title, at_end.post_title) as post_title,
+    if(at_end.id_number is null, first_spell.post_level, at_end.post_level) as post_level,
+    if(at_end.id_number is null, first_spell.post_category, at_end.post_category) as post_category,
+    if(at_end.id_number is null, first_spell.sector, at_end.sector) as sector,
+    if(at_end.id_number is null, first_spell.on_probation, at_end.on_probation) as on_probation
+from cadre_period
+asof left join post_history as at_end
+    on cadre_period.id_number = at_end.id_number
+    and cadre_period.period_end >= at_end.valid_from
+left join first_spell on first_spell.id_number = cadre_period.id_number
+where at_end.id_number is not null or first_spell.id_number is not null

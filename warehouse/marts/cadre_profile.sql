@@ -26,7 +26,13 @@
 -- column below_threshold: Dimensions whose score is below their threshold.
 with period as (select * from temp.cadre_period),
 parameter as (select * from ruleset.post_class_parameter),
-graded as (select * from core.assessment where grade <> '不定等次'),
+-- each graded assessment is the base from its date until the next one's: an equi-join on the ID
+-- with the span as a filter (an ASOF join would sort all 7 period rows of every cadre)
+graded as (
+    select *,
+        lead(fact_date) over (partition by id_number order by fact_date, evidence_id) as next_fact_date
+    from core.assessment where grade <> '不定等次'
+),
 deduction as (
     select period_kind, period_label, id_number,
         sum(points) filter (dimension = 'virtue') as lost_virtue,
@@ -47,8 +53,9 @@ based as (
         case when graded.evidence_id is null then 'default'
             when graded.score_virtue is not null then 'scores' else 'grade' end as base_source
     from period
-    asof left join graded
+    left join graded
         on graded.id_number = period.id_number and period.period_end >= graded.fact_date
+        and (graded.next_fact_date is null or period.period_end < graded.next_fact_date)
     left join ruleset.grade_base as grade_base on grade_base.grade = graded.grade
 ),
 scored as (
