@@ -366,6 +366,13 @@ def close_orphaned_flags(con: duckdb.DuckDBPyConnection, now: datetime | None = 
                          "order by built_at desc, as_of desc limit 1").fetchone()
     if latest is None:
         return 0
+    # Usually every flag the register holds up to that date is in the latest build (always
+    # after a first sync): then there is nothing to judge, and flag_state need not be read.
+    unseen = con.execute("select count(*) from decisions.flag_register where first_as_of <= $as_of "
+                         "and flag_id not in (select flag_id from decisions.flag_match "
+                         "where as_of = $as_of)", {"as_of": latest[0]}).fetchone()[0]
+    if not unseen:
+        return 0
     has_fact = con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
                            "and table_name = 'fact'").fetchone()[0]
     doubt = ("exists (select 1 from core.fact f where f.source || ':' || f.record_key = "
