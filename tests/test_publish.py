@@ -92,6 +92,22 @@ def test_configured_key_changes_every_pseudonym(published: tuple[DataHome, list[
     assert before not in keys and cadre_key(ids[0], b"jurisdiction-secret") in keys
 
 
+@pytest.mark.parametrize("key", [b"jurisdiction-secret", b"k" * 64, b"x" * 65, "密钥".encode(),
+                                 b"", bytes(range(256))])
+def test_the_sql_pseudonym_is_the_python_one_for_any_key(key: bytes) -> None:
+    """publish computes cadre_key in SQL (DuckDB's sha256 over the HMAC pads); it must be
+    ``hmac`` itself, for keys shorter, as long as and longer than SHA-256's 64-byte block."""
+    from pipelines.publish.snapshot import _hmac_pads, cadre_key_sql
+
+    ids = [new_id(), new_id(), "11000000000000001X", "甲乙", ""]
+    ipad, opad = _hmac_pads(key)
+    with duckdb.connect() as con:
+        got = [r[0] for r in con.execute(
+            f"select {cadre_key_sql('i')} from unnest($ids) with ordinality u(i, n) order by n",
+            {"ids": ids, "ipad": ipad, "opad": opad}).fetchall()]
+    assert got == [cadre_key(i, key) for i in ids]
+
+
 def test_tables_and_columns_are_documented(published: tuple[DataHome, list[str]]) -> None:
     home, _ = published
     con = duckdb.connect(str(home.published_file), read_only=True)

@@ -27,71 +27,72 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pandas as pd
 
 K_MIN = 5
 QUASI_COLUMNS = ("age_band", "gender", "post_level", "org_name", "sector")
 
 
-def age_band(birth: date | None, on: date, width: int = 5) -> str | None:
-    """'45-49' for a cadre aged 45 to 49 on ``on``; None without a birth date."""
-    if birth is None or pd.isna(birth):
-        return None
-    age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    low = age // width * width
-    return f"{low}-{low + width - 1}"
-
-
-def post_tier(level: str | None) -> str | None:
-    """县处级正职 -> 县处级: the tier without 正职/副职."""
-    if level is None or pd.isna(level):
-        return None
-    return level.removesuffix("正职").removesuffix("副职")
-
-
-def _step(frame: pd.DataFrame, step: int, on: date) -> pd.DataFrame:
-    """The quasi-identifier columns of ``frame`` generalised to ``step`` (0-7)."""
-    out = pd.DataFrame(index=frame.index)
-    births = frame["birth_date"]
-    if step == 0:
-        out["age_band"] = [age_band(b, on) for b in births]
-    elif step == 1:
-        out["age_band"] = [age_band(b, on, 10) for b in births]
-    else:
-        out["age_band"] = None
-    out["gender"] = frame["gender"] if step <= 2 else None
-    if step <= 3:
-        out["post_level"] = frame["post_level"]
-    elif step == 4:
-        out["post_level"] = [post_tier(v) for v in frame["post_level"]]
-    else:
-        out["post_level"] = None
-    out["org_name"] = frame["org_name"] if step <= 5 else None
-    out["sector"] = frame["sector"] if step <= 6 else None
-    return out.astype(object).where(out.notna(), None)
+def _attributes_sql(step: int, on: date) -> str:
+    """SQL for the quasi-identifiers generalised to ``step`` (0-7), columns as QUASI_COLUMNS."""
+    def band(width: int) -> str:
+        # full years on ``on``, then the band as '45-49'; NULL without a birth date
+        age = (f"(year(DATE '{on}') - year(birth_date) - if(month(birth_date) * 100 "
+               f"+ day(birth_date) > {on.month * 100 + on.day}, 1, 0))")
+        low = f"(floor({age} / {width})::integer * {width})"
+        return f"{low}::varchar || '-' || ({low} + {width - 1})::varchar"
+    age_band = band(5) if step == 0 else band(10) if step == 1 else "null"
+    post_level = ("post_level" if step <= 3 else
+                  "regexp_replace(regexp_replace(post_level, '正职$', ''), '副职$', '')"
+                  if step == 4 else "null")
+    return (f"{age_band}::varchar as age_band, "
+            f"{'gender' if step <= 2 else 'null'}::varchar as gender, "
+            f"{post_level}::varchar as post_level, "
+            f"{'org_name' if step <= 5 else 'null'}::varchar as org_name, "
+            f"{'sector' if step <= 6 else 'null'}::varchar as sector")
 
 
 LAST_STEP = 7
 
 
+def coarsen_table(con: duckdb.DuckDBPyConnection, source: str, target: str, on: date,
+                  k: int = K_MIN) -> None:
+    """Create the temp table ``target``: ``cadre_key``, the quasi-identifiers coarsened so each
+    combination has >= k cadres, and ``coarsened_step``; suppressed cadres are absent.
+    ``source`` needs rid (a unique row id, kept in ``target``), cadre_key, birth_date,
+    gender, post_level, org_name and sector; ``on`` is the date ages are counted on.
+
+    Why SQL (a statement per step): the same steps ran in pandas with a Python call per cadre
+    for the age band, ~1.4 s per 200k cadres of every publish. A NULL is a value of its own
+    when grouping (as it was)."""
+    con.execute(f"create or replace temp table coarse_left as select rid, cadre_key, "
+                f"birth_date::date as birth_date, gender::varchar as gender, post_level::varchar "
+                f"as post_level, org_name::varchar as org_name, sector::varchar as sector "
+                f"from {source}")
+    con.execute(f"create or replace temp table {target} (rid bigint, cadre_key varchar, "
+                "age_band varchar, gender varchar, post_level varchar, org_name varchar, "
+                "sector varchar, coarsened_step integer)")
+    try:
+        for step in range(LAST_STEP + 1):
+            con.execute(f"""
+                insert into {target}
+                select rid, cadre_key, {", ".join(QUASI_COLUMNS)}, {step}
+                from (select rid, cadre_key, {_attributes_sql(step, on)} from coarse_left)
+                qualify count(*) over (partition by {", ".join(QUASI_COLUMNS)}) >= {k}""")
+            con.execute(f"delete from coarse_left where rid in (select rid from {target})")
+    finally:
+        con.execute("drop table if exists coarse_left")
+
+
 def coarsen(cadres: pd.DataFrame, on: date, k: int = K_MIN) -> pd.DataFrame:
-    """``cadre_key`` plus the quasi-identifiers, coarsened so each combination has >= k
-    cadres; suppressed cadres are absent. ``cadres`` needs cadre_key, birth_date, gender,
-    post_level, org_name and sector; ``on`` is the date ages are counted on. Also returns the
-    step each cadre was published at (``coarsened_step``)."""
-    remaining = cadres.reset_index(drop=True)
-    placed = []
-    for step in range(LAST_STEP + 1):
-        if remaining.empty:
-            break
-        attrs = _step(remaining, step, on)
-        sizes = attrs.fillna("\0").groupby(list(QUASI_COLUMNS), dropna=False)[
-            "age_band"].transform("size")
-        ok = sizes >= k
-        placed.append(pd.concat([remaining.loc[ok, ["cadre_key"]], attrs[ok]], axis=1)
-                      .assign(coarsened_step=step))
-        remaining = remaining.loc[~ok].reset_index(drop=True)
-    columns = ["cadre_key", *QUASI_COLUMNS, "coarsened_step"]
-    if not placed:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(placed, ignore_index=True)[columns]
+    """``coarsen_table`` on a frame (tests, small populations): ``cadre_key``, the
+    quasi-identifiers and ``coarsened_step``, in the order the steps placed them."""
+    frame = cadres[["cadre_key", "birth_date", "gender", "post_level", "org_name",  # noqa: F841
+                    "sector"]].reset_index(drop=True).rename_axis("rid").reset_index()
+    with duckdb.connect() as con:
+        con.execute("create temp table coarse_in as select * from frame")
+        coarsen_table(con, "coarse_in", "coarse_out", on, k)
+        out = con.execute(f"select cadre_key, {', '.join(QUASI_COLUMNS)}, coarsened_step "
+                          "from coarse_out order by coarsened_step, rid").df()
+    return out.astype(object).where(out.notna(), None)

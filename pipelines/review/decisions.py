@@ -15,14 +15,11 @@ visible even when a later build no longer raises it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from pipelines.contracts import load_contract
 from pipelines.review import sql as review_sql
@@ -183,39 +180,65 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     migrate_register(con)
 
 
-@dataclass
-class _Registered:
-    flag_id: str
-    keys: set[str]
-    decided: bool
-    closed: bool
-    order: int  # registration order (older first)
+RAISED = "sync_raised"  # temp table: the builds' flags being copied into the register
 
+# The register's flags of the cadres and rules being synced, with what matching needs:
+# evidence keys as they grow during this sync, decided / closed, and the registration order
+# within the cadre and rule (older first; ties of first_seen_at by flag_id, as before).
+_STATE_SQL = f"""
+create or replace temp table sync_state as
+select r.flag_id, r.id_number, r.rule_id, coalesce(r.evidence_keys, []) as keys,
+    exists (select 1 from decisions.decision_log d where d.flag_id = r.flag_id) as decided,
+    exists (select 1 from decisions.decision_log d where d.flag_id = r.flag_id
+            and d.action = 'close') as closed,
+    row_number() over (partition by r.id_number, r.rule_id
+                       order by r.first_seen_at, r.flag_id) as ord
+from decisions.flag_register as r
+semi join (select distinct id_number, rule_id from {RAISED}) as raised
+    using (id_number, rule_id)"""
 
-def _flag_id(id_number: str, rule_id: str, keys: list[str], taken: set[str]) -> str:
-    """rule id + 8 hex of md5(id_number|rule_id|sorted evidence keys); a second flag with the
-    very same evidence (re-sent after a system closure) gets the next free variant."""
-    base = f"{id_number}|{rule_id}|{'|'.join(sorted(keys))}"
-    for n in range(100):
-        candidate = f"{rule_id}-{hashlib.md5(f'{base}#{n}'.encode() if n else base.encode()).hexdigest()[:8]}"
-        if candidate not in taken:
-            return candidate
-    raise AssertionError("unreachable")
+# One build's flags, each matched to the register (``_match`` before, in SQL): "same" = the
+# newest live flag holding all its evidence; else "grow" = the newest live flag nobody has
+# decided; else a new flag, whose previous flag is the newest of the cadre and rule (closed
+# ones included) and whose new evidence is what none of them holds.
+_MATCH_SQL = f"""
+create or replace temp table sync_batch as
+with batch as (
+    select *, row_number() over (order by id_number, rule_id) as seq
+    from {RAISED} where as_of = $as_of
+),
+judged as (
+    select b.seq,
+        arg_max(s.flag_id, s.ord) filter (where not s.closed
+                                          and list_has_all(s.keys, b.evidence_keys)) as same_id,
+        arg_max(s.flag_id, s.ord) filter (where not s.closed and not s.decided) as grow_id,
+        arg_max(s.flag_id, s.ord) as last_id,
+        max(s.ord) as last_ord,
+        list_distinct(flatten(list(s.keys) filter (where s.flag_id is not null))) as earlier
+    from batch as b left join sync_state as s using (id_number, rule_id)
+    group by b.seq
+)
+select b.*, j.last_id, j.last_ord, j.earlier,
+    case when j.same_id is not null then 'same' when j.grow_id is not null then 'grow'
+         else 'new' end as how,
+    coalesce(j.same_id, j.grow_id) as found_id,
+    b.id_number || '|' || b.rule_id || '|' || array_to_string(b.evidence_keys, '|') as base
+from batch as b join judged as j using (seq)"""
 
-
-def _match(raised_keys: set[str], registered: list[_Registered]) -> tuple[str, _Registered | None]:
-    """How a build's flag relates to the register's flags of the same cadre and rule:
-    ("same", R): all its evidence is R's (unchanged, or fewer as the window slid);
-    ("grow", R): R has no decision yet, so new evidence joins it;
-    ("new", R or None): evidence arrived after a decision (or nothing matches): a new flag."""
-    live = [r for r in registered if not r.closed]
-    covering = [r for r in live if raised_keys <= r.keys]
-    if covering:
-        return "same", max(covering, key=lambda r: r.order)
-    pending = [r for r in live if not r.decided]
-    if pending:
-        return "grow", max(pending, key=lambda r: r.order)
-    return "new", max(registered, key=lambda r: r.order) if registered else None
+# New flags' ids: rule id + 8 hex of md5(id_number|rule_id|sorted evidence keys), or of the
+# same with '#n' for the first n that is free (a flag re-sent with the very same evidence
+# after a system closure; or two flags whose md5 share 8 hex digits, where the earlier row
+# in (id_number, rule_id) order keeps the plain id, as the loop gave it).
+_NEW_ID_SQL = """
+insert into sync_new_id
+select seq, candidate from (
+    select b.seq, b.rule_id || '-' || left(md5(b.base || $suffix), 8) as candidate
+    from sync_batch as b anti join sync_new_id as done using (seq)
+    where b.how = 'new'
+) as c
+where candidate not in (select flag_id from decisions.flag_register)
+    and candidate not in (select flag_id from sync_new_id)
+qualify row_number() over (partition by candidate order by seq) = 1"""
 
 
 def sync_flags(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> int:
@@ -237,108 +260,93 @@ def sync_flags(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> i
     if not pending:
         close_orphaned_flags(con, now)
         return 0
-    raised = con.execute(
-        "select * from decisions.flag_raised where list_contains($dates, as_of) "
-        "order by as_of, id_number, rule_id",
-        {"dates": sorted({p[0] for p in pending})}).df()
-    registered: dict[tuple[str, str], list[_Registered]] = {}
-    for flag_id, id_number, rule_id, keys, decided, closed, order in con.execute("""
-            select r.flag_id, r.id_number, r.rule_id, coalesce(r.evidence_keys, []),
-                exists (select 1 from decisions.decision_log d where d.flag_id = r.flag_id),
-                exists (select 1 from decisions.decision_log d where d.flag_id = r.flag_id
-                        and d.action = 'close'),
-                row_number() over (order by r.first_seen_at, r.flag_id)
-            from decisions.flag_register as r""").fetchall():
-        registered.setdefault((id_number, rule_id), []).append(
-            _Registered(flag_id, set(keys), decided, closed, order))
-    taken = {r.flag_id for rs in registered.values() for r in rs}
-    order = len(taken)
-    inserts, updates, matches = [], [], []
-    for row in raised.to_dict(orient="records"):
-        keys = set(row["evidence_keys"])
-        group = registered.setdefault((row["id_number"], row["rule_id"]), [])
-        how, found = _match(keys, group)
-        evidence_ids = list(row["evidence_ids"])
-        if how in ("same", "grow") and found is not None:
-            found.keys |= keys
-            updates.append([found.flag_id, sorted(found.keys), evidence_ids, row["as_of"],
-                            row["detail_zh"] if how == "grow" else None])
-            matches.append([row["as_of"], row["id_number"], row["rule_id"], found.flag_id])
-            continue
-        earlier = set().union(*(r.keys for r in group)) if group else set()
-        flag_id = _flag_id(row["id_number"], row["rule_id"], sorted(keys), taken)
-        taken.add(flag_id)
-        order += 1
-        group.append(_Registered(flag_id, set(keys), False, False, order))
-        inserts.append({
-            "flag_id": flag_id, "id_number": row["id_number"], "rule_id": row["rule_id"],
-            "severity": row["severity"], "opened_on": row["opened_on"],
-            "observation_ends_on": row["observation_ends_on"], "name": row["name"],
-            "org_name": row["org_name"], "post_title": row["post_title"],
-            "rule_title_zh": row["rule_title_zh"], "detail_zh": row["detail_zh"],
-            "evidence_ids": evidence_ids, "first_as_of": row["as_of"], "first_seen_at": now,
-            "last_seen_at": now, "ruleset_label": row["ruleset_label"],
-            "evidence_keys": sorted(keys), "last_evidence_ids": evidence_ids,
-            "new_evidence_keys": sorted(keys - earlier) if found else None,
-            "previous_flag_id": found.flag_id if found else None})
-        matches.append([row["as_of"], row["id_number"], row["rule_id"], flag_id])
-    if inserts:
-        frame = pd.DataFrame(inserts)  # noqa: F841 - read by DuckDB below
-        con.execute("insert into decisions.flag_register by name select * from frame")
-    _update_registered(con, updates, now)
-    for as_of in sorted({p[0] for p in pending}):
-        con.execute("delete from decisions.flag_match where as_of = ?", [as_of])
-    if matches:
-        # later rows win on the same key, as one "insert or replace" per row did
-        match_rows = {(_day(a), i, r): f for a, i, r, f in matches}  # noqa: F841 - read below
-        match_table = pa.table(  # noqa: F841 - read by DuckDB below
-            [pa.array([k[0] for k in match_rows], pa.date32()),
-             pa.array([k[1] for k in match_rows], pa.string()),
-             pa.array([k[2] for k in match_rows], pa.string()),
-             pa.array(list(match_rows.values()), pa.string())],
-            names=["as_of", "id_number", "rule_id", "flag_id"])
-        con.execute("insert or replace into decisions.flag_match "
-                    "select as_of, id_number, rule_id, flag_id from match_table")
+    dates = sorted({p[0] for p in pending})
+    con.execute(f"create or replace temp table {RAISED} as select * from decisions.flag_raised "
+                "where list_contains($dates, as_of)", {"dates": dates})
+    try:
+        inserted = register_raised(con, now)
+    finally:
+        con.execute(f"drop table if exists {RAISED}")
     con.executemany("insert into decisions.flag_sync values (?, ?, ?)",
                     [[as_of, built_at, now] for as_of, built_at in pending])
     close_orphaned_flags(con, now)
-    return len(inserts)
+    return inserted
 
 
-def _day(value: object) -> date:
-    """A build's as-of date, whether DuckDB handed it over as a date or a pandas Timestamp."""
-    return value.date() if isinstance(value, datetime) else value  # Timestamp is a datetime
+def register_raised(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Match the flags in the temp table ``RAISED`` (rows of ``decisions.flag_raised``) to the
+    register, add the new ones and record ``decisions.flag_match``; returns how many were new.
+
+    Why set-based, one as-of date at a time: a cadre and rule has one flag per build, so the
+    flags of one date never meet each other, and each date sees what the dates before it
+    added (its flags may join or repeat them). Per flag in Python this was ~40% of a publish
+    (86k flags at 200k cadres: pandas ``to_dict`` and a loop); the SQL does the same per
+    date. ``tests/test_decisions_sync.py`` checks it against that loop."""
+    dates = [r[0] for r in con.execute(f"select distinct as_of from {RAISED} order by 1")
+             .fetchall()]
+    con.execute("delete from decisions.flag_match where list_contains($dates, as_of)",
+                {"dates": dates})
+    con.execute(_STATE_SQL)
+    inserted = 0
+    try:
+        for as_of in dates:
+            inserted += _register_one_date(con, as_of, now)
+    finally:
+        con.execute("drop table if exists sync_state")
+        con.execute("drop table if exists sync_batch")
+        con.execute("drop table if exists sync_new_id")
+    return inserted
 
 
-def _update_registered(con: duckdb.DuckDBPyConnection, updates: list[list], now: datetime) -> None:
-    """Apply ``sync_flags``' updates of registered flags in one ``UPDATE ... FROM``.
-
-    Why one statement: one UPDATE per flag cost ~3-5 ms each, so every publish after a
-    rebuild (all flags seen again) took minutes at 100k cadres. The result is the same as
-    applying the updates one by one in order: the last update of a flag gives its evidence
-    keys and last evidence, the earliest as-of date is kept, and detail and evidence ids come
-    from its last update that carried a detail (a grown flag), else stay."""
-    if not updates:
-        return
-    merged: dict[str, dict] = {}
-    for flag_id, keys, evidence_ids, as_of, detail in updates:
-        m = merged.setdefault(flag_id, {"flag_id": flag_id, "first_as_of": _day(as_of),
-                                        "detail_zh": None, "evidence_ids": None})
-        m["evidence_keys"], m["last_evidence_ids"] = list(keys), list(evidence_ids)
-        m["first_as_of"] = min(m["first_as_of"], _day(as_of))
-        if isinstance(detail, str):  # None (or a missing value) keeps the registered detail
-            m["detail_zh"], m["evidence_ids"] = detail, list(evidence_ids)
-    strings = pa.list_(pa.string())
-    updated = pa.Table.from_pylist(list(merged.values()), schema=pa.schema([  # noqa: F841
-        ("flag_id", pa.string()), ("first_as_of", pa.date32()), ("detail_zh", pa.string()),
-        ("evidence_ids", strings), ("evidence_keys", strings),
-        ("last_evidence_ids", strings)]))
-    con.execute("""update decisions.flag_register as r set evidence_keys = u.evidence_keys,
-                       last_evidence_ids = u.last_evidence_ids, last_seen_at = $now,
-                       first_as_of = least(r.first_as_of, u.first_as_of),
-                       detail_zh = coalesce(u.detail_zh, r.detail_zh),
-                       evidence_ids = if(u.detail_zh is null, r.evidence_ids, u.evidence_ids)
-                   from updated as u where r.flag_id = u.flag_id""", {"now": now})
+def _register_one_date(con: duckdb.DuckDBPyConnection, as_of: date, now: datetime) -> int:
+    con.execute(_MATCH_SQL, {"as_of": as_of})
+    # matched flags: their evidence grows (a repeat adds nothing); a grown one takes the
+    # build's detail and evidence, as people will see it before deciding
+    con.execute("""
+        update sync_state as s set keys = list_sort(list_distinct(list_concat(s.keys,
+            b.evidence_keys)))
+        from sync_batch as b where b.how <> 'new' and s.flag_id = b.found_id""")
+    con.execute("""
+        update decisions.flag_register as r set evidence_keys = s.keys,
+            last_evidence_ids = b.evidence_ids, last_seen_at = $now,
+            first_as_of = least(r.first_as_of, b.as_of),
+            detail_zh = if(b.how = 'grow', coalesce(b.detail_zh, r.detail_zh), r.detail_zh),
+            evidence_ids = if(b.how = 'grow' and b.detail_zh is not null, b.evidence_ids,
+                              r.evidence_ids)
+        from sync_batch as b join sync_state as s on s.flag_id = b.found_id
+        where b.how <> 'new' and r.flag_id = b.found_id""", {"now": now})
+    con.execute("create or replace temp table sync_new_id (seq bigint, flag_id varchar)")
+    for n in range(100):
+        con.execute(_NEW_ID_SQL, {"suffix": f"#{n}" if n else ""})
+        left = con.execute("select count(*) from sync_batch anti join sync_new_id using (seq) "
+                           "where how = 'new'").fetchone()[0]
+        if not left:
+            break
+    else:
+        raise AssertionError("unreachable: 100 flag id variants taken")
+    inserted = con.execute("""
+        insert into decisions.flag_register by name
+        select i.flag_id, b.id_number, b.rule_id, b.severity, b.opened_on,
+            b.observation_ends_on, b.name, b.org_name, b.post_title, b.rule_title_zh,
+            b.detail_zh, b.evidence_ids, b.as_of as first_as_of, $now as first_seen_at,
+            $now as last_seen_at, b.ruleset_label, b.evidence_keys,
+            b.evidence_ids as last_evidence_ids,
+            if(b.last_id is null, null,
+               list_filter(b.evidence_keys, lambda k: not list_contains(b.earlier, k)))
+                as new_evidence_keys,
+            b.last_id as previous_flag_id
+        from sync_batch as b join sync_new_id as i using (seq) order by b.seq""",
+                           {"now": now}).fetchone()[0]
+    con.execute("""
+        insert into sync_state
+        select i.flag_id, b.id_number, b.rule_id, b.evidence_keys, false, false,
+            coalesce(b.last_ord, 0) + 1
+        from sync_batch as b join sync_new_id as i using (seq)""")
+    con.execute("""
+        insert or replace into decisions.flag_match
+        select b.as_of, b.id_number, b.rule_id, coalesce(b.found_id, i.flag_id)
+        from sync_batch as b left join sync_new_id as i using (seq)""")
+    return int(inserted)
 
 
 CLOSE_REASONS_ZH = {"withdrawn": "证据已由报送单位撤回", "corrected": "证据已由报送单位更正",
@@ -357,6 +365,13 @@ def close_orphaned_flags(con: duckdb.DuckDBPyConnection, now: datetime | None = 
     latest = con.execute("select as_of from decisions.build_source "
                          "order by built_at desc, as_of desc limit 1").fetchone()
     if latest is None:
+        return 0
+    # Usually every flag the register holds up to that date is in the latest build (always
+    # after a first sync): then there is nothing to judge, and flag_state need not be read.
+    unseen = con.execute("select count(*) from decisions.flag_register where first_as_of <= $as_of "
+                         "and flag_id not in (select flag_id from decisions.flag_match "
+                         "where as_of = $as_of)", {"as_of": latest[0]}).fetchone()[0]
+    if not unseen:
         return 0
     has_fact = con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
                            "and table_name = 'fact'").fetchone()[0]
