@@ -235,6 +235,11 @@ case("I2 boundary: 整改中 6 months and a day past the deadline", "I2", True)(
     cadre_with(finding, {**I2, "found_on": "2025-10-01", "rectification": "整改中",
                          "rectify_by": "2025-12-29"}))
 case("I2 boundary: deadline is the as-of date", "I2", False)(cadre_with(finding, {**I2, "rectify_by": "2026-06-30"}))
+# one row per warning: two findings of one cadre overdue the same day are two I2 warnings, two
+# 考察期 rows opened the same day, and neither is the other's second warning (the build once
+# refused them as a repeated grain)
+case("I2 fires: two findings of one cadre overdue the same day", "I2", True)(
+    cadre_with(finding, {**I2, "rectify_by": "2026-05-01"}, {**I2, "rectify_by": "2026-05-01"}))
 case("I2 boundary: default 2 months passed", "I2", True)(
     cadre_with(finding, {**I2, "found_on": "2026-04-29"}))
 case("I2 boundary: default 2 months not yet passed", "I2", False)(
@@ -301,6 +306,8 @@ case("R1 fires: second warning inside the period", "R1", True)(
     r1(("petition", {**PART, "closed_on": "2026-01-05"}), ("audit", {"rating": "较差", "reported_on": "2026-03-01"})))
 case("R1 fires: no improvement", "R1", True)(
     r1(("finding", {**I2, "found_on": "2025-10-01", "rectify_by": "2025-11-30"})))
+case("R1 near miss: two findings overdue the same day, period still open", "R1", False)(
+    r1(("finding", {**I2, "rectify_by": "2026-05-01"}), ("finding", {**I2, "rectify_by": "2026-05-01"})))
 case("R1 near miss: one event warning", "R1", False)(r1(("petition", {**PART, "closed_on": "2026-03-01"})))
 case("R1 near miss: second warning after the period", "R1", False)(
     r1(("petition", {**PART, "closed_on": "2025-07-01"}), ("audit", {"rating": "较差", "reported_on": "2026-02-01"})))

@@ -1,5 +1,5 @@
 -- marts.observation_period: 考察期. One row per warning raised at the as-of date: the 考察期 it opened and whether it escalated.
--- grain: id_number, rule_id
+-- grain: id_number, rule_id, evidence_ids
 -- Why: seed §3: a warning is followed by a time-limited observation; if the cadre does not
 -- improve, or is warned again inside it, R1 proposes the cadre as a candidate.
 -- column opened_on: Date the warning arose (its flag_date).
