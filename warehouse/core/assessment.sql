@@ -53,8 +53,10 @@ select
     '不适用' as responsibility,
     if(negative, 'counted', 'neutral') as status,
     null::varchar as status_basis,
-    format('{}年度考核：{}{}', year, grade,
-        if(votes_total > 0, format('，民主测评好评率{:.1f}%', 100 * approval_ratio), ''))
+    -- concatenated, not format(): the same text (|| and format both give NULL for a NULL
+    -- grade), without format's parsing per row
+    year || '年度考核：' || grade
+        || if(votes_total > 0, format('，民主测评好评率{:.1f}%', 100 * approval_ratio), '')
         as summary_zh
 from ratios
 join parameter using (post_level, post_category, sector)

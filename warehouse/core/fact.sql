@@ -56,26 +56,22 @@ renamed as (
            submission_id, source_row, record_key
     from unioned
 ),
-post_history as (select * from core.cadre_post_history),
-first_spell as (select * from post_history where spell_no = 1),
--- the post is the spell the ASOF match found, else the first spell (a fact before any known
--- post); its columns come from the match itself, with no second join back to the history
+-- the post is the spell whose span [valid_from, valid_to] holds post_on, else the first spell (a
+-- fact before any known post, or without a date). Exactly one spell of a known ID qualifies (the
+-- spans follow each other; the first spell takes what comes before them), so an equi-join on
+-- the ID with the span as a filter finds it: an ASOF join would sort every fact by ID and date,
+-- and a second join would fetch the first spell
 post_at_fact as (
     select renamed.*,
-        coalesce(at_fact.id_number, first_spell.id_number) is not null as matched,
-        if(at_fact.id_number is null, first_spell.org_name, at_fact.org_name) as org_name,
-        if(at_fact.id_number is null, first_spell.post_title, at_fact.post_title) as post_title,
-        if(at_fact.id_number is null, first_spell.post_level, at_fact.post_level) as post_level,
-        if(at_fact.id_number is null, first_spell.post_category, at_fact.post_category)
-            as post_category,
-        if(at_fact.id_number is null, first_spell.sector, at_fact.sector) as sector,
-        if(at_fact.id_number is null, first_spell.on_probation, at_fact.on_probation)
-            as on_probation,
-        if(at_fact.id_number is null, first_spell.valid_from, at_fact.valid_from) as post_valid_from
+        spell.id_number is not null as matched,
+        spell.org_name, spell.post_title, spell.post_level, spell.post_category, spell.sector,
+        spell.on_probation, spell.valid_from as post_valid_from
     from renamed
-    asof left join post_history as at_fact
-        on renamed.id_number = at_fact.id_number and renamed.post_on >= at_fact.valid_from
-    left join first_spell on first_spell.id_number = renamed.id_number
+    left join core.cadre_post_history as spell
+        on spell.id_number = renamed.id_number
+        and (coalesce(renamed.post_on >= spell.valid_from
+                      and (spell.valid_to is null or renamed.post_on <= spell.valid_to), false)
+             or (spell.spell_no = 1 and not coalesce(renamed.post_on >= spell.valid_from, false)))
 ),
 roster_names as (
     select id_number,

@@ -22,21 +22,19 @@ cadre_period as (
     select cadre.id_number, cadre.name, period.*
     from core.cadre as cadre cross join period
 ),
-post_history as (select * from core.cadre_post_history),
-first_spell as (select * from post_history where spell_no = 1)
--- the post is the spell the ASOF match found, else the first spell (a period before any known
--- post); its columns come from the match itself, with no second join back to the history
+spell as (select * from core.cadre_post_history)
+-- the post is the spell whose span [valid_from, valid_to] holds the period's end, else the first
+-- spell (a period before any known post). Exactly one spell of a cadre qualifies (the spans
+-- follow each other; the first spell takes what comes before them), so an equi-join on the ID
+-- with the span as a filter finds it: an ASOF join would sort all 7 period rows of every cadre,
+-- and a second join would fetch the first spell. A cadre with no post history has no row.
 select
     cadre_period.*,
-    if(at_end.id_number is null, first_spell.org_name, at_end.org_name) as org_name,
-    if(at_end.id_number is null, first_spell.post_title, at_end.post_title) as post_title,
-    if(at_end.id_number is null, first_spell.post_level, at_end.post_level) as post_level,
-    if(at_end.id_number is null, first_spell.post_category, at_end.post_category) as post_category,
-    if(at_end.id_number is null, first_spell.sector, at_end.sector) as sector,
-    if(at_end.id_number is null, first_spell.on_probation, at_end.on_probation) as on_probation
+    spell.org_name, spell.post_title, spell.post_level, spell.post_category, spell.sector,
+    spell.on_probation
 from cadre_period
-asof left join post_history as at_end
-    on cadre_period.id_number = at_end.id_number
-    and cadre_period.period_end >= at_end.valid_from
-left join first_spell on first_spell.id_number = cadre_period.id_number
-where at_end.id_number is not null or first_spell.id_number is not null
+join spell
+    on spell.id_number = cadre_period.id_number
+    and (coalesce(cadre_period.period_end >= spell.valid_from
+                  and (spell.valid_to is null or cadre_period.period_end <= spell.valid_to), false)
+         or (spell.spell_no = 1 and not coalesce(cadre_period.period_end >= spell.valid_from, false)))

@@ -58,13 +58,17 @@ based as (
         and (graded.next_fact_date is null or period.period_end < graded.next_fact_date)
     left join ruleset.grade_base as grade_base on grade_base.grade = graded.grade
 ),
+-- base (decimal(18, 4)) minus a sum of points (decimal(38, 2)) is a 128-bit decimal(38, 4);
+-- rounding that to two places straight away costs a 128-bit division per score, so it is first
+-- cast to decimal(18, 4) (same scale: the value is unchanged, and one too big for that fails
+-- either way) and rounded from there
 scored as (
     select based.*,
-        greatest(0, base_virtue - coalesce(lost_virtue, 0))::decimal(6, 2) as score_virtue,
-        greatest(0, base_ability - coalesce(lost_ability, 0))::decimal(6, 2) as score_ability,
-        greatest(0, base_diligence - coalesce(lost_diligence, 0))::decimal(6, 2) as score_diligence,
-        greatest(0, base_performance - coalesce(lost_performance, 0))::decimal(6, 2) as score_performance,
-        greatest(0, base_integrity - coalesce(lost_integrity, 0))::decimal(6, 2) as score_integrity
+        greatest(0, base_virtue - coalesce(lost_virtue, 0))::decimal(18, 4)::decimal(6, 2) as score_virtue,
+        greatest(0, base_ability - coalesce(lost_ability, 0))::decimal(18, 4)::decimal(6, 2) as score_ability,
+        greatest(0, base_diligence - coalesce(lost_diligence, 0))::decimal(18, 4)::decimal(6, 2) as score_diligence,
+        greatest(0, base_performance - coalesce(lost_performance, 0))::decimal(18, 4)::decimal(6, 2) as score_performance,
+        greatest(0, base_integrity - coalesce(lost_integrity, 0))::decimal(18, 4)::decimal(6, 2) as score_integrity
     from based left join deduction using (period_kind, period_label, id_number)
 )
 select scored.*,

@@ -56,7 +56,9 @@ select
     points.points as severity_points, weight.weight as responsibility_weight,
     if(in_window.status = 'counted', points.points * weight.weight, 0)::decimal(9, 2) as points,
     in_window.status, in_window.status_basis,
-    format('dimension_map.{}.{}', in_window.source, in_window.category) as rule_ref,
+    -- concatenated, not format(): the same text (source and category are never NULL after the
+    -- join to the map), without format's parsing per row
+    'dimension_map.' || in_window.source || '.' || in_window.category as rule_ref,
     in_window.summary_zh, in_window.submission_id, in_window.source_row, in_window.filename
 from in_window
 join ruleset.dimension_map as map
