@@ -149,12 +149,15 @@ def cadre_key_sql(expr: str) -> str:
     return (f"'K' || left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 20)")
 
 
-def _key_map(con: duckdb.DuckDBPyConnection, key: bytes, catalog: Catalog) -> None:
-    """Temp table ``key_map``: every 身份证号 of the published tables and its ``cadre_key``.
+def _key_map(con: duckdb.DuckDBPyConnection, key: bytes, catalog: Catalog,
+             source: str = "wh") -> None:
+    """Temp table ``key_map``: every 身份证号 of the published tables and its ``cadre_key``;
+    the tables are read from the attached database ``source`` (the warehouse, or the review
+    snapshot just copied from it).
 
     Why in SQL: one Python HMAC per cadre, through a pandas frame, was ~1.5 s per 200k
     cadres; DuckDB's sha256 gives the same keys in a fraction of that."""
-    sources = [f"select id_number from wh.{s}.{t}" for s, t, _ in _tables(con)
+    sources = [f"select id_number from {source}.{s}.{t}" for s, t, _ in _tables(con)
                if any(c[0] == "id_number" for c in catalog[s, t])]
     ids = " union ".join(sources) if sources else "select null::varchar as id_number"
     ipad, opad = _hmac_pads(key)
@@ -195,14 +198,16 @@ def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> N
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                comment: str | None, names: bool, columns: list[tuple]) -> None:
-    """A warehouse table into the analysts' snapshot, without attributes of the person."""
+                comment: str | None, names: bool, columns: list[tuple],
+                source: str = "wh") -> None:
+    """A published table (read from the attached database ``source``) into the analysts'
+    snapshot, without attributes of the person."""
     join = ("left join key_map on key_map.id_number = t.id_number"
             if any(c[0] == "id_number" for c in columns) else "")
     con.execute(f"create schema if not exists snap.{schema}")
     con.execute(f"create table snap.{schema}.{table} as "
                 f"select {_select_list(columns, names)} "
-                f"from wh.{schema}.{table} as t {join}")
+                f"from {source}.{schema}.{table} as t {join}")
     con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
     for name, _, text in columns:
         if name in PERSON_COLUMNS:
@@ -211,20 +216,20 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
         _comment(con, f"snap.{schema}.{table}.{target}", text)
 
 
-def _names(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _names(con: duckdb.DuckDBPyConnection, source: str = "wh") -> list[str]:
     """Every name the rosters and facts use, of two characters or more."""
     return [r[0] for r in con.execute(f"""
         select distinct n from (
-            select unnest(known_names) as n from wh.core.cadre
-            union all select name from wh.core.cadre
-            union all select fact_name from wh.core.fact
+            select unnest(known_names) as n from {source}.core.cadre
+            union all select name from {source}.core.cadre
+            union all select fact_name from {source}.core.fact
         ) where length(n) >= {MIN_NAME_LENGTH} order by all""").fetchall()]
 
 
-def _register_scrubber(con: duckdb.DuckDBPyConnection) -> bool:
+def _register_scrubber(con: duckdb.DuckDBPyConnection, source: str = "wh") -> bool:
     """Give ``con`` the vectorised ``scrub_names`` function over every known name; False
     when there is no name to hide (an empty warehouse)."""
-    scrubber = NameScrubber(_names(con))
+    scrubber = NameScrubber(_names(con, source))
     if not scrubber.names:
         return False
     con.create_function(SCRUB_NAMES, scrubber.scrub_arrow, [sqltypes.VARCHAR],
@@ -232,17 +237,18 @@ def _register_scrubber(con: duckdb.DuckDBPyConnection) -> bool:
     return True
 
 
-def _ages_on(con: duckdb.DuckDBPyConnection) -> date:
-    latest = con.execute("select max(as_of) from wh.marts.build_run").fetchone()[0]
+def _ages_on(con: duckdb.DuckDBPyConnection, source: str = "wh") -> date:
+    latest = con.execute(f"select max(as_of) from {source}.marts.build_run").fetchone()[0]
     return latest or date.today()
 
 
-def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None) -> None:
+def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None,
+                     source: str = "wh") -> None:
     """core.cadre for analysts: pseudonym and coarsened attributes (>= K_MIN alike)."""
     con.execute("create or replace temp table dimension_source as select row_number() over () "
                 "as rid, key_map.cadre_key, c.birth_date, c.gender, c.post_level, c.org_name, c.sector, c.in_scope "
-                "from wh.core.cadre c join key_map using (id_number)")
-    coarsen_table(con, "dimension_source", "dimension_coarse", _ages_on(con))
+                f"from {source}.core.cadre c join key_map using (id_number)")
+    coarsen_table(con, "dimension_source", "dimension_coarse", _ages_on(con, source))
     con.execute("create schema if not exists snap.core")
     con.execute("create table snap.core.cadre (cadre_key varchar, age_band varchar, "
                 "gender varchar, post_level varchar, org_name varchar, sector varchar, "
@@ -292,23 +298,24 @@ DISPARITY_COLUMNS = (
 )
 
 
-def write_disparity(con: duckdb.DuckDBPyConnection, table: pd.DataFrame) -> None:
+def write_disparity(con: duckdb.DuckDBPyConnection, table: pd.DataFrame,
+                    database: str = "snap") -> None:
     """``fairness.disparity``: the disparity monitor's table per half-year, small cells blanked
     (thresholds in ruleset.yaml ``fairness:``). Kept apart from the copied tables: it is
     computed (pipelines.review.fairness), not copied, and holds no cadre-level row."""
-    con.execute("create schema if not exists snap.fairness")
-    con.execute("create table snap.fairness.disparity ("
+    con.execute(f"create schema if not exists {database}.fairness")
+    con.execute(f"create table {database}.fairness.disparity ("
                 + ", ".join(f"{name} {dtype}" for name, dtype, _ in DISPARITY_COLUMNS) + ")")
     if len(table):
         frame = table[[c[0] for c in DISPARITY_COLUMNS]]  # noqa: F841 - read by DuckDB below
-        con.execute("insert into snap.fairness.disparity select * from frame")
-    con.execute("comment on table snap.fairness.disparity is " + sql_literal(
+        con.execute(f"insert into {database}.fairness.disparity select * from frame")
+    con.execute(f"comment on table {database}.fairness.disparity is " + sql_literal(
         "公平性监测 disparity table: per half-year, grouping, group and harmful outcome, cadres "
         "in scope and with the outcome, rate, impact ratio, Holm-corrected p-value and status "
         "(docs/reviews.md, 公平性监测). Aggregates only; counts under the publishing minimum "
         "are suppressed (NULL) so no cadre can be re-identified."))
     for name, _, text in DISPARITY_COLUMNS:
-        con.execute(f"comment on column snap.fairness.disparity.{name} is {sql_literal(text)}")
+        con.execute(f"comment on column {database}.fairness.disparity.{name} is {sql_literal(text)}")
 
 
 WHO_IS_FLAGGED_SQL = """\
@@ -415,79 +422,92 @@ def publish(home: DataHome) -> Path:
     with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
         decisions.ensure(warehouse_con)
         disparity = fairness.published_table(warehouse_con)
-    path = _publish_analysts(home, disparity)
-    publish_review_snapshot(home, disparity)
-    return path
+    return _publish_snapshots(home, disparity)
 
 
-def publish_review_snapshot(home: DataHome, disparity: pd.DataFrame) -> Path:
-    """The identified review snapshot for the organization department's supervisors: the
-    same objects as the analysts', with names and 身份证号; folder 0700, file 0600."""
+REVIEW = "review"  # the review snapshot being written, as attached in the publish connection
+
+
+def _publish_snapshots(home: DataHome, disparity: pd.DataFrame) -> Path:
+    """Both snapshots from one connection: first the identified review snapshot, a copy of the
+    published tables and views; then the analysts' snapshot, read from that copy.
+
+    Why from the copy and not again from the warehouse: the review views (flag_state, the
+    ledger and follow-up views) are queries, and each read of the warehouse computes them
+    again (for the key map, then for the analysts' copy); the review snapshot holds them
+    computed once, with the very same rows. Each snapshot is written in a transaction of its
+    own (DuckDB lets a transaction write one database), and both are swapped in only when
+    both are complete: the analysts' snapshot first, then the review snapshot, as before."""
     folder = home.review_snapshot_dir
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
-    tmp = folder / f".{home.review_snapshot_file.stem}.{uuid.uuid4().hex}.tmp"
-    con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
-    try:
-        con.execute(f"attach {sql_literal(str(home.warehouse_file))} as wh (read_only)")
-        con.execute(f"attach {sql_literal(str(tmp))} as snap")
-        con.execute("begin transaction")
-        catalog = _catalog(con)
-        for schema, table, comment in _tables(con):
-            con.execute(f"create schema if not exists snap.{schema}")
-            con.execute(f"create table snap.{schema}.{table} as select * from wh.{schema}.{table}")
-            con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
-            for name, _, text in catalog[schema, table]:
-                _comment(con, f"snap.{schema}.{table}.{name}", text)
-        write_disparity(con, disparity)
-        con.execute("commit")
-        con.execute("detach snap")
-    except BaseException:
-        con.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    con.close()
-    tmp.chmod(0o600)
-    os.replace(tmp, home.review_snapshot_file)
-    return home.review_snapshot_file
-
-
-def _publish_analysts(home: DataHome, disparity: pd.DataFrame) -> Path:
+    review_tmp = folder / f".{home.review_snapshot_file.stem}.{uuid.uuid4().hex}.tmp"
     home.published_dir.mkdir(parents=True, exist_ok=True)
-    tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
+    analysts_tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
     key = pseudonym_key(home)
     con = duckdb.connect(config=duckdb_config(home.duckdb_temp))  # spills into the data folder
     try:
         con.execute(f"attach {sql_literal(str(home.warehouse_file))} as wh (read_only)")
-        con.execute(f"attach {sql_literal(str(tmp))} as snap")
         catalog = _catalog(con)
-        _key_map(con, key, catalog)
-        names = _register_scrubber(con)
-        con.execute("begin transaction")
-        for schema, table, comment in _tables(con):
-            if (schema, table) == DIMENSION:
-                _write_dimension(con, comment)
-            elif (schema, table) not in ANALYST_EXCLUDED:
-                _copy_table(con, schema, table, comment, names, catalog[schema, table])
-        write_disparity(con, disparity)
-        con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
-                    "published_at, (select list(distinct as_of order by as_of) from "
-                    "wh.marts.build_run) as as_of_dates", {"at": datetime.now()})
-        con.execute("comment on table snap.main.snapshot_info is 'When this snapshot was "
-                    "published and which as-of dates it holds.'")
-        for column in ("published_at", "as_of_dates"):
-            _comment(con, f"snap.main.snapshot_info.{column}", None)
-        con.execute("commit")
+        tables = _tables(con)
+        con.execute(f"attach {sql_literal(str(review_tmp))} as {REVIEW}")
+        _write_review(con, tables, catalog, disparity)
+        con.execute(f"attach {sql_literal(str(analysts_tmp))} as snap")
+        _write_analysts(con, tables, catalog, key, disparity, source=REVIEW)
         con.execute("detach snap")
+        con.execute(f"detach {REVIEW}")
+        # read from the new file under its temporary name: an analyst's open connection to
+        # the published path (a DuckDB instance keyed by path in this process) is left alone
+        dictionary = render_dictionary(analysts_tmp)
     except BaseException:
         con.close()
-        tmp.unlink(missing_ok=True)
+        review_tmp.unlink(missing_ok=True)
+        analysts_tmp.unlink(missing_ok=True)
         raise
     con.close()
-    # read from the new file under its temporary name: an analyst's open connection to the
-    # published path (a DuckDB instance keyed by path in this process) is left alone
-    dictionary = render_dictionary(tmp)
-    tmp.chmod(0o444)
-    os.replace(tmp, home.published_file)
+    analysts_tmp.chmod(0o444)
+    os.replace(analysts_tmp, home.published_file)
     _write_text(home.published_dir / DICTIONARY_NAME, dictionary)
+    review_tmp.chmod(0o600)
+    os.replace(review_tmp, home.review_snapshot_file)
     return home.published_file
+
+
+def _write_review(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, str | None]],
+                  catalog: Catalog, disparity: pd.DataFrame) -> None:
+    """The identified review snapshot for the organization department's supervisors (attached
+    as ``REVIEW``): the same objects as the analysts', with names and 身份证号; folder 0700,
+    file 0600."""
+    con.execute("begin transaction")
+    for schema, table, comment in tables:
+        target = f"{REVIEW}.{schema}.{table}"
+        con.execute(f"create schema if not exists {REVIEW}.{schema}")
+        con.execute(f"create table {target} as select * from wh.{schema}.{table}")
+        con.execute(f"comment on table {target} is {sql_literal(comment or table)}")
+        for name, _, text in catalog[schema, table]:
+            _comment(con, f"{target}.{name}", text)
+    write_disparity(con, disparity, REVIEW)
+    con.execute("commit")
+
+
+def _write_analysts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, str | None]],
+                    catalog: Catalog, key: bytes, disparity: pd.DataFrame,
+                    source: str) -> None:
+    """The analysts' snapshot (attached as ``snap``), its tables read from ``source``."""
+    _key_map(con, key, catalog, source)
+    names = _register_scrubber(con, source)
+    con.execute("begin transaction")
+    for schema, table, comment in tables:
+        if (schema, table) == DIMENSION:
+            _write_dimension(con, comment, source)
+        elif (schema, table) not in ANALYST_EXCLUDED:
+            _copy_table(con, schema, table, comment, names, catalog[schema, table], source)
+    write_disparity(con, disparity)
+    con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
+                "published_at, (select list(distinct as_of order by as_of) from "
+                f"{source}.marts.build_run) as as_of_dates", {"at": datetime.now()})
+    con.execute("comment on table snap.main.snapshot_info is 'When this snapshot was "
+                "published and which as-of dates it holds.'")
+    for column in ("published_at", "as_of_dates"):
+        _comment(con, f"snap.main.snapshot_info.{column}", None)
+    con.execute("commit")
