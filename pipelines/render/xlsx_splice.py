@@ -137,7 +137,11 @@ def _plain_texts(values: tuple[Cell, ...], prefixes: tuple[str, ...]) -> bool:
         return False
     if values != tuple(map(str.strip, values)):  # str.strip strips what str.isspace calls blank
         return False
-    return _SPECIAL.search("\n".join(values)) is None  # type: ignore[arg-type]
+    joined = " ".join(values)  # type: ignore[arg-type]
+    if joined.isprintable() and "&" not in joined and "<" not in joined and ">" not in joined \
+            and "_x" not in joined:
+        return True  # the control characters and U+FFFE/U+FFFF are not printable
+    return _SPECIAL.search(joined) is None
 
 
 def _plain_ints(values: tuple[Cell, ...]) -> bool:
