@@ -28,6 +28,7 @@ from pipelines.render.xlsx import (
     write_table,
     write_title,
 )
+from pipelines.render.xlsx_splice import CHUNK_ROWS
 
 # Each is something a unit's file can hold and a careless writer would get wrong.
 HOSTILE = [
@@ -94,6 +95,30 @@ def test_spliced_parts_equal_xlsxwriter_parts(tmp_path: Path, summary_first: boo
     sheet = 2 if summary_first else 1
     assert _sheet_deflated_size(tmp_path / "spliced.xlsx", sheet) != \
         _sheet_deflated_size(tmp_path / "plain.xlsx", sheet)
+
+
+def _bulk_rows() -> list[tuple]:
+    """Rows over several of the splice's chunks: long runs of plain text and whole numbers (its
+    column-at-once path), with the hostile values and odd numbers dropped into some chunks."""
+    rows: list[tuple] = []
+    odd_numbers = [10**15, -(10**15), 10**15 - 1, -(10**15) + 1, 0, -7, 2.5, True]
+    for n in range(1, 3 * CHUNK_ROWS + 7):
+        text, number = f"第{n}行：身份证号“11010119800101{n % 10000:04d}”", n
+        if n % 997 == 0:
+            text = HOSTILE[(n // 997) % len(HOSTILE)][:1000]
+        if n % 1501 == 0:
+            number = odd_numbers[(n // 1501) % len(odd_numbers)]
+        rows.append((n, text, number, "未匹配" if n % 2 else "身份存疑", "" if n == 4500 else "x"))
+    return rows
+
+
+def test_bulk_spliced_parts_equal_xlsxwriter_parts(tmp_path: Path) -> None:
+    columns = ["序号", "值", "数", "类", "空串"]
+    rows = _bulk_rows()
+    plain = _write(tmp_path / "plain.xlsx", rows, columns, spliced=False)
+    spliced = _write(tmp_path / "spliced.xlsx", rows, columns, spliced=True)
+    assert [n for n, d in spliced if d != dict(plain)[n]] == []
+    assert [n for n, _ in spliced] == [n for n, _ in plain]
 
 
 def test_formula_like_first_cell_keeps_style_order(tmp_path: Path) -> None:

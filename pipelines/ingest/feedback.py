@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
 from pipelines.contracts import Contract, load_contract, load_units
+from pipelines.ingest.reasons import BY_CODE
 from pipelines.ingest.receipt import Issue, Receipt
 from pipelines.render.files import safe_filename
 from pipelines.render.html import environment
@@ -160,30 +162,39 @@ def _issue_rows(receipt: Receipt, contract: Contract | None) -> list[IssueRow]:
                if name not in noted]
     order = {name: n for n, name in enumerate(contract.field_names)} if contract else {}
     scope_rank = {"file": 0, "row": 1, "note": 2}
+    # column by column (a report can hold a note per row of an evidence file): each issue's
+    # scope once per reason, then one sort of the row positions by (scope, no row first, row,
+    # the column's place in the contract), stable as the sort of the issues was
+    reason = list(map(attrgetter("reason"), issues))
+    scope_of = {code: BY_CODE[code].scope for code in dict.fromkeys(reason)}  # Issue.scope
+    scope = [scope_of[code] for code in reason]
+    source_row = list(map(attrgetter("source_row"), issues))
+    column = list(map(attrgetter("column"), issues))
+    keys = list(zip([scope_rank.get(s, 1) for s in scope], [r is None for r in source_row],
+                    [r or 0 for r in source_row],
+                    [order.get(c or "", len(order)) for c in column], strict=True))
+    ranked = sorted(range(len(issues)), key=keys.__getitem__)
 
-    def sort_key(issue: Issue) -> tuple[int, bool, int, int]:
-        return (scope_rank.get(issue.scope, 1), issue.source_row is None, issue.source_row or 0,
-                order.get(issue.column or "", len(order)))
-
-    columns: dict[tuple[str | None, str | None], str] = {}  # (header, column) -> as shown
-    rows = []
-    for number, issue in enumerate(sorted(issues, key=sort_key), start=1):
-        key = (issue.header, issue.column)
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = _column_zh(issue, contract)
-        rows.append(IssueRow(number, issue.scope, issue.source_row, column, issue.value or "",
-                             issue.message_zh, issue.fix_zh, issue.reason))
-    return rows
+    header = list(map(attrgetter("header"), issues))
+    # (header, column) -> the column as shown
+    columns = {key: _column_zh(*key, contract)
+               for key in dict.fromkeys(zip(header, column, strict=True))}
+    shown = [columns[key] for key in zip(header, column, strict=True)]
+    value = [v or "" for v in map(attrgetter("value"), issues)]
+    message = list(map(attrgetter("message_zh"), issues))
+    fix = list(map(attrgetter("fix_zh"), issues))
+    return [IssueRow(number, scope[n], source_row[n], shown[n], value[n], message[n], fix[n],
+                     reason[n]) for number, n in enumerate(ranked, start=1)]
 
 
-def _column_zh(issue: Issue, contract: Contract | None) -> str:
-    """The column as the unit wrote it, else the contract's Chinese header."""
-    if issue.header:
-        return issue.header
-    if issue.column and contract and issue.column in contract.field_names:
-        return contract.field(issue.column).header_zh
-    return issue.column or ""
+def _column_zh(header: str | None, column: str | None, contract: Contract | None) -> str:
+    """The column as the unit wrote it (an issue's header), else the contract's Chinese
+    header of the issue's column."""
+    if header:
+        return header
+    if column and contract and column in contract.field_names:
+        return contract.field(column).header_zh
+    return column or ""
 
 
 def _next_steps(receipt: Receipt, contract: Contract | None, has_problems: bool,

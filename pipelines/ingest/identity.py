@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.contracts import Contract, load_contract, source_names
+from pipelines.ingest import reasons
 from pipelines.ingest.receipt import Issue
 
 ROSTER_NAMES = """
@@ -57,14 +58,21 @@ def row_notes(con: duckdb.DuckDBPyConnection, contract: Contract,
         order by r.source_row""", [submission_id]).fetchall()
     id_header = contract.field("id_number").header_zh
     name_header = contract.field("name").header_zh
+    # what Issue.make gives, with the wording's fields bound once per reason (a note per row)
+    unmatched_text = reasons.row_renderer("id_unmatched", id_header)
+    doubt_text = reasons.row_renderer("identity_doubt", name_header)
     issues = []
     for source_row, id_number, name, unmatched, roster_name in rows:
         if unmatched:
-            issues.append(Issue.make("id_unmatched", source_row=source_row, column="id_number",
-                                     header=id_header, value=id_number))
+            value = None if id_number is None else str(id_number)
+            message, fix = unmatched_text(value or "", "")
+            issues.append(Issue("id_unmatched", message, fix, source_row, "id_number",
+                                id_header, value))
         else:
-            issues.append(Issue.make("identity_doubt", source_row=source_row, column="name",
-                                     header=name_header, value=name, detail=roster_name))
+            value = None if name is None else str(name)
+            message, fix = doubt_text(value or "", "" if roster_name is None else str(roster_name))
+            issues.append(Issue("identity_doubt", message, fix, source_row, "name",
+                                name_header, value))
     return issues
 
 

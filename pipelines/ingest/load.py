@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
 
 import duckdb
 import pandas as pd
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from pipelines.contracts import Contract
 from pipelines.ingest.crash import crashpoint
+from pipelines.ingest.reasons import BY_CODE
 from pipelines.ingest.receipt import Issue
 from pipelines.ingest.validate import ValidatedDrop
 from pipelines.warehouse import transaction
@@ -31,8 +33,13 @@ def _issue_table(submission_id: str, issues: list[Issue]) -> pa.Table:
     """The issues as an Arrow table in the columns of ``meta.submission_issue``: built column
     by column in C (an evidence file can bring a note per row; a pandas frame of Python
     objects cost three times as much)."""
-    columns = list(zip(*[(i.scope, i.source_row, i.column, i.header, i.value, i.reason,
-                          i.message_zh, i.fix_zh) for i in issues], strict=True))
+    reason = list(map(attrgetter("reason"), issues))
+    scope_of = {code: r.scope for code, r in BY_CODE.items()}  # Issue.scope, looked up once
+    columns = [[scope_of[code] for code in reason],
+               *(list(map(attrgetter(name), issues))
+                 for name in ("source_row", "column", "header", "value")),
+               reason, list(map(attrgetter("message_zh"), issues)),
+               list(map(attrgetter("fix_zh"), issues))]
     types = [pa.string(), pa.int64(), *[pa.string()] * 6]
     return pa.table([pa.array([submission_id] * len(issues), pa.string()),
                      *[pa.array(values, kind) for values, kind in zip(columns, types, strict=True)]],

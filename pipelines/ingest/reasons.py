@@ -8,7 +8,10 @@ Templates use ``str.format`` fields: ``{header}``, ``{value}``, ``{codes}``, ``{
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from string import Formatter
 
 
 @dataclass(frozen=True)
@@ -146,3 +149,18 @@ def render(code: str, **fields: object) -> tuple[str, str]:
     values = {"header": "", "value": "", "codes": "", "detail": ""}
     values.update({k: "" if v is None else str(v) for k, v in fields.items()})
     return reason.message_zh.format(**values), reason.fix_zh.format(**values)
+
+
+def row_renderer(code: str, header: str) -> Callable[[str, str], tuple[str, str]]:
+    """``render(code, header=header, value=value, detail=detail)`` as a function of (value,
+    detail), the same text, for the many notes of one reason on one column (an evidence file
+    sent before the roster has a 未匹配 note on every row): the fields are bound once, and a fix
+    that names neither value nor detail is rendered once."""
+    reason = BY_CODE[code]
+    message = partial(reason.message_zh.format, header=header, codes="")
+    fix = partial(reason.fix_zh.format, header=header, codes="")
+    if {name for _, name, _, _ in Formatter().parse(reason.fix_zh)} <= {None, "header", "codes"}:
+        fixed = fix(value="", detail="")
+        return lambda value, detail: (message(value=value, detail=detail), fixed)
+    return lambda value, detail: (message(value=value, detail=detail),
+                                  fix(value=value, detail=detail))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from operator import attrgetter
 from typing import Any
 
 from pipelines.ingest import reasons
@@ -116,11 +117,17 @@ def _issues_text(issues: list[Issue]) -> str:
     """The issue list as ``json.dumps(..., indent=1)`` writes it at the receipt's second level."""
     if not issues:
         return "[]"
-    scopes: dict[str, str] = {}
-    items = [_ISSUE_JSON.format(
-        encode_basestring(i.reason), encode_basestring(i.message_zh), encode_basestring(i.fix_zh),
-        "null" if i.source_row is None else int(i.source_row), _text_or_null(i.column),
-        _text_or_null(i.header), _text_or_null(i.value),
-        scopes.get(i.reason) or scopes.setdefault(i.reason, encode_basestring(i.scope)))
-        for i in issues]
+    # column by column: the C encoder mapped over each text column, one format per issue
+    reason = list(map(attrgetter("reason"), issues))
+    encoded = {code: (encode_basestring(code), encode_basestring(reasons.BY_CODE[code].scope))
+               for code in dict.fromkeys(reason)}  # Issue.scope, once per reason
+    rows = ["null" if row is None else int(row) for row in map(attrgetter("source_row"), issues)]
+    items = map(_ISSUE_JSON.format,
+                [encoded[code][0] for code in reason],
+                map(encode_basestring, map(attrgetter("message_zh"), issues)),
+                map(encode_basestring, map(attrgetter("fix_zh"), issues)),
+                rows,
+                *(map(_text_or_null, map(attrgetter(name), issues))
+                  for name in ("column", "header", "value")),
+                [encoded[code][1] for code in reason])
     return "[\n" + ",\n".join(items) + "\n ]"

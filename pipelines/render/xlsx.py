@@ -256,7 +256,8 @@ def _any_quoted(table: Sequence[Sequence[Cell]]) -> bool:
         if set(map(type, column)) == {str}:
             if any(map(str.startswith, column, repeat(FORMULA_PREFIXES))):  # type: ignore[arg-type]
                 return True
-        elif any(map(_is_quoted, column)):
+        elif any(map(str.startswith, [v for v in column if v.__class__ is str],  # type: ignore[arg-type]
+                     repeat(FORMULA_PREFIXES))):
             return True
     return False
 
