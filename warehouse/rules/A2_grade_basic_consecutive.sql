@@ -16,6 +16,15 @@ with recent as (
 run as (
     -- the latest n places of the window: all filled (a missing year is a gap) and all 基本称职
     select * from recent where slot <= n
+),
+
+hit as (
+    -- the cadres whose run qualifies, decided on grades alone: the texts and lists below are
+    -- then made for those few cadres, not for every cadre's run
+    select id_number
+    from run
+    group by id_number
+    having count(*) = any_value(n) and bool_and(grade = '基本称职')
 )
 
 select
@@ -24,5 +33,5 @@ select
     list(evidence_id order by year) as evidence_ids,
     format('{}—{}年度连续{}年考核为基本称职', min(year), max(year), count(*)) as detail_zh
 from run
+semi join hit using (id_number)
 group by id_number
-having count(*) = any_value(n) and bool_and(grade = '基本称职')

@@ -17,6 +17,16 @@ with recent as (
 run as (
     -- the latest n places of the window, each with its own 民主测评 (no older year stands in)
     select * from recent where slot <= n
+),
+
+hit as (
+    -- the cadres whose run qualifies, decided on numbers alone: the texts and lists below are
+    -- then made for those few cadres, not for every cadre's run
+    select id_number
+    from run
+    group by id_number
+    having count(*) = any_value(n) and bool_and(votes_total > 0)
+        and bool_and(approval_ratio < min_ratio)
 )
 
 select
@@ -27,6 +37,5 @@ select
         string_agg(format('{:.1f}%', 100 * approval_ratio), '、' order by year),
         100 * any_value(min_ratio)) as detail_zh
 from run
+semi join hit using (id_number)
 group by id_number
-having count(*) = any_value(n) and bool_and(votes_total > 0)
-    and bool_and(approval_ratio < min_ratio)
