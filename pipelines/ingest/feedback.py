@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipelines.contracts import Contract, load_contract, load_units
-from pipelines.ingest.reasons import BY_CODE
+from pipelines.ingest import reasons
 from pipelines.ingest.receipt import Issue, Receipt
 from pipelines.render.files import safe_filename
 from pipelines.render.html import environment
@@ -166,8 +166,7 @@ def _issue_rows(receipt: Receipt, contract: Contract | None) -> list[IssueRow]:
     # scope once per reason, then one sort of the row positions by (scope, no row first, row,
     # the column's place in the contract), stable as the sort of the issues was
     reason = list(map(attrgetter("reason"), issues))
-    scope_of = {code: BY_CODE[code].scope for code in dict.fromkeys(reason)}  # Issue.scope
-    scope = [scope_of[code] for code in reason]
+    scope = reasons.scopes(reason)
     source_row = list(map(attrgetter("source_row"), issues))
     column = list(map(attrgetter("column"), issues))
     keys = list(zip([scope_rank.get(s, 1) for s in scope], [r is None for r in source_row],

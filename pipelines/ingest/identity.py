@@ -20,7 +20,6 @@ import duckdb
 import pandas as pd
 
 from pipelines.contracts import Contract, load_contract, source_names
-from pipelines.ingest import reasons
 from pipelines.ingest.receipt import Issue
 
 ROSTER_NAMES = """
@@ -58,22 +57,12 @@ def row_notes(con: duckdb.DuckDBPyConnection, contract: Contract,
         order by r.source_row""", [submission_id]).fetchall()
     id_header = contract.field("id_number").header_zh
     name_header = contract.field("name").header_zh
-    # what Issue.make gives, with the wording's fields bound once per reason (a note per row)
-    unmatched_text = reasons.row_renderer("id_unmatched", id_header)
-    doubt_text = reasons.row_renderer("identity_doubt", name_header)
-    issues = []
-    for source_row, id_number, name, unmatched, roster_name in rows:
-        if unmatched:
-            value = None if id_number is None else str(id_number)
-            message, fix = unmatched_text(value or "", "")
-            issues.append(Issue("id_unmatched", message, fix, source_row, "id_number",
-                                id_header, value))
-        else:
-            value = None if name is None else str(name)
-            message, fix = doubt_text(value or "", "" if roster_name is None else str(roster_name))
-            issues.append(Issue("identity_doubt", message, fix, source_row, "name",
-                                name_header, value))
-    return issues
+    # a note per row: the wording's fields bound once per reason
+    unmatched = Issue.maker("id_unmatched", column="id_number", header=id_header)
+    doubt = Issue.maker("identity_doubt", column="name", header=name_header)
+    return [unmatched(source_row, id_number) if is_unmatched
+            else doubt(source_row, name, roster_name)
+            for source_row, id_number, name, is_unmatched, roster_name in rows]
 
 
 # The current version of every person source's rows that names an ID, one select per source.

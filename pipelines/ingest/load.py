@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.contracts import Contract
+from pipelines.ingest import reasons
 from pipelines.ingest.crash import crashpoint
-from pipelines.ingest.reasons import BY_CODE
 from pipelines.ingest.receipt import Issue
 from pipelines.ingest.validate import ValidatedDrop
 from pipelines.warehouse import transaction
@@ -34,8 +34,7 @@ def _issue_table(submission_id: str, issues: list[Issue]) -> pa.Table:
     by column in C (an evidence file can bring a note per row; a pandas frame of Python
     objects cost three times as much)."""
     reason = list(map(attrgetter("reason"), issues))
-    scope_of = {code: r.scope for code, r in BY_CODE.items()}  # Issue.scope, looked up once
-    columns = [[scope_of[code] for code in reason],
+    columns = [reasons.scopes(reason),
                *(list(map(attrgetter(name), issues))
                  for name in ("source_row", "column", "header", "value")),
                reason, list(map(attrgetter("message_zh"), issues)),

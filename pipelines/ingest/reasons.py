@@ -151,6 +151,13 @@ def render(code: str, **fields: object) -> tuple[str, str]:
     return reason.message_zh.format(**values), reason.fix_zh.format(**values)
 
 
+def scopes(codes: list[str]) -> list[str]:
+    """Each issue's scope (``Issue.scope``) for a column of reason codes, looked up once per
+    reason (a receipt can hold a note per row of an evidence file)."""
+    scope_of = {code: BY_CODE[code].scope for code in dict.fromkeys(codes)}
+    return [scope_of[code] for code in codes]
+
+
 def row_renderer(code: str, header: str) -> Callable[[str, str], tuple[str, str]]:
     """``render(code, header=header, value=value, detail=detail)`` as a function of (value,
     detail), the same text, for the many notes of one reason on one column (an evidence file

@@ -9,6 +9,7 @@ one refused or quarantined item (or a note), always with the reason code from
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import attrgetter
@@ -44,6 +45,20 @@ class Issue:
                                       codes=codes, detail=detail)
         return cls(reason=reason, message_zh=message, fix_zh=fix, source_row=source_row,
                    column=column, header=header, value=text_value)
+
+    @classmethod
+    def maker(cls, reason: str, *, column: str | None = None, header: str | None = None
+              ) -> Callable[[int | None, object, object], Issue]:
+        """``make(reason, column=, header=, source_row=, value=, detail=)`` as a function of
+        (source_row, value, detail): the same issue, with the wording's fields bound once
+        (``reasons.row_renderer``) for the many notes of one reason on one column."""
+        text = reasons.row_renderer(reason, header or column or "")
+
+        def issue(source_row: int | None, value: object, detail: object = "") -> Issue:
+            text_value = None if value is None else str(value)
+            message, fix = text(text_value or "", "" if detail is None else str(detail))
+            return cls(reason, message, fix, source_row, column, header, text_value)
+        return issue
 
     def to_json_dict(self) -> dict[str, Any]:
         return {"reason": self.reason, "message_zh": self.message_zh, "fix_zh": self.fix_zh,
@@ -119,15 +134,15 @@ def _issues_text(issues: list[Issue]) -> str:
         return "[]"
     # column by column: the C encoder mapped over each text column, one format per issue
     reason = list(map(attrgetter("reason"), issues))
-    encoded = {code: (encode_basestring(code), encode_basestring(reasons.BY_CODE[code].scope))
-               for code in dict.fromkeys(reason)}  # Issue.scope, once per reason
+    scope = reasons.scopes(reason)
+    encoded = {text: encode_basestring(text) for text in dict.fromkeys(reason + scope)}
     rows = ["null" if row is None else int(row) for row in map(attrgetter("source_row"), issues)]
     items = map(_ISSUE_JSON.format,
-                [encoded[code][0] for code in reason],
+                [encoded[code] for code in reason],
                 map(encode_basestring, map(attrgetter("message_zh"), issues)),
                 map(encode_basestring, map(attrgetter("fix_zh"), issues)),
                 rows,
                 *(map(_text_or_null, map(attrgetter(name), issues))
                   for name in ("column", "header", "value")),
-                [encoded[code][1] for code in reason])
+                [encoded[text] for text in scope])
     return "[\n" + ",\n".join(items) + "\n ]"
