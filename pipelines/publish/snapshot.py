@@ -149,15 +149,15 @@ def cadre_key_sql(expr: str) -> str:
     return (f"'K' || left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 20)")
 
 
-def _key_map(con: duckdb.DuckDBPyConnection, key: bytes, catalog: Catalog,
-             source: str = "wh") -> None:
+def _key_map(con: duckdb.DuckDBPyConnection, key: bytes,
+             tables: list[tuple[str, str, str | None]], catalog: Catalog, source: str) -> None:
     """Temp table ``key_map``: every 身份证号 of the published tables and its ``cadre_key``;
     the tables are read from the attached database ``source`` (the warehouse, or the review
     snapshot just copied from it).
 
     Why in SQL: one Python HMAC per cadre, through a pandas frame, was ~1.5 s per 200k
     cadres; DuckDB's sha256 gives the same keys in a fraction of that."""
-    sources = [f"select id_number from {source}.{s}.{t}" for s, t, _ in _tables(con)
+    sources = [f"select id_number from {source}.{s}.{t}" for s, t, _ in tables
                if any(c[0] == "id_number" for c in catalog[s, t])]
     ids = " union ".join(sources) if sources else "select null::varchar as id_number"
     ipad, opad = _hmac_pads(key)
@@ -198,8 +198,7 @@ def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> N
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                comment: str | None, names: bool, columns: list[tuple],
-                source: str = "wh") -> None:
+                comment: str | None, names: bool, columns: list[tuple], source: str) -> None:
     """A published table (read from the attached database ``source``) into the analysts'
     snapshot, without attributes of the person."""
     join = ("left join key_map on key_map.id_number = t.id_number"
@@ -216,7 +215,7 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
         _comment(con, f"snap.{schema}.{table}.{target}", text)
 
 
-def _names(con: duckdb.DuckDBPyConnection, source: str = "wh") -> list[str]:
+def _names(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
     """Every name the rosters and facts use, of two characters or more."""
     return [r[0] for r in con.execute(f"""
         select distinct n from (
@@ -237,13 +236,12 @@ def _register_scrubber(con: duckdb.DuckDBPyConnection, source: str = "wh") -> bo
     return True
 
 
-def _ages_on(con: duckdb.DuckDBPyConnection, source: str = "wh") -> date:
+def _ages_on(con: duckdb.DuckDBPyConnection, source: str) -> date:
     latest = con.execute(f"select max(as_of) from {source}.marts.build_run").fetchone()[0]
     return latest or date.today()
 
 
-def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None,
-                     source: str = "wh") -> None:
+def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None, source: str) -> None:
     """core.cadre for analysts: pseudonym and coarsened attributes (>= K_MIN alike)."""
     con.execute("create or replace temp table dimension_source as select row_number() over () "
                 "as rid, key_map.cadre_key, c.birth_date, c.gender, c.post_level, c.org_name, c.sector, c.in_scope "
@@ -494,7 +492,7 @@ def _write_analysts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str,
                     catalog: Catalog, key: bytes, disparity: pd.DataFrame,
                     source: str) -> None:
     """The analysts' snapshot (attached as ``snap``), its tables read from ``source``."""
-    _key_map(con, key, catalog, source)
+    _key_map(con, key, tables, catalog, source)
     names = _register_scrubber(con, source)
     con.execute("begin transaction")
     for schema, table, comment in tables:
