@@ -253,11 +253,9 @@ def _is_quoted(value: Cell) -> bool:
 def _any_quoted(table: Sequence[Sequence[Cell]]) -> bool:
     """Whether any cell is formula-like text; a column of text only is checked in C."""
     for column in zip(*table, strict=True):
-        if set(map(type, column)) == {str}:
-            if any(map(str.startswith, column, repeat(FORMULA_PREFIXES))):  # type: ignore[arg-type]
-                return True
-        elif any(map(str.startswith, [v for v in column if v.__class__ is str],  # type: ignore[arg-type]
-                     repeat(FORMULA_PREFIXES))):
+        texts = column if set(map(type, column)) == {str} else \
+            [v for v in column if v.__class__ is str]
+        if any(map(str.startswith, texts, repeat(FORMULA_PREFIXES))):  # type: ignore[arg-type]
             return True
     return False
 
