@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import stat
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +14,11 @@ import duckdb
 import pytest
 
 from pipelines.build.steps import build
+from pipelines.publish import carry
 from pipelines.publish.snapshot import DICTIONARY_NAME, cadre_key, pseudonym_key, publish
+from pipelines.review.decisions import Decision, add_decider, record_decision, sync_flags
 from pipelines.settings import DataHome
+from pipelines.warehouse import writer
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding
 
@@ -201,3 +206,85 @@ def test_names_are_hidden_whole_wherever_free_text_holds_them(
     with duckdb.connect(str(home.review_snapshot_file), read_only=True) as con:  # identified
         assert con.execute("select jurisdiction from ruleset.version").fetchall() == [
             ("王明华同志所在市规则集",)]
+
+
+def _contents(path: Path) -> dict[str, object]:
+    """Every table of a snapshot: its comment, its columns (type, comment) and its rows as a
+    multiset; ``published_at`` left out (it is the time of each publish)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        found: dict[str, object] = {}
+        for schema, table, comment in con.execute(
+                "select schema_name, table_name, comment from duckdb_tables()").fetchall():
+            columns = con.execute("select column_name, data_type, comment from duckdb_columns() "
+                                  "where schema_name = ? and table_name = ? order by column_index",
+                                  [schema, table]).fetchall()
+            kept = ", ".join(c[0] for c in columns if c[0] != "published_at")
+            rows = Counter(repr(r) for r in con.execute(
+                f"select {kept} from {schema}.{table}").fetchall())
+            found[f"{schema}.{table}"] = (comment, columns, rows)
+        return found
+    finally:
+        con.close()
+
+
+def _decide_first_flag(home: DataHome) -> str:
+    with writer(home.warehouse_file) as con:
+        sync_flags(con)
+        add_decider(con, "干部科张三", "干部科科长")
+        flag_id = con.execute("select flag_id from decisions.flag_state order by flag_id "
+                              "limit 1").fetchone()[0]
+        record_decision(con, Decision(flag_id, "observe", AS_OF, "干部科张三", "考察期观察",
+                                      observe_until=date(2026, 12, 31)))
+    return flag_id
+
+
+def test_a_decision_rewrites_only_decision_tables_and_gives_the_full_snapshots(
+        published: tuple[DataHome, list[str]], caplog: pytest.LogCaptureFixture) -> None:
+    """After a decision the build tables are carried over from the previous snapshots; the
+    result must be exactly what a full publish writes, in both snapshots."""
+    home, _ = published
+    flag_id = _decide_first_flag(home)
+    with caplog.at_level(logging.INFO, logger="pipelines.publish.snapshot"):
+        publish(home)
+    assert "build tables carried over unchanged" in caplog.text
+    carried = {p: _contents(p) for p in (home.published_file, home.review_snapshot_file)}
+    dictionary = (home.published_dir / DICTIONARY_NAME).read_text(encoding="utf-8")
+    review = carried[home.review_snapshot_file]["decisions.decision_log"]
+    assert any(flag_id in row for row in review[2])  # the decision reached the snapshots
+
+    (home.review_snapshot_dir / carry.STATE_NAME).unlink()  # no state: a full publish
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pipelines.publish.snapshot"):
+        publish(home)
+    assert "publishing" in caplog.text and "carried over" not in caplog.text
+    for path, tables in carried.items():
+        assert _contents(path) == tables, path
+    assert (home.published_dir / DICTIONARY_NAME).read_text(encoding="utf-8") == dictionary
+
+
+def test_anything_but_a_decision_gives_a_full_publish(
+        published: tuple[DataHome, list[str]], caplog: pytest.LogCaptureFixture) -> None:
+    """A new build, a changed build table (whoever wrote it), a restored snapshot file: the
+    previous snapshots no longer match, so nothing is carried over."""
+    home, _ = published
+
+    def carried_over() -> bool:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="pipelines.publish.snapshot"):
+            publish(home)
+        return "carried over" in caplog.text
+
+    assert carried_over()  # nothing changed: carried
+    build(home, AS_OF)
+    assert not carried_over()  # rebuilt (built_at differs)
+    assert carried_over()
+    with writer(home.warehouse_file) as con:  # one cell of one build table, by hand
+        con.execute("update marts.cadre_profile set score_virtue = score_virtue - 1 "
+                    "where id_number = (select min(id_number) from marts.cadre_profile)")
+    assert not carried_over()
+    previous = home.published_file.read_bytes()
+    assert carried_over()
+    home.published_file.chmod(0o644)
+    home.published_file.write_bytes(previous)  # an older file put back
+    assert not carried_over()

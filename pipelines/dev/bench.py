@@ -12,8 +12,9 @@ memory, and the ratio of our whole ingest to the fastest bare read of the same f
 Data generation is outside every timed part. Each size runs in its own process so that peak
 RSS belongs to that size alone. The last line printed is one JSON object holding every figure
 and the headline ratios (``ingest_csv_ratio``, ``ingest_xlsx_ratio``, ``build_1m_s``,
-``build_1m_peak_gb``, ``publish_1m_s``, rows per second per step, growth of the per-row cost
-from the smaller to the larger size), so runs can be compared across commits.
+``build_1m_peak_gb``, ``publish_1m_s``, ``decision_publish_1m_s``, rows per second per step,
+growth of the per-row cost from the smaller to the larger size), so runs can be compared
+across commits.
 ``--quick`` (``make bench-quick``) runs the smallest sizes only.
 """
 
@@ -150,6 +151,8 @@ def summary(csv: list[dict[str, object]], xlsx: list[dict[str, object]],
         "build_1m_peak_gb": None if one_m is None else
         round(float(one_m["peak_rss_mb"]) / 1024, 2),  # type: ignore[arg-type]
         "publish_1m_s": None if one_m is None else round(float(one_m["publish_s"]), 1),  # type: ignore[arg-type]
+        "decision_publish_1m_s": None if one_m is None else
+        round(float(one_m["decision_publish_s"]), 1),  # type: ignore[arg-type]
         "build_cadres": big_build["cadres"],
         "build_rows_per_s": round(float(big_build["rows"]) / float(big_build["build_s"])),  # type: ignore[arg-type]
         "publish_rows_per_s": round(float(big_build["rows"]) / float(big_build["publish_s"])),  # type: ignore[arg-type]

@@ -1,5 +1,9 @@
 """Build benchmark: ``cadre build`` (and publish) for 10k / 100k / 1M cadres, 3 years of data.
 
+Three figures per size: the build, the publish after it (both snapshots written whole), and
+the publish after one decision recorded on top (``decision_publish_s``: the build tables are
+carried over from the previous snapshots, ``pipelines.publish.carry``).
+
 Why the rows are generated with DuckDB SQL straight into ``raw.*`` (plus one accepted
 ``meta.submission`` per source) instead of going through file ingest: ingest at 1M cadres
 (~7M rows across seven sources) would take far longer than the build being measured, and it
@@ -113,6 +117,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _decide_one_flag(home: object) -> None:
+    """One decision (考察期 on the first flag) by a registered decider, as `cadre decide` does."""
+    from pipelines.review import decisions
+    from pipelines.warehouse import writer
+
+    with writer(home.warehouse_file) as con:  # type: ignore[attr-defined]
+        decisions.sync_flags(con)
+        decisions.add_decider(con, "干部科", "干部科科长")
+        flag_id = con.execute("select min(flag_id) from decisions.flag_state").fetchone()[0]
+        decisions.record_decision(con, decisions.Decision(
+            flag_id, "observe", AS_OF, "干部科", "考察期观察", observe_until=date(2026, 12, 31)))
+
+
 def run_one(cadres: int) -> dict[str, float]:
     """Fill, build and publish one size in a scratch data folder (runs in the child)."""
     from pipelines.build.steps import build
@@ -130,8 +147,13 @@ def run_one(cadres: int) -> dict[str, float]:
         build_peak = _peak_rss_mb()  # fill and build: tells the build's peak from publish's
         publish(home)
         published = time.perf_counter()
+        _decide_one_flag(home)  # not timed: what follows is the publish every decision runs
+        decided = time.perf_counter()
+        publish(home)
+        republished = time.perf_counter()
         return {"cadres": cadres, "rows": rows, "fill_s": filled - started,
                 "build_s": built - filled, "publish_s": published - built,
+                "decision_publish_s": republished - decided,
                 "build_peak_rss_mb": build_peak,
                 "candidates": result.candidates, "warnings": result.warnings}
     finally:
@@ -157,14 +179,14 @@ def _child(cadres: int) -> dict[str, float]:
 def bench_build(sizes: tuple[int, ...] | list[int] = DEFAULT_SIZES) -> list[dict[str, float]]:
     """Print seconds and peak RSS per size; returns the figures."""
     print(f"{'cadres':>9} {'rows':>10} {'fill s':>7} {'build s':>8} {'publish s':>9} "
-          f"{'peak MB':>8} {'candidates':>10} {'warnings':>8}", flush=True)
+          f"{'decision s':>10} {'peak MB':>8} {'candidates':>10} {'warnings':>8}", flush=True)
     results = []
     for size in sizes:
         r = _child(size)
         results.append(r)
         print(f"{r['cadres']:>9} {r['rows']:>10} {r['fill_s']:>7.1f} {r['build_s']:>8.1f} "
-              f"{r['publish_s']:>9.1f} {r['peak_rss_mb']:>8.0f} {r['candidates']:>10} "
-              f"{r['warnings']:>8}", flush=True)
+              f"{r['publish_s']:>9.1f} {r['decision_publish_s']:>10.1f} {r['peak_rss_mb']:>8.0f} "
+              f"{r['candidates']:>10} {r['warnings']:>8}", flush=True)
     return results
 
 

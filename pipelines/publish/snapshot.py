@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import shutil
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -35,12 +37,15 @@ import pandas as pd
 from duckdb import sqltypes
 
 from pipelines import settings
+from pipelines.publish import carry
 from pipelines.publish.column_notes import comment_for
 from pipelines.publish.pseudonymise import QUASI_COLUMNS, coarsen_table
 from pipelines.publish.scrub import MIN_NAME_LENGTH, NameScrubber
 from pipelines.review import decisions, fairness
 from pipelines.settings import DataHome
 from pipelines.warehouse import connect, duckdb_config, sql_literal, writer
+
+log = logging.getLogger(__name__)
 
 PUBLISHED_SCHEMAS = ("core", "marts", "ruleset")
 # Decision log and the review views analysts query for 定期盘点 and 复检 (materialised here).
@@ -424,6 +429,9 @@ def publish(home: DataHome) -> Path:
 
 
 REVIEW = "review"  # the review snapshot being written, as attached in the publish connection
+# Computed by publish itself, beside the copied tables: written again on every publish.
+REVIEW_COMPUTED = ("fairness.disparity",)
+ANALYSTS_COMPUTED = ("fairness.disparity", "main.snapshot_info")
 
 
 def _publish_snapshots(home: DataHome, disparity: pd.DataFrame) -> Path:
@@ -435,7 +443,12 @@ def _publish_snapshots(home: DataHome, disparity: pd.DataFrame) -> Path:
     again (for the key map, then for the analysts' copy); the review snapshot holds them
     computed once, with the very same rows. Each snapshot is written in a transaction of its
     own (DuckDB lets a transaction write one database), and both are swapped in only when
-    both are complete: the analysts' snapshot first, then the review snapshot, as before."""
+    both are complete: the analysts' snapshot first, then the review snapshot, as before.
+
+    When the build tables are unchanged since the last publish (``carry``: after a decision),
+    both files start as copies of the previous ones and only the decision objects, the
+    disparity table and ``snapshot_info`` are written again: the same snapshots, in seconds
+    instead of minutes at 1M cadres."""
     folder = home.review_snapshot_dir
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
@@ -448,10 +461,24 @@ def _publish_snapshots(home: DataHome, disparity: pd.DataFrame) -> Path:
         con.execute(f"attach {sql_literal(str(home.warehouse_file))} as wh (read_only)")
         catalog = _catalog(con)
         tables = _tables(con)
+        refreshed = [t for t in tables if f"{t[0]}.{t[1]}" in PUBLISHED_DECISION_OBJECTS]
+        carried = [t for t in tables if t not in refreshed]
+        current = carry.fingerprint(con, carried, catalog, key)
+        carrying = carry.can_carry(home, current)
+        if carrying:
+            shutil.copyfile(home.review_snapshot_file, review_tmp)
+            shutil.copyfile(home.published_file, analysts_tmp)
+        written = refreshed if carrying else tables
+        log.info("publishing %d of %d tables%s", len(written), len(tables),
+                 f" ({len(carried)} build tables carried over unchanged)" if carrying else "")
         con.execute(f"attach {sql_literal(str(review_tmp))} as {REVIEW}")
-        _write_review(con, tables, catalog, disparity)
+        if carrying:
+            _drop_rewritten(con, REVIEW, written, REVIEW_COMPUTED)
+        _write_review(con, written, catalog, disparity)
         con.execute(f"attach {sql_literal(str(analysts_tmp))} as snap")
-        _write_analysts(con, tables, catalog, key, disparity, source=REVIEW)
+        if carrying:
+            _drop_rewritten(con, "snap", written, ANALYSTS_COMPUTED)
+        _write_analysts(con, written, catalog, key, disparity, source=REVIEW)
         con.execute("detach snap")
         con.execute(f"detach {REVIEW}")
         # read from the new file under its temporary name: an analyst's open connection to
@@ -463,12 +490,25 @@ def _publish_snapshots(home: DataHome, disparity: pd.DataFrame) -> Path:
         analysts_tmp.unlink(missing_ok=True)
         raise
     con.close()
+    carry.forget(home)
     analysts_tmp.chmod(0o444)
     os.replace(analysts_tmp, home.published_file)
     _write_text(home.published_dir / DICTIONARY_NAME, dictionary)
     review_tmp.chmod(0o600)
     os.replace(review_tmp, home.review_snapshot_file)
+    carry.remember(home, current)
     return home.published_file
+
+
+def _drop_rewritten(con: duckdb.DuckDBPyConnection, database: str,
+                    written: list[tuple[str, str, str | None]], extra: tuple[str, ...]) -> None:
+    """In a snapshot copied from the previous one: drop what is about to be written again, and
+    checkpoint so that the new tables reuse the freed blocks instead of growing the file."""
+    for schema, table, _ in written:
+        con.execute(f"drop table if exists {database}.{schema}.{table}")
+    for name in extra:
+        con.execute(f"drop table if exists {database}.{name}")
+    con.execute(f"checkpoint {database}")
 
 
 def _write_review(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, str | None]],
@@ -491,7 +531,8 @@ def _write_review(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, s
 def _write_analysts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, str | None]],
                     catalog: Catalog, key: bytes, disparity: pd.DataFrame,
                     source: str) -> None:
-    """The analysts' snapshot (attached as ``snap``), its tables read from ``source``."""
+    """The analysts' snapshot (attached as ``snap``): ``tables`` read from ``source``, the
+    disparity table and ``snapshot_info``."""
     _key_map(con, key, tables, catalog, source)
     names = _register_scrubber(con, source)
     con.execute("begin transaction")
