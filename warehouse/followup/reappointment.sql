@@ -31,6 +31,8 @@ influence as (
             and influence_source.effect_until
         -- a block a person lifted (解除限制 / 申诉成立) was wrong: it stands in no one's way
         and influence_source.lifted_on is null
+        -- only the followed-up cadres' (every cadre's would be read at every publish)
+        and influence_source.id_number in (select followup_case.id_number from followup_case)
 ),
 
 last_recheck as (
