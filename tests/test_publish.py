@@ -288,3 +288,23 @@ def test_anything_but_a_decision_gives_a_full_publish(
     home.published_file.chmod(0o644)
     home.published_file.write_bytes(previous)  # an older file put back
     assert not carried_over()
+
+
+def test_publishes_take_turns(published: tuple[DataHome, list[str]]) -> None:
+    """A publish waits for the one under way (both files and the carry state are swapped by
+    one publish at a time), then runs."""
+    import fcntl
+    import threading
+
+    home, _ = published
+    before = home.published_file.stat().st_mtime_ns
+    with open(home.review_snapshot_dir / ".publish.lock", "a", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another publish holds it
+        waiting = threading.Thread(target=publish, args=(home,))
+        waiting.start()
+        waiting.join(timeout=3)
+        assert waiting.is_alive()
+        assert home.published_file.stat().st_mtime_ns == before
+    waiting.join(timeout=120)
+    assert not waiting.is_alive()
+    assert home.published_file.stat().st_mtime_ns != before

@@ -22,6 +22,7 @@ under the data folder's ``keys/``, never inside the snapshot.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import logging
@@ -29,6 +30,8 @@ import os
 import secrets
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -422,10 +425,24 @@ def dictionary_for_docs() -> str:
 def publish(home: DataHome) -> Path:
     """Republish both snapshots from the warehouse (after a build or a decision); returns the
     analysts' snapshot path."""
-    with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
-        decisions.ensure(warehouse_con)
-        disparity = fairness.published_table(warehouse_con)
-    return _publish_snapshots(home, disparity)
+    with _one_publish_at_a_time(home):
+        with writer(home.warehouse_file) as warehouse_con:  # the review views exist, even if empty
+            decisions.ensure(warehouse_con)
+            disparity = fairness.published_table(warehouse_con)
+        return _publish_snapshots(home, disparity)
+
+
+@contextmanager
+def _one_publish_at_a_time(home: DataHome) -> Iterator[None]:
+    """Publishes in turn, never interleaved: two at once (a portal decision while `cadre build`
+    publishes) could swap in one's analysts' file and the other's review file, and a later
+    publish would carry over a file its state does not describe. Waits for the other one."""
+    folder = home.review_snapshot_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    with open(folder / ".publish.lock", "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 REVIEW = "review"  # the review snapshot being written, as attached in the publish connection
