@@ -333,7 +333,8 @@ def _load_step(submission_id: str, home: DataHome) -> Receipt:
 def _after_rows(contract: contracts.Contract, unit: str, submission_id: str,
                 validated: ValidatedDrop) -> Callable[[duckdb.DuckDBPyConnection], list[Issue]]:
     """What happens inside the load transaction once the rows are in raw: a withdrawal file is
-    applied; an evidence file's rows are checked against the roster (未匹配, 身份存疑)."""
+    applied (its notes returned); an evidence file's rows are checked against the roster
+    (未匹配, 身份存疑: the notes written straight to ``meta.submission_issue``)."""
     def run(con: duckdb.DuckDBPyConnection) -> list[Issue]:
         if contract.role == "withdrawal":
             outcomes = withdraw.withdraw_records(
@@ -341,7 +342,7 @@ def _after_rows(contract: contracts.Contract, unit: str, submission_id: str,
                 submission_id=submission_id)
             return withdraw.outcome_issues(outcomes)
         if contract.holds_records:
-            return identity.row_notes(con, contract, submission_id)
+            identity.insert_row_notes(con, contract, submission_id)
         return []
     return run
 
