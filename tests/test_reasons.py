@@ -1,9 +1,11 @@
 """The reason wording's fast paths (``reasons.row_renderer`` and ``Issue.maker``, for a note on
 every row of a file) must give exactly the text and issue of ``reasons.render`` and
-``Issue.make``, for every reason; ``reasons.scopes`` each issue's ``Issue.scope``."""
+``Issue.make``, for every reason; ``reasons.row_sql`` the same text rendered by DuckDB;
+``reasons.scopes`` each issue's ``Issue.scope``."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from pipelines.ingest import reasons
@@ -20,6 +22,19 @@ def test_row_renderer_is_render(code: str) -> None:
             for detail in VALUES:
                 assert text(value, detail) == reasons.render(code, header=header, value=value,
                                                              detail=detail)
+
+
+@pytest.mark.parametrize("code", sorted(reasons.BY_CODE))
+def test_row_sql_is_row_renderer(code: str) -> None:
+    values = [*VALUES, "O'Brien", None]
+    with duckdb.connect() as con:
+        for header in ("身份证号", "", "{detail}", "it's"):
+            text = reasons.row_renderer(code, header)
+            message, fix = reasons.row_sql(code, header, "v", "d")
+            got = con.execute(f"select {message}, {fix} from (select unnest($v) as v) "
+                              "cross join (select unnest($v) as d)", {"v": values}).fetchall()
+            want = [text(v or "", d or "") for v in values for d in values]
+            assert sorted(got) == sorted(want)
 
 
 @pytest.mark.parametrize("code", sorted(reasons.BY_CODE))

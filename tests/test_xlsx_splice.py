@@ -99,8 +99,11 @@ def test_spliced_parts_equal_xlsxwriter_parts(tmp_path: Path, summary_first: boo
 
 def _bulk_rows() -> list[tuple]:
     """Rows over several of the splice's chunks: long runs of plain text and whole numbers (its
-    column-at-once path), with the hostile values and odd numbers dropped into some chunks."""
+    column-at-once path), with the hostile values and odd numbers dropped into some chunks, and
+    a column holding one text per chunk (written into the chunk's row template): with braces,
+    formula-like, with an XML special, empty."""
     rows: list[tuple] = []
+    same = ["提示 {0} {x} }{", "=1+1", "a & b < c", ""]
     odd_numbers = [10**15, -(10**15), 10**15 - 1, -(10**15) + 1, 0, -7, 2.5, True]
     for n in range(1, 3 * CHUNK_ROWS + 7):
         text, number = f"第{n}行：身份证号“11010119800101{n % 10000:04d}”", n
@@ -108,12 +111,13 @@ def _bulk_rows() -> list[tuple]:
             text = HOSTILE[(n // 997) % len(HOSTILE)][:1000]
         if n % 1501 == 0:
             number = odd_numbers[(n // 1501) % len(odd_numbers)]
-        rows.append((n, text, number, "未匹配" if n % 2 else "身份存疑", "" if n == 4500 else "x"))
+        rows.append((n, text, number, "未匹配" if n % 2 else "身份存疑", "" if n == 4500 else "x",
+                     same[(n - 1) // CHUNK_ROWS % len(same)]))
     return rows
 
 
 def test_bulk_spliced_parts_equal_xlsxwriter_parts(tmp_path: Path) -> None:
-    columns = ["序号", "值", "数", "类", "空串"]
+    columns = ["序号", "值", "数", "类", "空串", "同"]
     rows = _bulk_rows()
     plain = _write(tmp_path / "plain.xlsx", rows, columns, spliced=False)
     spliced = _write(tmp_path / "spliced.xlsx", rows, columns, spliced=True)

@@ -8,7 +8,7 @@ in a profile or a flag: the unmatched row until a roster names its ID, the doubt
 the unit corrects it or the organization department confirms the identity by a recorded
 decision (``meta.identity_confirmation``).
 
-The unit is told at load time (notes on its receipt, ``row_notes``); the organization
+The unit is told at load time (notes on its receipt, ``insert_row_notes``); the organization
 department sees what is still waiting, live from staging (``unmatched_rows``,
 ``identity_doubt_rows``), without waiting for a build. The build applies the same comparison
 (``core.fact``): names are compared without blanks (half- or full-width).
@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.contracts import Contract, load_contract, source_names
-from pipelines.ingest.receipt import Issue
+from pipelines.ingest import reasons
 
 ROSTER_NAMES = """
     select upper(trim(id_number)) as id_number,
@@ -40,29 +40,45 @@ def person_sources() -> tuple[str, ...]:
                  and "id_number" in c.field_names and "name" in c.field_names)
 
 
-def row_notes(con: duckdb.DuckDBPyConnection, contract: Contract,
-              submission_id: str) -> list[Issue]:
-    """Notes on this submission's rows: 未匹配 IDs and 身份存疑 names, one per row."""
+def insert_row_notes(con: duckdb.DuckDBPyConnection, contract: Contract,
+                     submission_id: str) -> None:
+    """Notes on this submission's rows: 未匹配 IDs and 身份存疑 names, one per row, in row
+    order, written to ``meta.submission_issue`` by the warehouse itself.
+
+    An evidence file sent before the roster has a note on every row: made and worded in SQL
+    (``reasons.row_sql``, the same text ``Issue.maker`` gives), they never become Python
+    objects on the way in."""
     if contract.source not in person_sources():
-        return []
-    rows = con.execute(f"""
-        with roster as ({ROSTER_NAMES})
-        select r.source_row, upper(trim(r.id_number)) as id_number, r.name,
-            roster.id_number is null as unmatched, roster.roster_name
-        from raw.{contract.source} as r
-        left join roster on roster.id_number = upper(trim(r.id_number))
-        where r.submission_id = ? and r.id_number is not null
-            and (roster.id_number is null or (r.name is not null
-                 and not list_contains(roster.names, {_clean('r.name')})))
-        order by r.source_row""", [submission_id]).fetchall()
+        return
     id_header = contract.field("id_number").header_zh
     name_header = contract.field("name").header_zh
-    # a note per row: the wording's fields bound once per reason
-    unmatched = Issue.maker("id_unmatched", column="id_number", header=id_header)
-    doubt = Issue.maker("identity_doubt", column="name", header=name_header)
-    return [unmatched(source_row, id_number) if is_unmatched
-            else doubt(source_row, name, roster_name)
-            for source_row, id_number, name, is_unmatched, roster_name in rows]
+    unmatched_message, unmatched_fix = reasons.row_sql("id_unmatched", id_header, "id_number")
+    doubt_message, doubt_fix = reasons.row_sql("identity_doubt", name_header, "name",
+                                               "roster_name")
+    con.execute(f"""
+        insert into meta.submission_issue
+        with roster as ({ROSTER_NAMES}),
+        noted as (
+            select r.source_row, upper(trim(r.id_number)) as id_number, r.name,
+                roster.id_number is null as unmatched, roster.roster_name
+            from raw.{contract.source} as r
+            left join roster on roster.id_number = upper(trim(r.id_number))
+            where r.submission_id = $submission_id and r.id_number is not null
+                and (roster.id_number is null or (r.name is not null
+                     and not list_contains(roster.names, {_clean('r.name')}))))
+        -- the columns of meta.submission_issue; an unmatched row names its ID, a doubtful
+        -- one its name (and the roster's name in the wording)
+        select $submission_id, 'note', source_row,
+            if(unmatched, 'id_number', 'name'),
+            if(unmatched, $id_header, $name_header),
+            if(unmatched, id_number, name),
+            if(unmatched, 'id_unmatched', 'identity_doubt'),
+            if(unmatched, {unmatched_message}, {doubt_message}),
+            if(unmatched, {unmatched_fix}, {doubt_fix})
+        from noted
+        order by source_row""",
+                {"submission_id": submission_id, "id_header": id_header,
+                 "name_header": name_header})
 
 
 # The current version of every person source's rows that names an ID, one select per source.

@@ -65,8 +65,9 @@ def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract
                     ) -> str:
     """Write the submission's rows, issues and outcome atomically; returns the final status.
 
-    ``after_rows`` runs inside the same transaction once the rows are in raw, and returns
-    notes for the receipt (rows not matching the roster, withdrawals applied): a crash can
+    ``after_rows`` runs inside the same transaction once the rows and the file's issues are
+    in, and adds notes for the receipt (rows not matching the roster, which it writes to
+    ``meta.submission_issue`` itself; withdrawals applied, which it returns): a crash can
     never leave rows loaded without their notes, or a withdrawal file loaded but not applied."""
     status = final_status(validated)
     issues = list(validated.issues)
@@ -90,13 +91,13 @@ def load_submission(con: duckdb.DuckDBPyConnection, submission_id: str, contract
         if status != "refused":
             con.execute(f"insert into raw.{contract.source} by name select * from accepted")
         crashpoint("load:mid_transaction")
-        if status != "refused" and after_rows is not None:
-            issues += after_rows(con)
         if len(quarantined):
             con.execute("insert into meta.quarantined_row "
                         "select submission_id, source_row, reasons, row_values::json "
                         "from quarantined")
         _insert_issues(con, submission_id, issues)
+        if status != "refused" and after_rows is not None:  # its notes follow the file's issues
+            _insert_issues(con, submission_id, after_rows(con))
         con.execute(
             "update meta.submission set status = ?, rows_read = ?, rows_accepted = ?, "
             "rows_quarantined = ?, refusal_reason = ?, extra_columns = ?, finished_at = ?, "

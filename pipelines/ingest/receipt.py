@@ -128,6 +128,13 @@ def _text_or_null(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)  # the C encoder's escaping
 
 
+def _repeated_text(texts: list[str | None]) -> list[str]:
+    """``_text_or_null`` of a column whose texts repeat (codes, fixes, headers): each distinct
+    text encoded once."""
+    encoded = {text: _text_or_null(text) for text in dict.fromkeys(texts)}
+    return [encoded[text] for text in texts]
+
+
 def _issues_text(issues: list[Issue]) -> str:
     """The issue list as ``json.dumps(..., indent=1)`` writes it at the receipt's second level."""
     if not issues:
@@ -135,14 +142,14 @@ def _issues_text(issues: list[Issue]) -> str:
     # column by column: the C encoder mapped over each text column, one format per issue
     reason = list(map(attrgetter("reason"), issues))
     scope = reasons.scopes(reason)
-    encoded = {text: encode_basestring(text) for text in dict.fromkeys(reason + scope)}
     rows = ["null" if row is None else int(row) for row in map(attrgetter("source_row"), issues)]
     items = map(_ISSUE_JSON.format,
-                [encoded[code] for code in reason],
+                _repeated_text(reason),
                 map(encode_basestring, map(attrgetter("message_zh"), issues)),
-                map(encode_basestring, map(attrgetter("fix_zh"), issues)),
+                _repeated_text(list(map(attrgetter("fix_zh"), issues))),
                 rows,
-                *(map(_text_or_null, map(attrgetter(name), issues))
-                  for name in ("column", "header", "value")),
-                [encoded[text] for text in scope])
+                *(_repeated_text(list(map(attrgetter(name), issues)))
+                  for name in ("column", "header")),
+                map(_text_or_null, map(attrgetter("value"), issues)),
+                _repeated_text(scope))
     return "[\n" + ",\n".join(items) + "\n ]"

@@ -162,22 +162,37 @@ def _column_tails(values: tuple[Cell, ...], p: PendingRows, cache: dict[str, str
     return [_cell_tail(v, p, cache) for v in values]
 
 
+def _same_text(values: tuple[Cell, ...]) -> bool:
+    """Whether every value is the same text (a text equals no other type, so one ``count``)."""
+    return values[0].__class__ is str and values.count(values[0]) == len(values)
+
+
 def rows_xml(p: PendingRows) -> Iterator[bytes]:
     """The ``<row>`` elements of the pending rows, UTF-8, a chunk of rows at a time.
 
     Built column by column within a chunk (the per-cell type checks run in C over the chunk's
-    column), then row by row with one ``str.format`` per row."""
-    template = '<row r="{0}">' + "".join(
-        f'<c r="{xl_col_to_name(c)}{{0}}"{{{c + 1}}}' for c in range(p.ncols)) + "</row>"
+    column), then row by row with one ``str.format`` per row. A column holding one text all
+    through the chunk (a note's category, fix and reason code) is written into the chunk's
+    row template once instead of passed to every row's format."""
+    letters = [xl_col_to_name(c) for c in range(p.ncols)]
     caches: list[dict[str, str]] = [{} for _ in range(p.ncols)]
     rows = p.rows
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start:start + CHUNK_ROWS]
-        tails = [_column_tails(values, p, caches[c])
-                 for c, values in enumerate(zip(*chunk, strict=True))]
+        template = ['<row r="{0}">']
+        tails = []
+        for c, values in enumerate(zip(*chunk, strict=True)):
+            if _same_text(values):
+                tail = _column_tails(values[:1], p, caches[c])[0]
+                template.append(f'<c r="{letters[c]}{{0}}"'
+                                + tail.replace("{", "{{").replace("}", "}}"))
+            else:
+                tails.append(_column_tails(values, p, caches[c]))
+                template.append(f'<c r="{letters[c]}{{0}}"{{{len(tails)}}}')
+        template.append("</row>")
         first = p.header_row + 2 + start
         numbers = range(first, first + len(chunk))
-        yield "".join(map(template.format, numbers, *tails)).encode("utf-8")
+        yield "".join(map("".join(template).format, numbers, *tails)).encode("utf-8")
 
 
 def _split(xml: str, p: PendingRows) -> tuple[str, str]:
