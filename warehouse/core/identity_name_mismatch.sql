@@ -11,7 +11,10 @@
 -- column record_key: The record's key in its source (key values joined by |): what `cadre identity confirm` names.
 -- column identity_confirmed: The organization department confirmed the identity; until then the fact is 身份存疑 and counts toward nothing.
 with fact as (
-    select * from core.fact where matched and fact_name is not null
+    -- core.fact has compared each fact's name with the roster's names already (name_mismatch:
+    -- matched, named, and not among them once blanks are removed); comparing again here ran
+    -- the regular expression over every name of every fact's cadre a second time
+    select * from core.fact where name_mismatch
 ),
 
 cadre as (
@@ -22,34 +25,30 @@ submission as (
     select submission_id, filename, unit from meta.submission
 ),
 
-normalised as (
+with_roster_name as (
     select
         fact.*,
-        cadre.name as roster_name,
-        list_transform(cadre.known_names, lambda n: regexp_replace(n, '[\s　]', '', 'g'))
-            as roster_names_clean,
-        regexp_replace(fact.fact_name, '[\s　]', '', 'g') as fact_name_clean
+        cadre.name as roster_name
     from fact
     join cadre using (id_number)
 )
 
 select
-    normalised.evidence_id,
-    normalised.source,
-    normalised.id_number,
-    normalised.roster_name,
-    normalised.fact_name,
+    with_roster_name.evidence_id,
+    with_roster_name.source,
+    with_roster_name.id_number,
+    with_roster_name.roster_name,
+    with_roster_name.fact_name,
     exists (
         select 1 from cadre as other
-        where other.name = normalised.fact_name and other.id_number <> normalised.id_number
+        where other.name = with_roster_name.fact_name and other.id_number <> with_roster_name.id_number
     ) as fact_name_is_other_cadre,
-    normalised.fact_date,
-    normalised.record_key,
-    normalised.identity_confirmed,
-    normalised.submission_id,
-    normalised.source_row,
+    with_roster_name.fact_date,
+    with_roster_name.record_key,
+    with_roster_name.identity_confirmed,
+    with_roster_name.submission_id,
+    with_roster_name.source_row,
     submission.filename,
     submission.unit
-from normalised
+from with_roster_name
 left join submission using (submission_id)
-where not list_contains(normalised.roster_names_clean, normalised.fact_name_clean)

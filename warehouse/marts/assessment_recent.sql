@@ -17,7 +17,9 @@ with bounds as (
         getvariable('assessment_years')::integer as years
 ),
 
-assessment as (
+-- read three times below: not materialized, so each reader scans core.assessment for the columns
+-- it needs instead of DuckDB first copying every column of every row into a CTE buffer
+assessment as not materialized (
     select core_assessment.*, bounds.last_year, bounds.years
     from core.assessment as core_assessment
     cross join bounds

@@ -11,7 +11,9 @@
 -- column responsibility_weight: Weight of the responsibility (ruleset.responsibility_weight).
 -- column rule_ref: The rule-set entry that maps this evidence: dimension_map.<source>.<category>.
 -- column status: counted, tolerated or dismissed.
-with period as (select * from temp.cadre_period),
+-- read three times below: not materialized, so each branch scans the temp table instead of
+-- DuckDB first copying all of it (7 periods per cadre) into a CTE buffer
+with period as not materialized (select * from temp.cadre_period),
 evidence as (select * from core.evidence where negative and fact_date <= getvariable('as_of')),
 parameter as (select * from ruleset.post_class_parameter),
 overdue_inspection as (
