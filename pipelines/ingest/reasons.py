@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import partial
 from string import Formatter
 
+from pipelines.warehouse import sql_literal
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -173,17 +175,13 @@ def row_renderer(code: str, header: str) -> Callable[[str, str], tuple[str, str]
                                   fix(value=value, detail=detail))
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _sql_format(template: str, fields: dict[str, str]) -> str:
     """``template.format(**values)`` as a SQL expression: the literal parts quoted, each field
     the SQL expression ``fields`` gives for it (already text, never null)."""
     parts = []
     for literal, name, spec, conversion in Formatter().parse(template):
         if literal:
-            parts.append(_sql_literal(literal))
+            parts.append(sql_literal(literal))
         if name is not None:
             if spec or conversion:
                 raise ValueError(f"no SQL rendering for {{{name}!{conversion}:{spec}}}")
@@ -196,6 +194,6 @@ def row_sql(code: str, header: str, value: str, detail: str = "null") -> tuple[s
     fix_zh) rendered in the warehouse for notes made there (``identity.insert_row_notes``);
     ``value`` and ``detail`` are SQL text expressions, a null one reading as empty text."""
     reason = BY_CODE[code]
-    fields = {"header": _sql_literal(header), "codes": "''",
+    fields = {"header": sql_literal(header), "codes": "''",
               "value": f"coalesce({value}, '')", "detail": f"coalesce({detail}, '')"}
     return _sql_format(reason.message_zh, fields), _sql_format(reason.fix_zh, fields)
