@@ -436,7 +436,8 @@ def publish(home: DataHome) -> Path:
 def _one_publish_at_a_time(home: DataHome) -> Iterator[None]:
     """Publishes in turn, never interleaved: two at once (a portal decision while `cadre build`
     publishes) could swap in one's analysts' file and the other's review file, and a later
-    publish would carry over a file its state does not describe. Waits for the other one."""
+    publish would carry over a file its state does not describe. Waits for the other one.
+    The lock file sits in the review folder, which it creates owner-only (0700)."""
     folder = home.review_snapshot_dir
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
@@ -466,9 +467,7 @@ def _publish_snapshots(home: DataHome, disparity: pd.DataFrame) -> Path:
     both files start as copies of the previous ones and only the decision objects, the
     disparity table and ``snapshot_info`` are written again: the same snapshots, in seconds
     instead of minutes at 1M cadres."""
-    folder = home.review_snapshot_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
+    folder = home.review_snapshot_dir  # made owner-only by _one_publish_at_a_time
     review_tmp = folder / f".{home.review_snapshot_file.stem}.{uuid.uuid4().hex}.tmp"
     home.published_dir.mkdir(parents=True, exist_ok=True)
     analysts_tmp = home.published_dir / f".{home.published_file.stem}.{uuid.uuid4().hex}.tmp"
