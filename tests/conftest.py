@@ -9,10 +9,12 @@ test: ``make test-fast`` runs only those. A test that uses a built world is mark
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -24,8 +26,11 @@ from pipelines.settings import DataHome
 from tests.review_scenario import copy_world, load_review_world, private_copy  # noqa: F401 (re-exported)
 
 # Tests that import Airflow in-process (DagBag parsing) must not write ~/airflow: give this test
-# session its own AIRFLOW_HOME before anything imports airflow. Subprocess runs set their own.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="cadre-test-airflow-"))
+# session its own AIRFLOW_HOME before anything imports airflow, removed when the session (each
+# xdist worker is one) ends. Subprocess runs set their own.
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="cadre-test-airflow-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 ROSTER_HEADER = ["身份证号", "姓名", "性别", "出生日期", "单位", "现任职务", "职务层次", "岗位类别",
