@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.contracts import source_names
 from pipelines.portal import submissions as subs
 from pipelines.portal import worker
 from pipelines.portal.store import Upload, session_scope
@@ -51,6 +52,20 @@ def test_an_upload_that_keeps_failing_is_marked_failed(home: DataHome, tmp_path:
         assert upload.last_error == "FileNotFoundError"
         assert subs.find(db, home, "AUD", upload_id).settled
     assert worker.pending_uploads(home) == []
+
+
+def test_the_worker_sets_up_gx_before_the_first_upload(home: DataHome) -> None:
+    """At start the worker sets up every source's GX Checkpoint (and so imports GX), so the
+    first unit to upload does not wait for it. A parent that is not ours ends the loop at
+    once: only the start runs here."""
+    gx_files = home.gx_project
+    assert not (gx_files / "checkpoints").exists()
+    worker.run_forever(home, parent_pid=-1)
+    expected = sorted(source_names())
+    assert sorted(p.stem for p in (gx_files / "checkpoints").glob("*.json")) == expected
+    assert sorted(p.stem for p in (gx_files / "validation_definitions").glob("*.json")) == [
+        f"{source}_drop" for source in expected]
+    assert not list((gx_files / "uncommitted" / "validations").rglob("*.json"))  # nothing run
 
 
 @pytest.mark.slow

@@ -82,11 +82,16 @@ def checkpoint(root: str, source: str, suite_json: str) -> Any:
             result_format={"result_format": "SUMMARY"}))
 
 
+def prepared(home: DataHome, source: str, suite: dict[str, Any]) -> Any:
+    """The source's Checkpoint in ``home`` for ``suite`` (a suite JSON dict), set up on first
+    use in this process."""
+    return checkpoint(str(home.root), source, json.dumps(suite, sort_keys=True))
+
+
 def run_checkpoint(home: DataHome, source: str, suite: dict[str, Any],
                    frame: pd.DataFrame) -> list[Any]:
     """Run the source's Checkpoint on ``frame``; the expectation results (SUMMARY)."""
-    found = checkpoint(str(home.root), source, json.dumps(suite, sort_keys=True))
-    result = found.run(batch_parameters={"dataframe": frame})
+    result = prepared(home, source, suite).run(batch_parameters={"dataframe": frame})
     return [r for run in result.run_results.values() for r in run.results]
 
 

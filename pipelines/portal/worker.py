@@ -5,7 +5,8 @@ It takes queued uploads, oldest first, through the ingest steps the CLI and the 
 ``pipelines.ingest.steps``): one path in. The receipt it produces is the one ``cadre submit``
 gives, and the ingest step writes it to the unit's outbox as JSON, where the web process reads
 it. Between steps the upload's status in the portal store moves (received, parsed, validated,
-final), which is what the unit's page shows.
+final), which is what the unit's page shows. It sets up GX when it starts, so the first upload
+does not pay for GX's import.
 
 It also records reviewers' decisions (``record_decision``, the state machine behind
 ``cadre decide``) and refreshes the 线索与决定 view (a JSON file) when the warehouse changed.
@@ -26,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pipelines import warehouse
-from pipelines.ingest import steps
+from pipelines.ingest import steps, validate
 from pipelines.portal.store import DecisionRequest, Upload, session_scope, utcnow
 from pipelines.settings import DataHome
 
@@ -152,6 +153,10 @@ def run_forever(home: DataHome, poll_seconds: float = POLL_SECONDS,
     """Poll for work until stopped; with ``parent_pid``, until that process is gone too (a
     ``cadre portal serve`` killed without running its clean-up leaves no worker behind)."""
     log.info("portal worker on %s", home.root)
+    try:  # GX's fixed cost now, not in the first unit's wait
+        validate.warm_up(home)
+    except Exception:  # noqa: BLE001 - the first upload meets the same error and reports it
+        log.exception("portal worker: GX warm-up failed; validating without it")
     while parent_pid is None or os.getppid() == parent_pid:
         try:
             if run_once(home) == 0:
