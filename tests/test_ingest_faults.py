@@ -147,6 +147,43 @@ def test_resent_identical_bytes_are_a_no_op(home: DataHome, tmp_path: Path) -> N
     assert _count(home, "select count(*) from raw.roster") == 2
 
 
+def test_the_same_bytes_from_another_unit_tell_it_nothing_of_the_first(
+        home: DataHome, tmp_path: Path) -> None:
+    """PET and DIS may both send petition_verification. DIS's file sent again by PET is PET's
+    own new submission: never a duplicate naming DIS's submission id, and an id that shares
+    nothing with DIS's. Sent again by PET, it is a duplicate of PET's own."""
+    header = ["件号", "被反映人身份证号", "被反映人姓名", "反映问题类别", "受理日期", "办结日期",
+              "核查结论", "处置方式"]
+    path = write_csv(tmp_path / "p.csv", [
+        header, ["X1", valid_id(1), "甲", "作风问题", "2025-01-01", "2025-02-01", "属实", "初步核实"]])
+    by_dis = submit_file(path, "DIS", "petition_verification", home)
+    by_pet = submit_file(path, "PET", "petition_verification", home)
+    pet_again = submit_file(path, "PET", "petition_verification", home)
+    assert (by_dis.status, by_pet.status) == ("accepted", "accepted")
+    assert by_pet.duplicate_of is None
+    assert by_pet.submission_id.split("-")[1] != by_dis.submission_id.split("-")[1]
+    for told in (by_pet, pet_again):  # nor anywhere in what PET is told
+        assert by_dis.submission_id not in told.to_json_text()
+        assert by_dis.submission_id not in _feedback_text(told)
+    assert (pet_again.status, pet_again.duplicate_of) == ("duplicate", by_pet.submission_id)
+
+
+def _feedback_text(receipt: Receipt) -> str:
+    """Every text of a receipt's feedback files: the HTML as it is, every cell of the XLSX."""
+    from python_calamine import CalamineWorkbook
+
+    texts = []
+    for name in receipt.feedback_files:
+        if name.endswith(".xlsx"):
+            book = CalamineWorkbook.from_path(name)
+            texts += [str(cell) for sheet in book.sheet_names
+                      for row in book.get_sheet_by_name(sheet).to_python() for cell in row]
+        else:
+            texts.append(Path(name).read_text(encoding="utf-8"))
+    assert texts
+    return "\n".join(texts)
+
+
 def test_newer_submission_supersedes_without_erasing(home: DataHome, tmp_path: Path) -> None:
     header = ["身份证号", "姓名", "考核年度", "考核等次"]
     old = write_csv(tmp_path / "old.csv", [header, [valid_id(1), "甲", "2025", "基本称职"]])

@@ -7,6 +7,11 @@ finished (a crash) resume that submission when they come back under the same uni
 and file name, and are a ``duplicate`` of it under any other name (two copies in one inbox
 scan: each name gets its receipt, the bytes are processed once); identical bytes that were
 refused are judged afresh (the unit may have fixed the unit or source it sent them as).
+
+All of this is within one unit: a unit never sees another unit's submissions, so bytes another
+unit sent (PET and DIS may both send petition_verification) are a new submission, never a
+``duplicate`` naming the other unit's submission id, and the id itself is keyed by the unit so
+that its ``-N`` suffix does not tell how often other units sent the same bytes.
 """
 
 from __future__ import annotations
@@ -90,8 +95,11 @@ def archive_bytes(data: bytes, filename: str, home: DataHome) -> tuple[str, Path
     return sha, target
 
 
-def _new_id(con: duckdb.DuckDBPyConnection, sha: str, now: datetime) -> str:
-    base = f"{now:%Y%m%d}-{sha[:8]}"
+def _new_id(con: duckdb.DuckDBPyConnection, unit: str, sha: str, now: datetime) -> str:
+    """``<date>-<8 hex>[-N]``: the hex digits are the unit's own hash of the bytes, so the same
+    file from two units gives unrelated ids, and ``-N`` counts only this unit's earlier sends
+    of those bytes that day."""
+    base = f"{now:%Y%m%d}-{hashlib.sha256(f'{unit}:{sha}'.encode()).hexdigest()[:8]}"
     taken = {r[0] for r in con.execute(
         "select submission_id from meta.submission where submission_id like ?", [base + "%"]
     ).fetchall()}
@@ -105,14 +113,14 @@ def _new_id(con: duckdb.DuckDBPyConnection, sha: str, now: datetime) -> str:
 def register(con: duckdb.DuckDBPyConnection, *, unit: str, source: str, filename: str,
              sha: str, archive_path: Path, now: datetime, match_earlier: bool = True
              ) -> Registration:
-    """Record the submission (or recognise it); one short transaction.
+    """Record the submission (or recognise it among this unit's own); one short transaction.
 
     ``match_earlier=False`` (the unit may not send this source) always records a new
     submission, to be refused: earlier submissions of the same bytes are not looked at."""
     earlier = con.execute(
         "select submission_id, status, unit, source, filename, feedback_pending "
-        "from meta.submission where sha256 = ? and status <> 'duplicate' order by seq desc",
-        [sha]).fetchall() if match_earlier else []
+        "from meta.submission where sha256 = ? and unit = ? and status <> 'duplicate' "
+        "order by seq desc", [sha, unit]).fetchall() if match_earlier else []
     for submission_id, status, was_unit, was_source, was_name, feedback_pending in earlier:
         if feedback_pending:  # finished, but a crash came before its feedback: finish it
             return Registration(submission_id, "received", resumed=True)
@@ -129,7 +137,7 @@ def register(con: duckdb.DuckDBPyConnection, *, unit: str, source: str, filename
 
 def _insert(con: duckdb.DuckDBPyConnection, unit: str, source: str, filename: str, sha: str,
             archive_path: Path, now: datetime, status: str, duplicate_of: str | None = None) -> str:
-    submission_id = _new_id(con, sha, now)
+    submission_id = _new_id(con, unit, sha, now)
     con.execute(
         "insert into meta.submission (submission_id, seq, unit, source, filename, sha256, "
         "archive_path, status, duplicate_of, received_at, finished_at, feedback_pending) "
