@@ -126,9 +126,11 @@ def test_a_name_contradicting_the_roster_is_identity_doubt_everywhere(
     assert (receipt.status, receipt.rows_identity_doubt) == ("accepted", 1)
     doubt = next(i for i in receipt.issues if i.reason == "identity_doubt")
     assert (doubt.source_row, doubt.column, doubt.value) == (2, "name", "黄勇")
-    assert "吴芳" in doubt.message_zh and "身份存疑" in doubt.message_zh
+    assert "身份存疑" in doubt.message_zh and "登记的姓名不一致" in doubt.message_zh
     html = Path(next(f for f in receipt.feedback_files if f.endswith(".html"))).read_text()
     assert "身份存疑" in html
+    # the roster's name is ORG's data: never told to INS, in the receipt or its feedback
+    assert "吴芳" not in receipt.to_json_text() and "吴芳" not in html
     build(home, AS_OF)
     assert "I1" not in _rules(home, wu)  # counts toward no flag
     review = write_review(home, "2025H2").html.read_text(encoding="utf-8")

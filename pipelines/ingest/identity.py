@@ -53,21 +53,20 @@ def insert_row_notes(con: duckdb.DuckDBPyConnection, contract: Contract,
     id_header = contract.field("id_number").header_zh
     name_header = contract.field("name").header_zh
     unmatched_message, unmatched_fix = reasons.row_sql("id_unmatched", id_header, "id_number")
-    doubt_message, doubt_fix = reasons.row_sql("identity_doubt", name_header, "name",
-                                               "roster_name")
+    doubt_message, doubt_fix = reasons.row_sql("identity_doubt", name_header, "name")
     con.execute(f"""
         insert into meta.submission_issue
         with roster as ({ROSTER_NAMES}),
         noted as (
             select r.source_row, upper(trim(r.id_number)) as id_number, r.name,
-                roster.id_number is null as unmatched, roster.roster_name
+                roster.id_number is null as unmatched
             from raw.{contract.source} as r
             left join roster on roster.id_number = upper(trim(r.id_number))
             where r.submission_id = $submission_id and r.id_number is not null
                 and (roster.id_number is null or (r.name is not null
                      and not list_contains(roster.names, {_clean('r.name')}))))
         -- the columns of meta.submission_issue; an unmatched row names its ID, a doubtful
-        -- one its name (and the roster's name in the wording)
+        -- one its name (never the roster's: that is ORG's data, not the sending unit's)
         select $submission_id, 'note', source_row,
             if(unmatched, 'id_number', 'name'),
             if(unmatched, $id_header, $name_header),

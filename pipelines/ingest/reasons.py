@@ -130,8 +130,11 @@ REASONS: tuple[Reason, ...] = (
            "未匹配：身份证号“{value}”不在已收到的任何干部名册中，该行已接收但暂不计入画像",
            "可能是干部名册尚未报送，名册到达后将自动匹配；也可能是身份证号录入有误，"
            "请核对：如有误，请先撤回该记录（撤回申请），再以正确身份证号重新报送。"),
+    # The roster's name is not in the note: a unit never learns another unit's data (here
+    # ORG's roster) from its own receipt; the organization department sees both names in
+    # `cadre identity list` and the reviews.
     Reason("identity_doubt", "身份存疑", "note",
-           "身份存疑：姓名“{value}”与干部名册中该身份证号的姓名（{detail}）不一致，"
+           "身份存疑：姓名“{value}”与干部名册中该身份证号登记的姓名不一致，"
            "该行已接收但不计入任何画像和预警",
            "请核对身份证号与姓名：如身份证号有误，请先撤回该记录，再以正确身份证号重新报送；"
            "如姓名有误，请更正后重新报送；如确为同一人（如曾用名），请联系组织部核实确认。"),
