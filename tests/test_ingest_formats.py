@@ -8,6 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.ingest.errors import InputRefused
+from pipelines.ingest.limits import Limits
+from pipelines.ingest.readers import read_table
 from pipelines.ingest.steps import submit_file
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, valid_id, write_csv, write_json, write_xlsx
@@ -105,3 +108,60 @@ def test_columns_in_any_order_extra_column_ignored_and_reported(
     assert receipt.extra_columns == ["联系电话"]
     assert any(i.reason == "extra_column" and i.value == "联系电话" for i in receipt.issues)
     assert _rows(home, "select name from raw.roster") == [("测试1",)]
+
+
+# --- a refused CSV says where the problem is ------------------------------------------------
+
+def _roster_csv(lines: list[str], encoding: str = "utf-8") -> bytes:
+    return "\r\n".join([",".join(ROSTER_HEADER), *lines, ""]).encode(encoding)
+
+
+def _refusal(data: bytes) -> InputRefused:
+    from pipelines.contracts import load_contract
+
+    with pytest.raises(InputRefused) as refused:
+        read_table(data, "名册.csv", load_contract("roster").header_index().keys(),
+                   Limits.current())
+    return refused.value
+
+
+def test_an_overlong_cell_names_its_row() -> None:
+    good = ",".join(str(c) for c in roster_row(1))
+    long = ",".join(["x" * 200_000, *(str(c) for c in roster_row(2)[1:])])
+    refused = _refusal(_roster_csv([good, good, long, good]))
+    assert (refused.reason, refused.value) == ("cell_too_long", 4)  # the header is row 1
+    quoted = _refusal(_roster_csv([f'"a\r\nb",{good}', '"' + "y" * 200_000 + '"']))
+    assert (quoted.reason, quoted.value) == ("cell_too_long", 3)  # a record, not a line
+
+
+def test_utf8_and_gbk_mixed_names_the_first_line_that_is_not_utf8() -> None:
+    good = ",".join(str(c) for c in roster_row(1))
+    data = _roster_csv([good, good]) + _roster_csv([good])[len(",".join(ROSTER_HEADER)) + 2:] \
+        .decode().encode("gbk") + "\xff".encode("latin-1")
+    refused = _refusal(data)
+    assert refused.reason == "bad_encoding"
+    assert "第4行起的文字不是 UTF-8 编码" in refused.detail, refused.detail
+
+
+def test_a_nul_names_its_line() -> None:
+    good = ",".join(str(c) for c in roster_row(1))
+    refused = _refusal(_roster_csv([good, good.replace("测试", "测\x00试")]))
+    assert refused.reason == "unreadable_file"
+    assert "第3行含空字符" in refused.detail, refused.detail
+
+
+def test_an_empty_file_and_a_web_page_named_xls_say_what_they_are() -> None:
+    from pipelines.contracts import load_contract
+
+    known = load_contract("roster").header_index().keys()
+    for empty in (b"", b"\xef\xbb\xbf", b"\r\n  \r\n"):
+        with pytest.raises(InputRefused) as refused:
+            read_table(empty, "名册.csv", known)
+        assert (refused.value.reason, refused.value.detail) == ("unreadable_file", "文件是空的，没有任何内容")
+    page = ('<html><head><meta charset="utf-8"></head><body><table><tr><td>身份证号</td>'
+            '<td>姓名</td></tr></table></body></html>').encode()
+    for name in ("名册.xls", "名册.xlsx"):
+        with pytest.raises(InputRefused) as refused:
+            read_table(page, name, known)
+        assert refused.value.reason == "unreadable_file"
+        assert "内容是网页（HTML）" in refused.value.detail, refused.value.detail

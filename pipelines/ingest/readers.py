@@ -92,10 +92,20 @@ def sniff(data: bytes, filename: str) -> str:
     if claimed is None:
         raise InputRefused("unsupported_format", suffix_of(filename) or filename)
     if claimed in SPREADSHEETS:
+        if _is_web_page(data):  # many systems "export to Excel" as an HTML table named .xls
+            raise InputRefused("unreadable_file", detail=(
+                f"文件扩展名为 {suffix_of(filename)}，但内容是网页（HTML），不是 Excel/WPS 表格"
+                "（有的系统导出的 .xls 其实是网页）"))
         # a spreadsheet name on bytes that are no spreadsheet container: a damaged file, or
         # a CSV/JSON saved under the wrong name; text that decodes is read as what it is
         return _text_kind(data) or claimed
     return claimed
+
+
+def _is_web_page(data: bytes) -> bool:
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or \
+        (head.startswith(b"<") and b"<table" in head and b"<td" in data[:65536].lower())
 
 
 def _text_kind(data: bytes) -> str | None:
@@ -124,6 +134,8 @@ def read_table(data: bytes, filename: str, known_headers: Iterable[str],
     known = set(known_headers)
     if len(data) > limits.file_bytes:
         raise InputRefused("file_too_large", size_zh(len(data)), size_zh(limits.file_bytes))
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise InputRefused("unreadable_file", detail="文件是空的，没有任何内容")
     kind = sniff(data, filename)
     readers = {"xlsx": read_spreadsheet, "xls": read_spreadsheet, "ods": read_spreadsheet,
                "csv": read_csv, "json": read_json}
@@ -274,25 +286,32 @@ def decode(data: bytes) -> tuple[str, str]:
                                "编码（可能是 GBK 文字前加了 UTF-8 标记）") from exc
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        not_utf8 = exc.start
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise InputRefused("unreadable_file", detail="无法识别的文字编码（应为 UTF-8 或 GBK）") from exc
+        # Neither encoding reads the whole file: most often UTF-8 and GBK text pasted together.
+        # Name the first line that is not UTF-8, where the unit should look.
+        line = data.count(b"\n", 0, not_utf8) + 1
+        raise InputRefused("bad_encoding", detail=(
+            f"应为 UTF-8 或 GBK：第{line}行起的文字不是 UTF-8 编码，"
+            "文件可能混用了 UTF-8 和 GBK 两种编码，请整个文件用同一种编码另存")) from exc
 
 
 def read_csv(data: bytes, known: set[str], limits: Limits, kind: str = "csv") -> TextTable:
     text, encoding = decode(data)
     if "\x00" in text[:4096]:
-        raise InputRefused("unreadable_file", detail="不是文本文件")
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputRefused("unreadable_file", detail=f"不是文本文件（第{line}行含空字符 NUL）")
     csv.field_size_limit(max(limits.cell_chars + 1, 1 << 17))
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
+        row = _failing_record(text)
         if "field larger than field limit" in str(exc):
-            raise InputRefused("cell_too_long", "?", limits.cell_chars) from exc
-        raise InputRefused("unreadable_file", detail=f"CSV 格式错误：{exc}") from exc
+            raise InputRefused("cell_too_long", row, limits.cell_chars) from exc
+        raise InputRefused("unreadable_file", detail=f"第{row}行 CSV 格式错误：{exc}") from exc
     _check_shape(len(rows), max((len(r) for r in rows[:1000]), default=0), limits)
     header_index, header, merged = find_header(rows, known)
     # spreadsheet numbering: the header is row header_index+1, data starts right below
@@ -301,6 +320,19 @@ def read_csv(data: bytes, known: set[str], limits: Limits, kind: str = "csv") ->
     if merged:
         table.notes.append(("two_line_header", f"{header_index}-{header_index + 1}", ""))
     return table
+
+
+def _failing_record(text: str) -> int:
+    """The spreadsheet row (record number, 1-based) at which the csv module stops: read again
+    record by record, only after a failure (a good file pays nothing for it)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    done = 0
+    try:
+        for _ in reader:
+            done += 1
+    except csv.Error:
+        pass
+    return done + 1
 
 
 # ---- spreadsheets (xlsx, xls, ods) -----------------------------------------------------------
