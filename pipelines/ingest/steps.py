@@ -447,15 +447,28 @@ def submit_file(path: Path, unit: str, source: str, home: DataHome) -> Receipt:
 def receive_inbox(source: str, home: DataHome) -> list[str]:
     """Take every file waiting in ``inbox/<unit>/<source>/``; returns the submission ids still
     to process, including any left in flight by an earlier crashed run."""
+    take_inbox(source, home)
+    return pending_ids(source, home)
+
+
+def take_inbox(source: str, home: DataHome) -> list[str]:
+    """Receive every file waiting in ``inbox/<unit>/<source>/``; the submission id of each, in
+    order (a refused or duplicate file's is already final)."""
     home.ensure()
+    taken = []
     for unit_dir in sorted(p for p in home.inbox.iterdir() if p.is_dir()):
         folder = unit_dir / source
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
             if path.is_file() and not path.name.startswith(IGNORED_INBOX_FILES):
-                receive_step(path, unit_dir.name, source, home)
+                taken.append(receive_step(path, unit_dir.name, source, home))
                 path.unlink()  # its bytes are in the archive
+    return taken
+
+
+def pending_ids(source: str, home: DataHome) -> list[str]:
+    """Submissions of ``source`` still to process (new, or left in flight by a crash)."""
     with warehouse.writer(home.warehouse_file) as con:
         pending = con.execute(
             "select submission_id from meta.submission where source = ? and (status in "
@@ -479,10 +492,18 @@ def pending_submissions(home: DataHome, submission_ids: list[str]) -> list[dict[
 
 
 def ingest_inbox(home: DataHome, sources: list[str] | None = None) -> list[Receipt]:
-    """Process every inbox (or those of ``sources``) without Airflow: ``cadre ingest``."""
+    """Process every inbox (or those of ``sources``) without Airflow: ``cadre ingest``. One
+    receipt per file taken (those refused or duplicate at receipt too) and per submission an
+    earlier run left in flight, in arrival order."""
     receipts = []
     for source in sources or contracts.source_names():
-        for submission_id in receive_inbox(source, home):
+        taken = take_inbox(source, home)
+        pending = pending_ids(source, home)
+        every = [r["submission_id"] for r in pending_submissions(home, [*taken, *pending])]
+        for submission_id in every:  # by arrival
+            if submission_id not in pending:  # refused or duplicate when received
+                receipts.append(receipt_for(home, submission_id))
+                continue
             try:
                 with warehouse.writer(home.warehouse_file):  # one connection per submission
                     receipts.append(load_step(submission_id, home))
