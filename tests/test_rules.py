@@ -135,6 +135,16 @@ case("A2 boundary: 不定等次 between does not break the run", "A2", True)(
     with_grades((2023, "基本称职"), (2024, "不定等次"), (2025, "基本称职")))
 case("A2 boundary: 不定等次 does not count as a year of the run", "A2", False)(
     with_grades((2024, "不定等次"), (2025, "基本称职")))
+# the reach-back over 不定等次 years stops one year before the window (2023 as of 2026-06-30):
+# with 2023-2025 all 不定等次, 2022 is not "the latest year" (rules.md: a 2022 record makes no
+# candidate in 2026)
+case("A1 stale: 2022 不称职 behind three 不定等次 years makes no candidate in 2026", "A1", False)(
+    with_grades((2022, "不称职"), (2023, "不定等次"), (2024, "不定等次"), (2025, "不定等次")))
+case("A2 stale: 2022-2023 基本称职 behind two 不定等次 years makes no candidate", "A2", False)(
+    with_grades((2022, "基本称职"), (2023, "基本称职"), (2024, "不定等次"), (2025, "不定等次")))
+case("A2 stale: a 2021 year is not reached over three 不定等次 years", "A2", False)(
+    with_grades((2021, "基本称职"), (2022, "不定等次"), (2023, "不定等次"), (2024, "不定等次"),
+                (2025, "基本称职")))
 case("A3 boundary: latest year without votes, no fallback to older votes", "A3", False)(
     with_grades((2023, "称职"), (2024, "称职"), (2025, "称职"),
                 votes={2023: V_LOW, 2024: V_LOW}))
@@ -281,6 +291,24 @@ case("D1 class threshold: 党政正职 at 62 is above the written 60", "D1", Fal
 case("D1 class threshold: 党政正职 at 59.5 is below it", "D1", True)(
     with_scores(59.5, post_category="党政正职"))
 case("D1 near miss: 党政副职 at 62", "D1", False)(with_scores(62))
+# a base A1-A5 may no longer read lowers no profile: the default base instead (rules.md "Latest
+# year"); before, both raised D1, whose 考察期 had ended long ago, and so an R1 candidate
+case("D1 stale: 2021-2022 不称职 makes no D1 in 2026", "D1", False)(
+    with_grades((2021, "不称职"), (2022, "不称职")))
+case("R1 stale: 2021-2022 不称职 makes no R1 candidate in 2026", "R1", False)(
+    with_grades((2021, "不称职"), (2022, "不称职")))
+case("D1 stale: a 2019 德 55 makes no D1 in 2026", "D1", False)(
+    lambda s: _scored(s, 2019, 55))
+case("D1 boundary: a 2023 德 55 is still read in 2026 (one year before the window)", "D1", True)(
+    lambda s: _scored(s, 2023, 55))
+
+
+def _scored(s: Scenario, year: int, virtue: float) -> str:
+    cid = s.cadre()
+    assess(s, cid, year, "称职", virtue=virtue, **D_SCORES)
+    return cid
+
+
 case("S1 fires", "S1", True)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2026-03-01"}))
 case("S1 near miss: period over", "S1", False)(cadre_with(sanction, {"measure": "诫勉", "decided_on": "2025-12-01"}))
 # the decision day is day 1: 6 months from 2026-01-01 end on 2026-06-30

@@ -4,7 +4,10 @@
 -- only the assessment_years (2) most recent calendar years that have ended by then (a 2021-2022
 -- record makes no candidate in 2026). A 不定等次 year neither counts nor breaks a run: it takes
 -- no slot, so the window reaches one year further back for each. A year with no record at all
--- takes its slot (it is a gap). "The latest year" is slot 1 when present, else slot 2; A3-A5
+-- takes its slot (it is a gap). The reach-back stops one year before the window
+-- (oldest_assessment_year): with 2023-2025 all 不定等次, a 2022 不称职 is no A1 in 2026, as
+-- rules.md's own example requires (the kindest reading that keeps "nor breaks a run").
+-- "The latest year" is slot 1 when present, else slot 2; A3-A5
 -- read that year's votes only, never an older year's. A5 reads probation as the roster stood on
 -- the as-of date: the cadre's row in the newest roster snapshot received on or before it, or,
 -- for data sent after the fact (nothing received by then), the earliest snapshot received.
@@ -24,6 +27,7 @@ assessment as not materialized (
     from core.assessment as core_assessment
     cross join bounds
     where core_assessment.year <= bounds.last_year
+        and core_assessment.year >= oldest_assessment_year(bounds.as_of)
 ),
 
 undetermined as (

@@ -2,8 +2,11 @@
 -- grain: id_number, period_kind, period_label
 -- Why: rules.md §1: base = the latest graded assessment's scores (or its grade mapped), minus
 -- the deductions inside the look-back window; thresholds differ by post level/category/sector.
+-- The base is an assessment A1-A5 may still read at the period end (oldest_assessment_year,
+-- rules.md "Latest year"): a 2021-2022 不称职 lowers no 2026 profile, so it raises no D1 and,
+-- through D1, no R1 candidate; older than that, the profile starts from the default base.
 -- column period_kind: as_of (the build's date), half_year or year.
--- column base_source: scores (分项评价), grade (等次 mapped) or default (no graded assessment).
+-- column base_source: scores (分项评价), grade (等次 mapped) or default (no graded assessment recent enough to read).
 -- column base_evidence_id: The assessment the base was read from.
 -- column score_virtue: Profile score of 德 (virtue) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_virtue).
 -- column score_ability: Profile score of 能 (ability) for the period: the base minus the deductions inside the look-back window, 0-100. Not the assessment's raw score (that is core.assessment.score_ability).
@@ -56,6 +59,8 @@ based as (
     left join graded
         on graded.id_number = period.id_number and period.period_end >= graded.fact_date
         and (graded.next_fact_date is null or period.period_end < graded.next_fact_date)
+        -- an assessment A1-A5 may no longer read is no base either: the default instead
+        and graded.year >= oldest_assessment_year(period.period_end)
     left join ruleset.grade_base as grade_base on grade_base.grade = graded.grade
 ),
 -- base (decimal(18, 4)) minus a sum of points (decimal(38, 2)) is a 128-bit decimal(38, 4);
