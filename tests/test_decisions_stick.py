@@ -175,6 +175,68 @@ def test_an_overdue_finding_and_its_own_deduction_are_one_fact(
         assert len(_flags(con, cid, "R1")) == 1  # no improvement, decided the day after
 
 
+def _observation(con: duckdb.DuckDBPyConnection, as_of: date, cid: str, rule: str) -> list:
+    return con.execute("select raised_on, opened_on, ends_on from marts.observation_period "
+                       "where as_of = ? and id_number = ? and rule_id = ?",
+                       [as_of, cid, rule]).fetchall()
+
+
+def test_a_new_warning_after_a_cleared_one_counts_from_its_own_new_evidence(
+        home: DataHome, tmp_path: Path) -> None:
+    """A cleared D1 (2024 德 55), then the 2025 assessment, still 德 55: a new D1 (new
+    evidence), whose run of low profiles began under the cleared one. Its 考察期 was dated back
+    to 2024-12-31, the cleared period, and so ended at once: an R1 candidate resting on what a
+    person had cleared. It counts from its own new evidence (31 Dec 2025) instead."""
+    s = Scenario()
+    cid = s.cadre("癸一")
+    s.add("annual_assessment", id_number=cid, name="癸一", year=2024, grade="称职", **LOW_VIRTUE)
+    s.load(home, tmp_path / "one")
+    build(home, date(2025, 3, 31))
+    with _con(home) as con:
+        (d1, _, _, _), = _flags(con, cid, "D1")
+        _decide(con, d1, "clear", "2025-04-01")
+    later = Scenario()
+    later.add("annual_assessment", id_number=cid, name="癸一", year=2025, grade="称职",
+              **LOW_VIRTUE)
+    later.load(home, tmp_path / "two")
+    build(home, date(2026, 1, 15))
+    with _con(home) as con:
+        flags = _flags(con, cid, "D1")
+        assert [f[1] for f in flags] == ["cleared", "under_observation"]  # a new flag
+        assert _observation(con, date(2026, 1, 15), cid, "D1") == [
+            (date(2024, 12, 31), date(2025, 12, 31), date(2026, 6, 30))]
+        assert _flags(con, cid, "R1") == []
+    build(home, date(2026, 7, 1))  # its own 考察期 ended without improvement: R1 as usual
+    with _con(home) as con:
+        assert len(_flags(con, cid, "R1")) == 1
+
+
+def test_clearing_an_overdue_finding_clears_the_d1_its_own_deduction_causes(
+        home: DataHome, tmp_path: Path) -> None:
+    """One fact is one piece of evidence: a person cleared the overdue finding's I2; the D1
+    resting only on that finding's 逾期未整改 deduction still opened a 考察期 and made the cadre
+    an R1 candidate when it ended. Evidence a cleared flag rested on feeds no 考察期."""
+    s = Scenario()
+    cid = s.cadre("庚二")
+    s.add("annual_assessment", id_number=cid, name="庚二", year=2024, grade="称职",
+          score_virtue=90, score_ability=90, score_diligence=90, score_performance=65,
+          score_integrity=90)
+    _inspection(s, cid, "XC-9", "2025-01-10", category="其他", severity="一般",
+                responsibility="直接责任", rectify_by="2025-03-10", rectification="未整改",
+                name="庚二")
+    s.load(home, tmp_path / "drops")
+    build(home, date(2025, 6, 30))
+    with _con(home) as con:
+        (i2, _, _, _), = _flags(con, cid, "I2")
+        assert len(_flags(con, cid, "D1")) == 1
+        _decide(con, i2, "clear", "2025-07-01")
+    for as_of in (date(2025, 12, 31), date(2026, 3, 1)):
+        build(home, as_of)
+        with _con(home) as con:
+            assert _observation(con, as_of, cid, "D1") == []  # D1 still raised, feeds nothing
+            assert _flags(con, cid, "R1") == [], as_of
+
+
 def test_observation_period_boundaries_and_a_decided_extension(
         home: DataHome, tmp_path: Path) -> None:
     """rules.md, "Periods": from the flag date to the same day 6 months later, both inside;

@@ -28,7 +28,7 @@ post as (
 ),
 
 observation as (
-    select as_of, rule_id, id_number, opened_on, min(ends_on) as ends_on,
+    select as_of, rule_id, id_number, raised_on, min(ends_on) as ends_on,
         arg_min(status, ends_on) as status
     from marts.observation_period
     group by all
@@ -71,7 +71,7 @@ renamed as (
     left join observation
         on observation.as_of = flag.as_of and observation.rule_id = flag.rule_id
         and observation.id_number = flag.id_number
-        and observation.opened_on = flag.first_flag_date
+        and observation.raised_on = flag.first_flag_date
     left join candidate using (as_of, id_number)
     left join keyed using (as_of, id_number, rule_id)
 )

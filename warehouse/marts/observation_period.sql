@@ -2,7 +2,8 @@
 -- grain: id_number, rule_id, evidence_ids
 -- Why: seed §3: a warning is followed by a time-limited observation; if the cadre does not
 -- improve, or is warned again inside it, R1 proposes the cadre as a candidate.
--- column opened_on: Date the warning arose (its flag_date).
+-- column raised_on: The warning's own flag date (marts.rule_hit.flag_date).
+-- column opened_on: Date the 考察期 opened: the warning's flag date, or, when it follows a cleared warning of its rule or rests partly on evidence of a cleared flag, the date its own new evidence arose.
 -- column ends_on: Last day of the 考察期: opened_on + R1.observation_months (same day, inside), or the end a person set (列入/延长考察期).
 -- column decided_flag_id: The registered flag (线索编号) people decided about, if any.
 -- column end_set_by_decision: ends_on comes from a person's decision.
@@ -52,9 +53,45 @@ warning as (
     qualify row_number() over (partition by hit_key.rule_id, hit_key.id_number,
         hit_key.flag_date, hit_key.evidence_ids order by decided.first_seen_at desc nulls last) = 1
 ),
+cleared_key as (
+    -- every piece of evidence a flag people cleared (or the system closed) rested on
+    select distinct id_number, unnest(evidence_keys) as evidence_key
+    from decided where state in ('cleared', 'closed')
+),
+cleared_rule as (
+    select distinct id_number, rule_id from decided where state in ('cleared', 'closed')
+),
+arising as (
+    -- per warning: whether cleared evidence is part of it, and when its other evidence arose
+    select item.rule_id, item.id_number, item.flag_date, item.evidence_ids,
+        bool_or(cleared.evidence_key is not null) as any_cleared,
+        bool_and(cleared.evidence_key is not null) as all_cleared,
+        min(evidence.fact_date) filter (where cleared.evidence_key is null) as new_since
+    from hit_item as item
+    left join staging.evidence_key as k on k.evidence_id = item.evidence_id
+    left join core.evidence as evidence on evidence.evidence_id = item.evidence_id
+    left join cleared_key as cleared
+        on cleared.id_number = item.id_number
+        and cleared.evidence_key = coalesce(k.evidence_key, item.evidence_id)
+    group by all
+),
 counting as (
-    -- a warning a person cleared (or the system closed) neither opens nor feeds a 考察期
-    select * from warning where coalesce(decided_state, '') not in ('cleared', 'closed')
+    -- rules.md: a warning a person cleared (or the system closed) neither opens nor feeds a
+    -- 考察期. Nor does its evidence: a warning resting only on evidence of cleared flags (the
+    -- D1 that a cleared I2's own deduction causes) counts for nothing, and one that also rests
+    -- on cleared evidence, or follows a cleared warning of its rule (D1's run of low profiles
+    -- began under the cleared one), arises when its own new evidence did: raised_on is the
+    -- rule's flag date, flag_date from here on the date the warning counts from
+    select warning.* exclude (flag_date),
+        warning.flag_date as raised_on,
+        if(coalesce(arising.any_cleared, false) or cleared_rule.rule_id is not null,
+            greatest(warning.flag_date, coalesce(arising.new_since, warning.flag_date)),
+            warning.flag_date) as flag_date
+    from warning
+    left join arising using (rule_id, id_number, flag_date, evidence_ids)
+    left join cleared_rule using (id_number, rule_id)
+    where coalesce(warning.decided_state, '') not in ('cleared', 'closed')
+        and not coalesce(arising.all_cleared, false)
 ),
 post_now as (
     select * from temp.cadre_period where period_kind = 'as_of'
@@ -62,7 +99,7 @@ post_now as (
 opened as (
     -- the period runs from the flag date to the same day N months later, both days inside;
     -- a person's 列入考察期/延长考察期 decision sets its end instead
-    select warning.rule_id, warning.id_number, warning.flag_date as opened_on,
+    select warning.rule_id, warning.id_number, warning.raised_on, warning.flag_date as opened_on,
         coalesce(warning.decided_until,
             (warning.flag_date + to_months(parameter.r1_observation_months::integer))::date)
             as ends_on,
