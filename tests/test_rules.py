@@ -403,3 +403,50 @@ def test_generated_data_raises_exactly_the_planted_flags(tmp_path: Path) -> None
     with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
         mismatches = planted_mismatches(con, truth)
     assert not mismatches, mismatches
+
+
+def test_p2_is_dated_when_its_second_report_year_was_first_found(tmp_path: Path) -> None:
+    """A later check batch re-finding a counted report year's 漏报 does not move P2's date.
+
+    As of 2025-12-31, with a V2 (部分属实) closed 2025-10-01 opening a 考察期 to 2026-04-01:
+    a re-check of 2024's omission on 2025-11-01 once dated P2 2025-11-01, inside V2's period,
+    so R1 made the cadre a candidate ("期间再次预警（P2）"). P2 arose on 2025-03-01, when its
+    second report year was first found; a report year first found inside the period still is
+    a second warning (the control)."""
+    as_of = date(2025, 12, 31)
+    s = Scenario()
+
+    def cadre(*checks: tuple[int, str]) -> str:
+        cid = s.cadre()
+        for year, checked_on in checks:
+            report(s, cid, year, "漏报", checked_on)
+        petition(s, cid, "部分属实", "2025-10-01")
+        return cid
+
+    ids = {
+        "re-checked 2024": cadre((2023, "2024-03-01"), (2024, "2025-03-01"), (2024, "2025-11-01")),
+        "re-checked 2023": cadre((2023, "2024-03-01"), (2024, "2025-03-01"), (2023, "2025-11-01")),
+        "not re-checked": cadre((2023, "2024-03-01"), (2024, "2025-03-01")),
+        "third year found later": cadre((2023, "2024-03-01"), (2024, "2025-03-01"),
+                                        (2025, "2025-11-01")),
+        "second year found inside": cadre((2023, "2024-03-01"), (2024, "2025-11-01")),
+    }
+    home = DataHome.from_env(tmp_path / "home")
+    s.load(home, tmp_path / "drops")
+    build(home, as_of)
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        p2 = {cid: (flag_date, len(evidence)) for cid, flag_date, evidence in con.execute(
+            "select id_number, flag_date, evidence_ids from marts.rule_hit "
+            "where as_of = ? and rule_id = 'P2'", [as_of]).fetchall()}
+        r1 = dict(con.execute("select id_number, detail_zh from marts.rule_hit "
+                              "where as_of = ? and rule_id = 'R1'", [as_of]).fetchall())
+    got = {name: (p2.get(cid), r1.get(cid)) for name, cid in ids.items()}
+    # every check batch that found a counted year's omission stays evidence of the flag
+    assert got == {
+        "re-checked 2024": ((date(2025, 3, 1), 3), None),
+        "re-checked 2023": ((date(2025, 3, 1), 3), None),
+        "not re-checked": ((date(2025, 3, 1), 2), None),
+        "third year found later": ((date(2025, 3, 1), 3), None),
+        "second year found inside": (
+            (date(2025, 11, 1), 2), "V2预警（2025-10-01起考察期）期间再次预警（P2）"),
+    }
