@@ -183,6 +183,19 @@ case("P2 boundary: two report years, one of them checked twice", "P2", True)(
                  (2025, "漏报", "2026-03-01")))
 case("P2 boundary: 4 report years apart", "P2", False)(
     with_reports((2022, "漏报", "2023-03-01"), (2025, "漏报", "2026-03-01")))
+# The window is the P2.report_years (3) report years up to the as-of date, not up to the latest
+# report year on file: as of 2026-06-30 the last report year is 2025 (reported after it ends),
+# so 2023-2025; a check already on file for report year 2026 moves it to 2024-2026 (kinder).
+case("P2 stale: 漏报 for 2017 and 2018 makes no warning in 2026", "P2", False)(
+    with_reports((2017, "漏报", "2018-03-01"), (2018, "漏报", "2019-03-01")))
+case("P2 window boundary: 2023 and 2024 are inside the three years up to 2025", "P2", True)(
+    with_reports((2023, "漏报", "2024-03-01"), (2024, "漏报", "2025-03-01")))
+case("P2 window boundary: 2022 is outside the three years up to 2025", "P2", False)(
+    with_reports((2022, "漏报", "2023-03-01"), (2023, "漏报", "2024-03-01")))
+case("P2 window boundary: report year 2026 on file, 2024 is inside", "P2", True)(
+    with_reports((2024, "漏报", "2025-03-01"), (2026, "漏报", "2026-05-01")))
+case("P2 window boundary: report year 2026 on file, 2023 is outside", "P2", False)(
+    with_reports((2023, "漏报", "2024-03-01"), (2026, "漏报", "2026-05-01")))
 
 
 def cadre_with(fn: Callable[..., None], *calls: dict, **cadre: object) -> Case:

@@ -5,9 +5,13 @@
 -- dimension: integrity
 -- basis: our own design [I]
 -- Why: one 漏报 can be an oversight; 漏报 in P2.min_omissions distinct report years within the
--- latest P2.report_years report years on file (as of the as-of date) is a pattern worth an
--- observation period. One report year's omission found again by a second check batch is
--- still one omission (rules.md: distinct report years, not check batches).
+-- P2.report_years report years up to the as-of date is a pattern worth an observation period.
+-- One report year's omission found again by a second check batch is still one omission
+-- (rules.md: distinct report years, not check batches).
+-- Window: rules.md names no reference year, so we take the kindest reading: the report years
+-- up to the as-of date, never up to an older latest year on file (2017 + 2018 make no P2 in
+-- 2026). A report year is reported after it ends, so the last one is year(as_of) - 1, or a
+-- later report year that a check on file by the as-of date already names.
 -- Date: the day the P2.min_omissions-th distinct report year was first found (each year's
 -- earliest check, then the min_omissions-th earliest of those). A later batch re-finding a
 -- counted year does not move it, so a re-check cannot carry P2 into another warning's 考察期.
@@ -19,7 +23,7 @@ with checked as (
 
 latest as (
     select checked.id_number,
-        max(checked.report_year) as last_year,
+        greatest(max(checked.report_year), year(getvariable('as_of')::date) - 1) as last_year,
         first(parameter.p2_report_years order by checked.fact_date desc, checked.evidence_id desc)
             as report_years,
         first(parameter.p2_min_omissions order by checked.fact_date desc, checked.evidence_id desc)
