@@ -193,6 +193,19 @@ case("P2 boundary: two report years, one of them checked twice", "P2", True)(
                  (2025, "漏报", "2026-03-01")))
 case("P2 boundary: 4 report years apart", "P2", False)(
     with_reports((2022, "漏报", "2023-03-01"), (2025, "漏报", "2026-03-01")))
+# The window is the P2.report_years (3) report years up to the as-of date, not up to the latest
+# report year on file: as of 2026-06-30 the last report year is 2025 (reported after it ends),
+# so 2023-2025; a check already on file for report year 2026 moves it to 2024-2026 (kinder).
+case("P2 stale: 漏报 for 2017 and 2018 makes no warning in 2026", "P2", False)(
+    with_reports((2017, "漏报", "2018-03-01"), (2018, "漏报", "2019-03-01")))
+case("P2 window boundary: 2023 and 2024 are inside the three years up to 2025", "P2", True)(
+    with_reports((2023, "漏报", "2024-03-01"), (2024, "漏报", "2025-03-01")))
+case("P2 window boundary: 2022 is outside the three years up to 2025", "P2", False)(
+    with_reports((2022, "漏报", "2023-03-01"), (2023, "漏报", "2024-03-01")))
+case("P2 window boundary: report year 2026 on file, 2024 is inside", "P2", True)(
+    with_reports((2024, "漏报", "2025-03-01"), (2026, "漏报", "2026-05-01")))
+case("P2 window boundary: report year 2026 on file, 2023 is outside", "P2", False)(
+    with_reports((2023, "漏报", "2024-03-01"), (2026, "漏报", "2026-05-01")))
 
 
 def cadre_with(fn: Callable[..., None], *calls: dict, **cadre: object) -> Case:
@@ -431,3 +444,50 @@ def test_generated_data_raises_exactly_the_planted_flags(tmp_path: Path) -> None
     with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
         mismatches = planted_mismatches(con, truth)
     assert not mismatches, mismatches
+
+
+def test_p2_is_dated_when_its_second_report_year_was_first_found(tmp_path: Path) -> None:
+    """A later check batch re-finding a counted report year's 漏报 does not move P2's date.
+
+    As of 2025-12-31, with a V2 (部分属实) closed 2025-10-01 opening a 考察期 to 2026-04-01:
+    a re-check of 2024's omission on 2025-11-01 once dated P2 2025-11-01, inside V2's period,
+    so R1 made the cadre a candidate ("期间再次预警（P2）"). P2 arose on 2025-03-01, when its
+    second report year was first found; a report year first found inside the period still is
+    a second warning (the control)."""
+    as_of = date(2025, 12, 31)
+    s = Scenario()
+
+    def cadre(*checks: tuple[int, str]) -> str:
+        cid = s.cadre()
+        for year, checked_on in checks:
+            report(s, cid, year, "漏报", checked_on)
+        petition(s, cid, "部分属实", "2025-10-01")
+        return cid
+
+    ids = {
+        "re-checked 2024": cadre((2023, "2024-03-01"), (2024, "2025-03-01"), (2024, "2025-11-01")),
+        "re-checked 2023": cadre((2023, "2024-03-01"), (2024, "2025-03-01"), (2023, "2025-11-01")),
+        "not re-checked": cadre((2023, "2024-03-01"), (2024, "2025-03-01")),
+        "third year found later": cadre((2023, "2024-03-01"), (2024, "2025-03-01"),
+                                        (2025, "2025-11-01")),
+        "second year found inside": cadre((2023, "2024-03-01"), (2024, "2025-11-01")),
+    }
+    home = DataHome.from_env(tmp_path / "home")
+    s.load(home, tmp_path / "drops")
+    build(home, as_of)
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        p2 = {cid: (flag_date, len(evidence)) for cid, flag_date, evidence in con.execute(
+            "select id_number, flag_date, evidence_ids from marts.rule_hit "
+            "where as_of = ? and rule_id = 'P2'", [as_of]).fetchall()}
+        r1 = dict(con.execute("select id_number, detail_zh from marts.rule_hit "
+                              "where as_of = ? and rule_id = 'R1'", [as_of]).fetchall())
+    got = {name: (p2.get(cid), r1.get(cid)) for name, cid in ids.items()}
+    # every check batch that found a counted year's omission stays evidence of the flag
+    assert got == {
+        "re-checked 2024": ((date(2025, 3, 1), 3), None),
+        "re-checked 2023": ((date(2025, 3, 1), 3), None),
+        "not re-checked": ((date(2025, 3, 1), 2), None),
+        "third year found later": ((date(2025, 3, 1), 3), None),
+        "second year found inside": (
+            (date(2025, 11, 1), 2), "V2预警（2025-10-01起考察期）期间再次预警（P2）"),
+    }
