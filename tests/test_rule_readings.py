@@ -315,6 +315,28 @@ def test_issue16_d1_never_rests_on_sanctions_alone(home: DataHome, tmp_path: Pat
     assert sorted(e.split(":")[0] for e in evidence) == ["inspection_finding", "sanction"]
 
 
+def test_a_sanction_alone_does_not_make_a_second_warning(home: DataHome, tmp_path: Path) -> None:
+    """A V2 (作风问题, 部分属实, closed 2026-01-05) opens a 考察期; a 党纪严重警告 for 作风 on
+    2026-03-01 takes 德 from 75 (80 less the petition's 5) to 55: a D1 whose only evidence
+    beyond the V2's is the sanction. It was counted as a second warning inside the V2's
+    考察期, an R1 candidate caused by the sanction alone (不重复处理). The D1 stays raised; the
+    same D1 with a finding of its own still escalates."""
+    from tests.test_rules import assess, petition
+
+    s = Scenario()
+    only_sanction, with_finding = s.cadre(), s.cadre()
+    for cid in (only_sanction, with_finding):
+        assess(s, cid, 2025, "称职")
+        petition(s, cid, "部分属实", "2026-01-05", category="作风问题")
+        _sanction(s, cid, "党纪严重警告", "2026-03-01")
+    finding(s, with_finding, category="选人用人", severity="一般", found_on="2026-03-02")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert {"V2", "D1", "S1"} <= set(fired(home, only_sanction))
+    assert "R1" not in fired(home, only_sanction)
+    assert "R1" in fired(home, with_finding)
+
+
 def test_probation_in_the_party_needs_its_end_date_and_no_term_is_assumed(
         home: DataHome, tmp_path: Path) -> None:
     """Issue 16 "Why" 7: 留党察看 assumed a 12-month term when 影响期截止 was empty. Now a row

@@ -122,7 +122,10 @@ second as (
     join counting as later
         on later.id_number = opened.id_number
         and later.flag_date > opened.opened_on and later.flag_date <= opened.ends_on
+    -- ... and that evidence of its own is not only sanctions (rules.md 不重复处理: a sanction
+    -- that lowers a score into a D1 inside a V2's 考察期 does not make the cadre a candidate)
     where len(list_filter(later.evidence_ids, lambda e: not list_contains(opened.evidence_ids, e)
+            and not starts_with(e, 'sanction:')
             and not (e like 'annual_assessment:%'
                      and len(list_filter(later.evidence_ids,
                          lambda x: list_contains(opened.evidence_ids, x))) > 0))) > 0
