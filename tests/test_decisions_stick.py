@@ -12,6 +12,7 @@ decisions go through ``record_decision`` with a registered decider. What is asse
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -104,6 +105,14 @@ def test_new_evidence_after_a_clearance_opens_a_new_flag_showing_what_is_new(
     build(home, date(2025, 9, 30))  # unchanged evidence: still the cleared flag
     with _con(home) as con:
         assert _flags(con, cid, "I1") == [(first, "cleared", None, None)]
+    # the engine still proposes the cadre (marts.candidate); the list says what people decided
+    listed = CliRunner().invoke(app, ["candidates", "--as-of", "2025-09-30", "--json"])
+    mine, = (r for r in json.loads(listed.stdout) if r["id_number"] == cid)
+    assert mine["decisions"] == [{"rule_id": "I1", "flag_id": first, "state": "cleared",
+                                  "state_zh": "已排除"}]
+    table = CliRunner().invoke(app, ["candidates", "--as-of", "2025-09-30"],
+                               env={"COLUMNS": "250"})
+    assert "I1 已排除" in table.stdout, table.stdout
     later = Scenario()
     _inspection(later, cid, "XC-2", "2025-10-10")
     later.load(home, tmp_path / "two")

@@ -22,6 +22,7 @@ from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
 from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
+from pipelines.review.decided import with_decision_states
 from pipelines.review.identity import with_identity_doubts
 from pipelines.settings import DataHome
 
@@ -226,7 +227,8 @@ def register(app: typer.Typer) -> None:
         con = _open(DataHome.from_env())
         try:
             day = _as_of(con, _parse_date(as_of))
-            rows = with_identity_doubts(con, candidate_rows(con, day), day)
+            rows = with_decision_states(
+                con, with_identity_doubts(con, candidate_rows(con, day), day), day)
         finally:
             con.close()
         if as_json:
@@ -234,11 +236,14 @@ def register(app: typer.Typer) -> None:
             return
         _console().print(_table(
             f"不适宜担任现职人选及预警名单（截至 {day}，共 {len(rows)} 人）",
-            ["身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数", "影响期内", "身份存疑"],
+            ["身份证号", "姓名", "单位", "职务", "类别", "规则", "证据数", "影响期内", "身份存疑",
+             "已有决定"],
             [(r["id_number"], r["name"], r["org_name"], r["post_title"],
               SEVERITY_ZH.get(r["severity"], "身份存疑（不计入，待核实）"), "、".join(r["rules"]),
               r["evidence_count"], "是" if r["in_influence_period"] else "",
-              f"{r['identity_doubts']} 条" if r["identity_doubts"] else "") for r in rows]))
+              f"{r['identity_doubts']} 条" if r["identity_doubts"] else "",
+              "、".join(f"{d['rule_id']} {d['state_zh']}" for d in r["decisions"]))
+             for r in rows]))
 
     @app.command("profile")
     def profile_command(
