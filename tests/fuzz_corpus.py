@@ -110,6 +110,18 @@ def repeated_row_ods(repeats: int = 99_990, column: int = 256) -> bytes:
                           "<text:p>1</text:p></table:table-cell></table:table-row>").encode())
 
 
+def moved_sheet_xlsx(data: bytes, to: str = "xl/data/cells.bin") -> bytes:
+    """The workbook with its sheet moved to ``to``, where its relationship points: calamine
+    opens a sheet wherever the workbook's relationships put it, whatever the part's name."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    rels = source.read("xl/_rels/workbook.xml.rels").replace(b"worksheets/sheet1.xml",
+                                                             ("/" + to).encode())
+    moved = _rezip(data, {"xl/worksheets/sheet1.xml": None,
+                          "xl/_rels/workbook.xml.rels": rels},
+                   {to: source.read("xl/worksheets/sheet1.xml")})
+    return moved
+
+
 def _workbook_tricks(base: bytes) -> list[Hostile]:
     sheet = _member(base, "xl/worksheets/sheet1.xml")
     workbook = _member(base, "xl/workbook.xml")
@@ -168,6 +180,10 @@ def _workbook_tricks(base: bytes) -> list[Hostile]:
     found.append(Hostile("xlsx stray cell at IV999999", "stray.xlsx", far_cell_xlsx()))
     found.append(Hostile("ods value row repeated 99,990 times to column 256", "stray.ods",
                          repeated_row_ods()))
+    found.append(Hostile("xlsx stray cell at IV999999 in a sheet part of another name",
+                         "moved.xlsx", moved_sheet_xlsx(far_cell_xlsx())))
+    found.append(Hostile("ods value row repeated, mimetype compressed (sniffed as xlsx)",
+                         "stray2.ods", _rezip(repeated_row_ods(), {})))
     chart_only = _rezip(base, {"xl/workbook.xml": workbook.replace(
         b"<sheet ", b'<sheet type="chart" ')})
     found.append(Hostile("xlsx chart sheet only", "chart.xlsx", chart_only))

@@ -419,7 +419,7 @@ def _check_cells(height: int, width: int, limits: Limits, sheet: str | None = No
                            f"{height} 单元格（{height} 行 × {width} 列）", _count_zh(limits.cells))
 
 
-def check_zip(data: bytes, kind: str, limits: Limits) -> None:
+def check_zip(data: bytes, limits: Limits) -> None:
     """Before calamine: the zip's expanded size and ratio, XML without a DTD, and the used
     range of every worksheet (its rows, its columns, rows x columns), so a cell at
     XFD1048576, or at IV999999 within both limits, cannot make calamine allocate a grid of
@@ -441,16 +441,19 @@ def check_zip(data: bytes, kind: str, limits: Limits) -> None:
         name = member.filename.lower()
         if name.endswith((".xml", ".rels")):
             xmlsafety.check_member(archive, member)
+    # Which parts are sheets is decided by what calamine will open, not by the sniffed kind
+    # (an ODS whose mimetype is compressed sniffs as xlsx and is still opened as an ODS) nor
+    # by the part's name (a workbook's relationships may put a sheet at any path): every part
+    # with sheet data in it is measured, and an ODS's content.xml whatever the kind.
     names = None
     for member in members:
-        name = member.filename.lower()
-        if kind == "xlsx" and name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            xml = archive.read(member)
-            if not _within_range(xml, limits):
-                names = _sheet_names(archive) if names is None else names
-                _check_cell_refs(xml, limits, names.get(member.filename))
-        if kind == "ods" and name == "content.xml":
+        if member.filename == "content.xml":
             _check_ods_range(archive.read(member), limits)
+            continue
+        xml = archive.read(member)
+        if b"sheetData" in xml and not _within_range(xml, limits):
+            names = _sheet_names(archive) if names is None else names
+            _check_cell_refs(xml, limits, names.get(member.filename))
 
 
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -609,7 +612,7 @@ def first_visible_sheet(workbook) -> tuple[int, str, list[str]]:  # noqa: ANN001
 
 def read_spreadsheet(data: bytes, known: set[str], limits: Limits, kind: str) -> TextTable:
     if kind in ("xlsx", "ods"):
-        check_zip(data, kind, limits)
+        check_zip(data, limits)
     workbook = _open_workbook(data, kind)
     try:
         index, name, skipped = first_visible_sheet(workbook)
