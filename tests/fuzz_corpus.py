@@ -156,6 +156,16 @@ def _workbook_tricks(base: bytes) -> list[Hostile]:
         ("xlsx without sharedStrings", {strings_name: None}),
         ("xlsx cell at XFD1048576", {"xl/worksheets/sheet1.xml": far_cell}),
         ("xlsx cell at ZZZ9", {"xl/worksheets/sheet1.xml": wide_cell}),
+        ("xlsx stray cell placed by cells without references", {"xl/worksheets/sheet1.xml":
+            sheet.replace(b"</sheetData>", b'<row r="20">' + b"<c></c>" * 255 +
+                          b'<c><v>1</v></c></row><row r="999999"><c r="A999999"><v>1</v></c>'
+                          b"</row></sheetData>")}),
+        ("xlsx stray cell reference in single quotes", {"xl/worksheets/sheet1.xml":
+            sheet.replace(b"</sheetData>", b"<row r=\"999999\"><c r='IV999999'><v>1</v></c>"
+                          b"</row></sheetData>")}),
+        ("xlsx cell with two references", {"xl/worksheets/sheet1.xml": sheet.replace(
+            b"</sheetData>", b'<row r="999999"><c r="A999999" r="IV999999"><v>1</v></c></row>'
+                             b"</sheetData>")}),
         ("xlsx shared string index out of range", {"xl/worksheets/sheet1.xml": re.sub(
             rb'(t="s"[^>]*><v>)\d+(</v>)', rb"\g<1>99999\g<2>", sheet, count=3)}),
         ("xlsx GBK inside XML declared UTF-8", {strings_name: strings.decode("utf-8").encode(

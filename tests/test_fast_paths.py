@@ -253,8 +253,21 @@ def test_the_range_screen_never_passes_a_used_range_over_the_cell_limit(
     (b'<row r="999999"/><c r="A1"/><c r="IV9"/>', "too_many_cells"),
     (b'<c r="A1"/><c r="IV78125"/>', None),  # 20,000,000 cells: the limit itself
     (b'<c r="A1"/><c r="IV78126"/>', "too_many_cells"),
+    # tags calamine places where no plain reference says: the exact check places them too
+    (b'<row r="99999"><c r="A99999"/></row><row r="20">' + b"<c/>" * 255 + b"<c/></row>",
+     "too_many_cells"),  # cells without a reference: each in the column after the last
+    (b'<row r="9"/>' + b"<row/>" * 99_990 + b"<row>" + b"<c/>" * 256 + b"</row>",
+     "too_many_cells"),  # rows without a reference: each the row after the last
+    (b"<c r='IV999999'/>", "too_many_cells"),
+    (b'<c r = "IV999999"/>', "too_many_cells"),
+    (b'<c s="1" r="IV999999"/>', "too_many_cells"),
+    (b'<x:row r="99999"><x:c r="A99999"/></x:row><x:row>' + b"<x:c/>" * 256 + b"</x:row>",
+     "too_many_cells"),
+    (b'<c r="A1" r="IV999999"/>', "unreadable_file"),  # which r would calamine take? refused
+    (b"<c r=\"A1\" r='IV999999'/>", "unreadable_file"),
 ])
 def test_the_range_check_refuses_what_it_refused(xml: bytes, refused: str | None) -> None:
+    xml = b"<worksheet><sheetData>" + xml + b"</sheetData></worksheet>"
     outcome = _outcome(lambda: readers._check_sheet_range(xml, LIMITS))
     assert (None if outcome[0] == "ok" else outcome[1]) == refused
 

@@ -109,8 +109,11 @@ def test_every_hostile_file_ends_in_a_final_receipt(home: DataHome, tmp_path: Pa
     assert by_kind["xlsx stray cell at IV999999"].issues[0].reason == "too_many_cells"
     for kind in ("ods value row repeated 99,990 times to column 256",
                  "xlsx stray cell at IV999999 in a sheet part of another name",
-                 "ods value row repeated, mimetype compressed (sniffed as xlsx)"):
+                 "ods value row repeated, mimetype compressed (sniffed as xlsx)",
+                 "xlsx stray cell placed by cells without references",
+                 "xlsx stray cell reference in single quotes"):
         assert by_kind[kind].issues[0].reason == "too_many_cells", kind
+    assert by_kind["xlsx cell with two references"].issues[0].reason == "unreadable_file"
     assert by_kind["zip bomb (40 MB of zeros in one member)"].issues[0].reason == "zip_bomb"
     assert by_kind["GBK body behind a UTF-8 BOM"].issues[0].reason == "bad_encoding"
     assert by_kind["JSON 5,000-digit number"].issues[0].reason == "number_too_long"

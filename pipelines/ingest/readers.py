@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
@@ -371,15 +372,18 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
-# A cell or row reference as calamine reads it: letters in either case, any number of them, any
-# number of digits (a row beyond Excel's 1,048,576 is still a row calamine would allocate).
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Za-z]+)([0-9]+)\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")
-# Every reference the two patterns above capture also matches these (they look for the
-# attribute alone, in any tag), and they run several times faster on a large sheet: when what
-# they find is within the limits, so is what the exact patterns would find.
+# References as calamine reads them: letters in either case, any number of them, any number of
+# digits (a row beyond Excel's 1,048,576 is still a row calamine would allocate). These look
+# for the attribute alone, in any tag, so a second ``r`` in a tag is seen too; they are only
+# trusted when every row and cell tag is written plainly (``_within_range``).
 _ANY_COLUMN_REF = re.compile(rb"r=\"([A-Za-z]+)[0-9]")
 _ANY_ROW_REF = re.compile(rb"r=\"([0-9]+)\"")
+# A row or cell tag calamine may place elsewhere than a reference the patterns above read: no
+# reference (the next row or column), or the reference not first; an ``r`` attribute written
+# in single quotes or with blanks around its ``=``.
+_LOOSE_TAG = re.compile(rb"<(?:c|row)(?:[>/\t\r\n]| (?!r=\"))")
+_LOOSE_REF = re.compile(rb"r(?:\s+=|=[\s'])")
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: read by calamine all the same
 _ODS_REPEAT = re.compile(rb"number-(rows|columns)-repeated\s*=\s*[\"']([0-9]+)")
 
 
@@ -487,29 +491,83 @@ def _check_sheet_range(xml: bytes, limits: Limits) -> None:
 
 
 def _check_cell_refs(xml: bytes, limits: Limits, sheet: str | None = None) -> None:
-    """The exact check: the rows of ``<row>`` tags, the rows and columns of ``<c>`` tags, and
-    the used range they span (calamine builds it from A1 to the last row and column)."""
-    height = max(map(int, _ROW_REF.findall(xml)), default=0)
+    """The exact check: every row and cell placed where calamine places it, and the used
+    range they span (calamine builds it from A1 to the last row and column)."""
+    height, width = sheet_extent(xml)
     if height > limits.rows:
         raise InputRefused("too_many_rows", height, limits.rows)
-    letters = set()
-    for col, row in _CELL_REF.findall(xml):
-        letters.add(col)
-        if len(row) > 6 and int(row) > limits.rows:
-            raise InputRefused("too_many_rows", int(row), limits.rows)
-        height = max(height, int(row))
-    width = max((_column_number(c) for c in letters), default=0)
     if width > limits.columns:
         raise InputRefused("too_many_columns", width, limits.columns)
     _check_cells(height, width, limits, sheet)
 
 
+def _ref(value: str) -> tuple[int, int] | None:
+    """(row, column), 1-based, of a reference as calamine reads it (letters in either case,
+    then digits; column 0 for a row alone), or None where calamine stops with an error."""
+    letters = value.rstrip("0123456789")
+    digits = value[len(letters):]
+    if not digits or not letters.isascii() or not (letters.isalpha() or not letters) \
+            or int(digits) == 0:
+        return None
+    return int(digits), _column_number(letters.encode())
+
+
+def sheet_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) of a worksheet's used range, from A1, with every ``<row>`` and ``<c>``
+    placed as calamine places it: at its ``r`` attribute, else (no ``r``) in the row after
+    the previous row and the column after the previous cell; tags with a namespace prefix
+    count as calamine counts them. Parsed with expat; XML expat cannot parse (a duplicated
+    attribute among them) is refused as damaged."""
+    position = {"row": 0, "col": 0}  # of the next row and cell without a reference, 0-based
+    extent = [0, 0]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            ref = _ref(attrs["r"]) if "r" in attrs else None
+            if ref is not None:
+                position["row"] = ref[0] - 1
+            extent[0] = max(extent[0], position["row"] + 1)
+        elif local == "c":
+            if "r" in attrs:
+                ref = _ref(attrs["r"])
+                if ref is None or not ref[1]:
+                    return  # calamine stops reading the sheet here, with an error
+                row, col = ref[0] - 1, ref[1] - 1
+            else:
+                row, col = position["row"], position["col"]
+            position["col"] = col
+            extent[0] = max(extent[0], row + 1)
+            extent[1] = max(extent[1], col + 1)
+
+    def end(name: str) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            position["row"] += 1
+            position["col"] = 0
+        elif local == "c":
+            position["col"] += 1
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise InputRefused("unreadable_file", detail="工作表的 XML 已损坏、无法读取") from exc
+    return extent[0], extent[1]
+
+
 def _within_range(xml: bytes, limits: Limits) -> bool:
-    """True when no ``r`` attribute of the sheet, in any tag, names a row or column beyond the
-    limits, nor a cell beyond the used range the cell limit allows (rows x columns); then the
-    exact check cannot refuse it either and need not run. Rows of cells are only looked at
-    when they are long enough to matter: with the widest column found, a row of fewer digits
-    than the tallest row the cell limit allows is within it."""
+    """True when every row and cell tag is written as office suites write it (``<row r="7"``,
+    ``<c r="B7"``: no namespace prefix, the reference first, in double quotes, so calamine
+    places it there) and no ``r="..."`` attribute, in any tag, names a row or column beyond
+    the limits, nor a cell beyond the used range the cell limit allows (rows x columns); then
+    the exact check cannot refuse it either and need not run. Rows of cells are only looked
+    at when they are long enough to matter: with the widest column found, a row of fewer
+    digits than the tallest row the cell limit allows is within it."""
+    if _LOOSE_TAG.search(xml) or _LOOSE_REF.search(xml) or _PREFIXED_TAG.search(xml):
+        return False
     height = max(map(int, _ANY_ROW_REF.findall(xml)), default=0)
     width = max(map(_column_number, set(_ANY_COLUMN_REF.findall(xml))), default=0)
     if height > limits.rows or width > limits.columns:
