@@ -2,8 +2,9 @@
 
 What a careless or hostile sender can produce: random bytes under every name, cut and
 bit-flipped workbooks, workbooks whose XML lies (no sheets, only a chart, a shared-string
-index out of range, entity bombs, external entities, a cell at XFD1048576, cells that lie
-about their type, GBK inside XML declared UTF-8), zip bombs, CSV in odd encodings or with a
+index out of range, entity bombs, external entities, a cell at XFD1048576, a stray cell at
+IV999999 or an ODS value row repeated 99,990 times (used ranges too large to build), cells
+that lie about their type, GBK inside XML declared UTF-8), zip bombs, CSV in odd encodings or with a
 GBK body behind a UTF-8 BOM, JSON nested 10,000 deep or with 5,000-digit numbers or lone
 surrogates, amounts beyond DECIMAL(18,4), and hostile file names (250 characters, GBK and
 Latin-1 bytes, ``../``, NUL). ``corpus()`` is deterministic for a seed.
@@ -55,17 +56,20 @@ def roster_xlsx(rows: list[list[object]] | None = None) -> bytes:
 
 
 def _rezip(data: bytes, edit: dict[str, bytes | None], add: dict[str, bytes] | None = None,
-           compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """The workbook with members replaced (None: removed) or added."""
+           compression: int = zipfile.ZIP_DEFLATED, stored: frozenset[str] = frozenset()) -> bytes:
+    """The workbook with members replaced (None: removed) or added; the members named in
+    ``stored`` left uncompressed (an ODS's ``mimetype``)."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as target:
         for item in source.infolist():
+            method = zipfile.ZIP_STORED if item.filename in stored else compression
             if item.filename in edit:
                 if edit[item.filename] is not None:
-                    target.writestr(item.filename, edit[item.filename])  # type: ignore[arg-type]
+                    target.writestr(item.filename, edit[item.filename],  # type: ignore[arg-type]
+                                    compress_type=method)
             else:
-                target.writestr(item.filename, source.read(item.filename))
+                target.writestr(item.filename, source.read(item.filename), compress_type=method)
         for name, payload in (add or {}).items():
             target.writestr(name, payload)
     return out.getvalue()
@@ -73,6 +77,49 @@ def _rezip(data: bytes, edit: dict[str, bytes | None], add: dict[str, bytes] | N
 
 def _member(data: bytes, name: str) -> bytes:
     return zipfile.ZipFile(io.BytesIO(data)).read(name)
+
+
+def far_cell_xlsx(cell: str = "IV999999") -> bytes:
+    """roster.xlsx with one stray value cell at ``cell``, its dimension tag unchanged: each of
+    its row and column within the limits, the used range to it (999,999 x 256 cells at
+    IV999999) what calamine would build whole, from a 7 KB file."""
+    base = (FIXTURES / "roster.xlsx").read_bytes()
+    row = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    sheet = _member(base, "xl/worksheets/sheet1.xml").replace(
+        b"</sheetData>", f'<row r="{row}"><c r="{cell}"><v>1</v></c></row></sheetData>'.encode())
+    return _rezip(base, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def ods_with_rows(rows: bytes) -> bytes:
+    """roster.ods (as LibreOffice saved it, ending in a million repeated empty rows) with
+    ``rows`` (``<table:table-row>`` elements) put in before the empty rows."""
+    base = (FIXTURES / "roster.ods").read_bytes()
+    content = _member(base, "content.xml")
+    empty_rows = content.rindex(b"<table:table-row ", 0, content.rindex(b"<table:table-row "))
+    return _rezip(base, {"content.xml": content[:empty_rows] + rows + content[empty_rows:]},
+                  stored=frozenset({"mimetype"}))
+
+
+def repeated_row_ods(repeats: int = 99_990, column: int = 256) -> bytes:
+    """roster.ods with one more row holding a number in column ``column``, repeated
+    ``repeats`` times: the range calamine would build runs down to it and across to its
+    column (99,996 x 256 cells by default, from a 16 KB file)."""
+    return ods_with_rows((f'<table:table-row table:number-rows-repeated="{repeats}">'
+                          f'<table:table-cell table:number-columns-repeated="{column - 1}"/>'
+                          '<table:table-cell office:value-type="float" office:value="1">'
+                          "<text:p>1</text:p></table:table-cell></table:table-row>").encode())
+
+
+def moved_sheet_xlsx(data: bytes, to: str = "xl/data/cells.bin") -> bytes:
+    """The workbook with its sheet moved to ``to``, where its relationship points: calamine
+    opens a sheet wherever the workbook's relationships put it, whatever the part's name."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    rels = source.read("xl/_rels/workbook.xml.rels").replace(b"worksheets/sheet1.xml",
+                                                             ("/" + to).encode())
+    moved = _rezip(data, {"xl/worksheets/sheet1.xml": None,
+                          "xl/_rels/workbook.xml.rels": rels},
+                   {to: source.read("xl/worksheets/sheet1.xml")})
+    return moved
 
 
 def _workbook_tricks(base: bytes) -> list[Hostile]:
@@ -109,6 +156,16 @@ def _workbook_tricks(base: bytes) -> list[Hostile]:
         ("xlsx without sharedStrings", {strings_name: None}),
         ("xlsx cell at XFD1048576", {"xl/worksheets/sheet1.xml": far_cell}),
         ("xlsx cell at ZZZ9", {"xl/worksheets/sheet1.xml": wide_cell}),
+        ("xlsx stray cell placed by cells without references", {"xl/worksheets/sheet1.xml":
+            sheet.replace(b"</sheetData>", b'<row r="20">' + b"<c></c>" * 255 +
+                          b'<c><v>1</v></c></row><row r="999999"><c r="A999999"><v>1</v></c>'
+                          b"</row></sheetData>")}),
+        ("xlsx stray cell reference in single quotes", {"xl/worksheets/sheet1.xml":
+            sheet.replace(b"</sheetData>", b"<row r=\"999999\"><c r='IV999999'><v>1</v></c>"
+                          b"</row></sheetData>")}),
+        ("xlsx cell with two references", {"xl/worksheets/sheet1.xml": sheet.replace(
+            b"</sheetData>", b'<row r="999999"><c r="A999999" r="IV999999"><v>1</v></c></row>'
+                             b"</sheetData>")}),
         ("xlsx shared string index out of range", {"xl/worksheets/sheet1.xml": re.sub(
             rb'(t="s"[^>]*><v>)\d+(</v>)', rb"\g<1>99999\g<2>", sheet, count=3)}),
         ("xlsx GBK inside XML declared UTF-8", {strings_name: strings.decode("utf-8").encode(
@@ -130,6 +187,13 @@ def _workbook_tricks(base: bytes) -> list[Hostile]:
         tricks.append((f"xlsx date serial {word!r}", {"xl/worksheets/sheet1.xml": styled}))
     found = [Hostile(kind, f"{i}.xlsx", _rezip(base, edit)) for i, (kind, edit) in
              enumerate(tricks)]
+    found.append(Hostile("xlsx stray cell at IV999999", "stray.xlsx", far_cell_xlsx()))
+    found.append(Hostile("ods value row repeated 99,990 times to column 256", "stray.ods",
+                         repeated_row_ods()))
+    found.append(Hostile("xlsx stray cell at IV999999 in a sheet part of another name",
+                         "moved.xlsx", moved_sheet_xlsx(far_cell_xlsx())))
+    found.append(Hostile("ods value row repeated, mimetype compressed (sniffed as xlsx)",
+                         "stray2.ods", _rezip(repeated_row_ods(), {})))
     chart_only = _rezip(base, {"xl/workbook.xml": workbook.replace(
         b"<sheet ", b'<sheet type="chart" ')})
     found.append(Hostile("xlsx chart sheet only", "chart.xlsx", chart_only))

@@ -203,7 +203,8 @@ def test_spreadsheet_cells_become_the_text_they_became_cell_by_cell(body: list) 
 
 refs = st.tuples(st.sampled_from(["c", "x:c", "row", "hyperlink", "cx", "c ", "f"]),
                  st.sampled_from(["r", "xr", " r", "ref"]),
-                 st.text("ABCXYZ", max_size=4), st.text("0123456789", max_size=8))
+                 st.text("ABCXYZ", max_size=4),
+                 st.one_of(st.text("0123456789", max_size=8), st.integers(1, 3000).map(str)))
 
 
 def _sheet(tags: list[tuple[str, str, str, str]]) -> bytes:
@@ -213,15 +214,31 @@ def _sheet(tags: list[tuple[str, str, str, str]]) -> bytes:
 
 
 @FAST
-@given(st.lists(refs, max_size=12), st.integers(1, 3000), st.integers(1, 800))
+@given(st.lists(refs, max_size=12), st.integers(1, 3000), st.integers(1, 800),
+       st.integers(1, 100_000))
 def test_the_range_screen_never_passes_a_sheet_the_exact_check_refuses(
-        tags: list, rows: int, width: int) -> None:
+        tags: list, rows: int, width: int, cells: int) -> None:
     xml = _sheet(tags)
-    limits = Limits(**{**LIMITS.__dict__, "rows": rows, "columns": width})
+    limits = Limits(**{**LIMITS.__dict__, "rows": rows, "columns": width, "cells": cells})
     exact = _outcome(lambda: readers._check_cell_refs(xml, limits))
     assert _outcome(lambda: readers._check_sheet_range(xml, limits)) == exact
     if readers._within_range(xml, limits):
         assert exact == ("ok", None)
+
+
+@FAST
+@given(st.lists(st.tuples(st.text("ABCXYZ", min_size=1, max_size=2), st.integers(1, 3000)),
+                max_size=6), st.integers(1, 100_000))
+def test_the_range_screen_never_passes_a_used_range_over_the_cell_limit(
+        cells: list[tuple[str, int]], limit: int) -> None:
+    """Plain cells, each within the row and column limits: only the cell limit can refuse."""
+    xml = _sheet([("c", "r", letters, str(row)) for letters, row in cells])
+    limits = Limits(**{**LIMITS.__dict__, "cells": limit, "columns": 1000})
+    exact = _outcome(lambda: readers._check_cell_refs(xml, limits))
+    assert _outcome(lambda: readers._check_sheet_range(xml, limits)) == exact
+    height = max((row for _, row in cells), default=0)
+    width = max((readers._column_number(letters.encode()) for letters, _ in cells), default=0)
+    assert (exact[0] == "refused") == (height * width > limit)
 
 
 @pytest.mark.parametrize(("xml", "refused"), [
@@ -229,8 +246,28 @@ def test_the_range_screen_never_passes_a_sheet_the_exact_check_refuses(
     (b'<c r="ZZZ9"/>', "too_many_columns"),
     (b'<row r="1048576"/>', "too_many_rows"),
     (b'<c r="A2000000"/>', "too_many_rows"),
+    (b'<c r="A12000000"/>', "too_many_rows"),  # eight digits: still a row calamine builds
+    (b'<c r="zzz9"/>', "too_many_columns"),  # calamine reads lower-case columns
+    (b'<c r="AAAA9"/>', "too_many_columns"),
+    (b'<c r="A1"/><c r="IV999999"/>', "too_many_cells"),  # each within its limit
+    (b'<row r="999999"/><c r="A1"/><c r="IV9"/>', "too_many_cells"),
+    (b'<c r="A1"/><c r="IV78125"/>', None),  # 20,000,000 cells: the limit itself
+    (b'<c r="A1"/><c r="IV78126"/>', "too_many_cells"),
+    # tags calamine places where no plain reference says: the exact check places them too
+    (b'<row r="99999"><c r="A99999"/></row><row r="20">' + b"<c/>" * 255 + b"<c/></row>",
+     "too_many_cells"),  # cells without a reference: each in the column after the last
+    (b'<row r="9"/>' + b"<row/>" * 99_990 + b"<row>" + b"<c/>" * 256 + b"</row>",
+     "too_many_cells"),  # rows without a reference: each the row after the last
+    (b"<c r='IV999999'/>", "too_many_cells"),
+    (b'<c r = "IV999999"/>', "too_many_cells"),
+    (b'<c s="1" r="IV999999"/>', "too_many_cells"),
+    (b'<x:row r="99999"><x:c r="A99999"/></x:row><x:row>' + b"<x:c/>" * 256 + b"</x:row>",
+     "too_many_cells"),
+    (b'<c r="A1" r="IV999999"/>', "unreadable_file"),  # which r would calamine take? refused
+    (b"<c r=\"A1\" r='IV999999'/>", "unreadable_file"),
 ])
 def test_the_range_check_refuses_what_it_refused(xml: bytes, refused: str | None) -> None:
+    xml = b"<worksheet><sheetData>" + xml + b"</sheetData></worksheet>"
     outcome = _outcome(lambda: readers._check_sheet_range(xml, LIMITS))
     assert (None if outcome[0] == "ok" else outcome[1]) == refused
 

@@ -8,18 +8,27 @@ every original is archived byte for byte, and the warehouse reconciles with the 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
+import subprocess
+import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.ingest import reasons
+from pipelines.contracts import normalize_header
+from pipelines.ingest import readers, reasons
+from pipelines.ingest.errors import InputRefused
+from pipelines.ingest.readers import read_table
 from pipelines.ingest.receipt import STATUSES
 from pipelines.ingest.steps import load_step, receive_bytes, submit_file
 from pipelines.settings import DataHome
-from tests.fuzz_corpus import Hostile, corpus
+from tests.conftest import ROSTER_HEADER
+from tests.fuzz_corpus import Hostile, corpus, far_cell_xlsx, ods_with_rows, repeated_row_ods
 
 pytestmark = pytest.mark.slow
 
@@ -97,6 +106,14 @@ def test_every_hostile_file_ends_in_a_final_receipt(home: DataHome, tmp_path: Pa
     assert by_kind["xlsx with no sheets"].issues[0].reason == "no_sheet"
     assert by_kind["xlsx cell at XFD1048576"].issues[0].reason == "too_many_rows"
     assert by_kind["xlsx cell at ZZZ9"].issues[0].reason == "too_many_columns"
+    assert by_kind["xlsx stray cell at IV999999"].issues[0].reason == "too_many_cells"
+    for kind in ("ods value row repeated 99,990 times to column 256",
+                 "xlsx stray cell at IV999999 in a sheet part of another name",
+                 "ods value row repeated, mimetype compressed (sniffed as xlsx)",
+                 "xlsx stray cell placed by cells without references",
+                 "xlsx stray cell reference in single quotes"):
+        assert by_kind[kind].issues[0].reason == "too_many_cells", kind
+    assert by_kind["xlsx cell with two references"].issues[0].reason == "unreadable_file"
     assert by_kind["zip bomb (40 MB of zeros in one member)"].issues[0].reason == "zip_bomb"
     assert by_kind["GBK body behind a UTF-8 BOM"].issues[0].reason == "bad_encoding"
     assert by_kind["JSON 5,000-digit number"].issues[0].reason == "number_too_long"
@@ -111,3 +128,115 @@ def test_every_hostile_file_ends_in_a_final_receipt(home: DataHome, tmp_path: Pa
     # an amount beyond DECIMAL(18,4) is a row issue before load, never a failed cast
     big = by_kind["amount 100000000000"]
     assert big.status == "refused" and big.issues[1].reason == "value_out_of_bounds"
+
+
+# ---- used ranges too large to build --------------------------------------------------------
+# Rows and columns each within their limits, their product not: calamine builds the whole used
+# range (about 60 bytes a cell), so these two small files cost 15 GB and 2 GB when they were
+# read. They must be refused from their XML, before calamine is asked for anything.
+
+AS_LIMIT = 1536 << 20  # address space of the submitting process: room to refuse, not to build
+FAR_FILES = {"xlsx": (far_cell_xlsx, "IV999999 单元格（999999 行 × 256 列）"),
+             "ods": (repeated_row_ods, "IV99996 单元格（99996 行 × 256 列）")}
+
+
+def _submit_with_address_space_limit(path: Path, home: DataHome) -> subprocess.CompletedProcess:
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({AS_LIMIT}, {AS_LIMIT}))\n"
+            "from pipelines.cli.main import app\n"
+            "sys.exit(app(sys.argv[1:], standalone_mode=False))\n")
+    return subprocess.run([sys.executable, "-c", code, "submit", str(path), "--unit", "ORG",
+                           "--source", "roster", "--json"], capture_output=True, text=True,
+                          env={**os.environ, "CADRE_HOME": str(home.root)}, timeout=300,
+                          check=False)
+
+
+@pytest.mark.parametrize("suffix", sorted(FAR_FILES))
+def test_a_used_range_too_large_is_refused_before_calamine_builds_it(
+        home: DataHome, tmp_path: Path, suffix: str) -> None:
+    make, far_corner = FAR_FILES[suffix]
+    path = tmp_path / f"stray.{suffix}"
+    path.write_bytes(make())
+    assert path.stat().st_size < 20_000
+
+    done = _submit_with_address_space_limit(path, home)
+    assert done.returncode == 1, done.stderr[-2000:]
+    receipt = json.loads(done.stdout)
+    issue = receipt["issues"][0]
+    assert receipt["status"] == "refused" and issue["reason"] == "too_many_cells"
+    assert receipt["refusal_reason"] == issue["message_zh"] == \
+        f"工作表“干部名册”的使用范围到 {far_corner}，超过 2000 万个单元格的上限"
+    assert "删除数据区以外的行和列" in issue["fix_zh"]
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        assert con.execute("select status, rows_read, rows_accepted from meta.submission"
+                           ).fetchall() == [("refused", 0, 0)]
+        assert con.execute("select count(*) from raw.roster").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("suffix", sorted(FAR_FILES))
+def test_the_cell_limit_is_the_setting_and_a_range_within_it_is_read(
+        monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Lowered, the limit is honoured to the cell: the used range of 12 rows x 20 columns (T12;
+    the roster's own rows and a stray number in the last row) is read at 240 cells and
+    refused at 239."""
+    data = far_cell_xlsx("T12") if suffix == "xlsx" else repeated_row_ods(6, 20)
+    known = {normalize_header(h) for h in ROSTER_HEADER}
+    monkeypatch.setenv("CADRE_MAX_CELLS", "240")
+    table = read_table(data, f"roster.{suffix}", known)
+    assert len(table.frame) == 4 + (1 if suffix == "xlsx" else 6)  # the stray rows are rows too
+    monkeypatch.setenv("CADRE_MAX_CELLS", "239")
+    with pytest.raises(InputRefused) as refused:
+        read_table(data, f"roster.{suffix}", known)
+    assert refused.value.reason == "too_many_cells"
+    assert refused.value.value == "“干部名册”的使用范围到 T12 单元格（12 行 × 20 列）"
+    assert refused.value.detail == "239"
+
+
+_VALUE = b'<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p>' \
+    b"</table:table-cell>"
+
+
+def _row(cells: bytes, repeats: int | None = None) -> bytes:
+    repeated = b"" if repeats is None else b' table:number-rows-repeated="%d"' % repeats
+    return b"<table:table-row" + repeated + b">" + cells + b"</table:table-row>"
+
+
+def _empty(n: int) -> bytes:
+    return b'<table:table-cell table:number-columns-repeated="%d"/>' % n
+
+
+ODS_SHAPES = {
+    "as saved": b"",
+    "a value row repeated": _row(_empty(255) + _VALUE, 999),
+    "empty rows between data rows are built": _row(_empty(20), 500) + _row(_VALUE),
+    "self-closed empty rows between": b'<table:table-row table:number-rows-repeated="300"/>' +
+                                      _row(_VALUE),
+    "a repeated text cell": _row(b'<table:table-cell table:number-columns-repeated="40" '
+                                 b'office:value-type="string"><text:p>x</text:p>'
+                                 b"</table:table-cell>"),
+    "a value after empty cells, empty cells after it": _row(_empty(30) + _VALUE + _empty(1000)),
+    "covered (merged) cells": _row(b'<table:covered-table-cell '
+                                   b'table:number-columns-repeated="50"/>' + _VALUE),
+    "a text cell with no text": _row(_empty(60) + b'<table:table-cell '
+                                                   b'office:value-type="string"/>'),
+    "text with no value type is empty": _row(_empty(70) + b"<table:table-cell><text:p>zz"
+                                                          b"</text:p></table:table-cell>"),
+    "a date value alone": _row(_empty(80) + b'<table:table-cell office:date-value="2020-01-01"/>'),
+    "repeats in single quotes": _row(b"<table:table-cell table:number-columns-repeated='90'/>" +
+                                     _VALUE) + b"<table:table-row table:number-rows-repeated="
+                                               b"'400'>" + _VALUE + b"</table:table-row>",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(ODS_SHAPES))
+def test_the_ods_range_measured_is_the_range_calamine_builds(shape: str) -> None:
+    import python_calamine
+
+    data = ods_with_rows(ODS_SHAPES[shape])
+    measured = readers.ods_ranges(zipfile.ZipFile(io.BytesIO(data)).read("content.xml"))
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    built = []
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        built.append((name, len(rows), max((len(row) for row in rows), default=0)))
+    assert measured == built

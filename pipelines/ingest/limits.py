@@ -1,9 +1,10 @@
 """What one submitted file may hold, read once from the settings table.
 
 Each limit is checked before the work it protects is done: the file size before reading, a
-zip's expanded size and ratio before unzipping, a sheet's used range before calamine builds
-it, JSON depth and number length while decoding. A breach refuses the file with the limit
-named (reason codes in ``pipelines.ingest.reasons``), never a crash or a swap storm.
+zip's expanded size and ratio before unzipping, a sheet's used range (its rows, its columns
+and rows x columns) before calamine builds it, JSON depth and number length while decoding. A
+breach refuses the file with the limit named (reason codes in ``pipelines.ingest.reasons``),
+never a crash or a swap storm.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Limits:
     file_bytes: int
     rows: int
     columns: int
+    cells: int  # a spreadsheet's used range, rows x columns
     cell_chars: int
     uncompressed_bytes: int
     compression_ratio: float
@@ -30,7 +32,8 @@ class Limits:
             return int(settings.get(name))
 
         return cls(file_bytes=number("CADRE_MAX_FILE_BYTES"), rows=number("CADRE_MAX_ROWS"),
-                   columns=number("CADRE_MAX_COLUMNS"), cell_chars=number("CADRE_MAX_CELL_CHARS"),
+                   columns=number("CADRE_MAX_COLUMNS"),
+                   cells=number("CADRE_MAX_CELLS"), cell_chars=number("CADRE_MAX_CELL_CHARS"),
                    uncompressed_bytes=number("CADRE_MAX_UNCOMPRESSED_BYTES"),
                    compression_ratio=float(settings.get("CADRE_MAX_COMPRESSION_RATIO")),
                    json_depth=number("CADRE_MAX_JSON_DEPTH"),

@@ -18,6 +18,8 @@ still raises becomes an ``InputRefused`` (``pipelines.ingest.errors``), never a 
 from __future__ import annotations
 
 import csv
+import functools
+import html
 import io
 import json
 import math
@@ -26,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
@@ -369,28 +372,62 @@ def _cell_text(value: object) -> object:
     return str(value)
 
 
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]{1,7})\"")
-# Every reference the two patterns above capture also matches these (they look for the
-# attribute alone, in any tag), and they run several times faster on a large sheet: when what
-# they find is within the limits, so is what the exact patterns would find.
-_ANY_COLUMN_REF = re.compile(rb"r=\"([A-Z]{1,3})[0-9]")
-_ANY_ROW_REF = re.compile(rb"r=\"([0-9]{1,7})\"")
-_ANY_LONG_CELL_ROW = re.compile(rb"r=\"[A-Z]{1,3}([0-9]{7})\"")
-_ODS_REPEAT = re.compile(rb"number-(rows|columns)-repeated=\"([0-9]+)\"")
+# References as calamine reads them: letters in either case, any number of them, any number of
+# digits (a row beyond Excel's 1,048,576 is still a row calamine would allocate). These look
+# for the attribute alone, in any tag, so a second ``r`` in a tag is seen too; they are only
+# trusted when every row and cell tag is written plainly (``_within_range``).
+_ANY_COLUMN_REF = re.compile(rb"r=\"([A-Za-z]+)[0-9]")
+_ANY_ROW_REF = re.compile(rb"r=\"([0-9]+)\"")
+# A row or cell tag calamine may place elsewhere than a reference the patterns above read: no
+# reference (the next row or column), or the reference not first; an ``r`` attribute written
+# in single quotes or with blanks around its ``=``.
+_LOOSE_TAG = re.compile(rb"<(?:c|row)(?:[>/\t\r\n]| (?!r=\"))")
+_LOOSE_REF = re.compile(rb"r(?:\s+=|=[\s'])")
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")  # <x:c ...>: read by calamine all the same
+_ODS_REPEAT = re.compile(rb"number-(rows|columns)-repeated\s*=\s*[\"']([0-9]+)")
+
+
+@functools.cache
+def _cell_rows_of(digits: int) -> re.Pattern[bytes]:
+    """The rows of the cell references whose row has at least ``digits`` digits."""
+    return re.compile(rb"r=\"[A-Za-z]+([0-9]{%d,})\"" % digits)
 
 
 def _column_number(letters: bytes) -> int:
     number = 0
-    for ch in letters:
+    for ch in letters.upper():
         number = number * 26 + (ch - 64)
     return number
 
 
-def check_zip(data: bytes, kind: str, limits: Limits) -> None:
-    """Before calamine: the zip's expanded size and ratio, XML without a DTD, and (xlsx) the
-    used range of every worksheet, so a cell at XFD1048576 cannot make calamine allocate a
-    17-billion-cell grid."""
+def _column_letters(number: int) -> str:
+    """1 -> A, 256 -> IV, 16384 -> XFD."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _count_zh(n: int) -> str:
+    """A count as a unit reads it: 20000000 -> 2000 万."""
+    return f"{n // 10000} 万" if n >= 10000 and n % 10000 == 0 else str(n)
+
+
+def _check_cells(height: int, width: int, limits: Limits, sheet: str | None = None) -> None:
+    """The used range calamine would build, ``height`` rows by ``width`` columns from A1,
+    against the cell limit; the refusal names its far corner."""
+    if height * width > limits.cells:
+        where = f"“{sheet}”" if sheet else ""
+        raise InputRefused("too_many_cells", f"{where}的使用范围到 {_column_letters(width)}"
+                           f"{height} 单元格（{height} 行 × {width} 列）", _count_zh(limits.cells))
+
+
+def check_zip(data: bytes, limits: Limits) -> None:
+    """Before calamine: the zip's expanded size and ratio, XML without a DTD, and the used
+    range of every worksheet (its rows, its columns, rows x columns), so a cell at
+    XFD1048576, or at IV999999 within both limits, cannot make calamine allocate a grid of
+    hundreds of millions of cells."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -408,10 +445,44 @@ def check_zip(data: bytes, kind: str, limits: Limits) -> None:
         name = member.filename.lower()
         if name.endswith((".xml", ".rels")):
             xmlsafety.check_member(archive, member)
-        if kind == "xlsx" and name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            _check_sheet_range(archive.read(member), limits)
-        if kind == "ods" and name == "content.xml":
-            _check_ods_repeats(archive.read(member), limits)
+    # Which parts are sheets is decided by what calamine will open, not by the sniffed kind
+    # (an ODS whose mimetype is compressed sniffs as xlsx and is still opened as an ODS) nor
+    # by the part's name (a workbook's relationships may put a sheet at any path): every part
+    # with sheet data in it is measured, and an ODS's content.xml whatever the kind.
+    names = None
+    for member in members:
+        if member.filename == "content.xml":
+            _check_ods_range(archive.read(member), limits)
+            continue
+        xml = archive.read(member)
+        if b"sheetData" in xml and not _within_range(xml, limits):
+            names = _sheet_names(archive) if names is None else names
+            _check_cell_refs(xml, limits, names.get(member.filename))
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part (``xl/worksheets/sheet2.xml``) -> the sheet's name, for a refusal; an
+    empty map when the workbook does not say (the refusal then names no sheet)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for tag in re.findall(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        rel_id = re.search(rb"\bId=\"([^\"]*)\"", tag)
+        target = re.search(rb"\bTarget=\"([^\"]*)\"", tag)
+        if rel_id and target:
+            path = target.group(1).decode("utf-8", "replace")  # as calamine resolves it
+            targets[rel_id.group(1)] = path[1:] if path.startswith("/") else "xl/" + path
+    names = {}
+    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name = re.search(rb"\bname=\"([^\"]*)\"", tag)
+        rel_id = re.search(rb"\br:id=\"([^\"]*)\"", tag)
+        if name and rel_id and rel_id.group(1) in targets:
+            names[targets[rel_id.group(1)]] = html.unescape(name.group(1).decode("utf-8",
+                                                                                 "replace"))
+    return names
 
 
 def _check_sheet_range(xml: bytes, limits: Limits) -> None:
@@ -419,48 +490,152 @@ def _check_sheet_range(xml: bytes, limits: Limits) -> None:
         _check_cell_refs(xml, limits)
 
 
-def _check_cell_refs(xml: bytes, limits: Limits) -> None:
-    """The exact check: the rows of ``<row>`` tags, the rows and columns of ``<c>`` tags."""
-    rows = [int(r) for r in _ROW_REF.findall(xml)]
-    if rows and max(rows) > limits.rows:
-        raise InputRefused("too_many_rows", max(rows), limits.rows)
-    letters = set()
-    for col, row in _CELL_REF.findall(xml):
-        letters.add(col)
-        if len(row) > 6 and int(row) > limits.rows:
-            raise InputRefused("too_many_rows", int(row), limits.rows)
-    width = max((_column_number(c) for c in letters), default=0)
+def _check_cell_refs(xml: bytes, limits: Limits, sheet: str | None = None) -> None:
+    """The exact check: every row and cell placed where calamine places it, and the used
+    range they span (calamine builds it from A1 to the last row and column)."""
+    height, width = sheet_extent(xml)
+    if height > limits.rows:
+        raise InputRefused("too_many_rows", height, limits.rows)
     if width > limits.columns:
         raise InputRefused("too_many_columns", width, limits.columns)
+    _check_cells(height, width, limits, sheet)
+
+
+def _ref(value: str) -> tuple[int, int] | None:
+    """(row, column), 1-based, of a reference as calamine reads it (letters in either case,
+    then digits; column 0 for a row alone), or None where calamine stops with an error."""
+    letters = value.rstrip("0123456789")
+    digits = value[len(letters):]
+    if not digits or not letters.isascii() or not (letters.isalpha() or not letters) \
+            or int(digits) == 0:
+        return None
+    return int(digits), _column_number(letters.encode())
+
+
+def sheet_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) of a worksheet's used range, from A1, with every ``<row>`` and ``<c>``
+    placed as calamine places it: at its ``r`` attribute, else (no ``r``) in the row after
+    the previous row and the column after the previous cell; tags with a namespace prefix
+    count as calamine counts them. Parsed with expat; XML expat cannot parse (a duplicated
+    attribute among them) is refused as damaged."""
+    position = {"row": 0, "col": 0}  # of the next row and cell without a reference, 0-based
+    extent = [0, 0]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            ref = _ref(attrs["r"]) if "r" in attrs else None
+            if ref is not None:
+                position["row"] = ref[0] - 1
+            extent[0] = max(extent[0], position["row"] + 1)
+        elif local == "c":
+            if "r" in attrs:
+                ref = _ref(attrs["r"])
+                if ref is None or not ref[1]:
+                    return  # calamine stops reading the sheet here, with an error
+                row, col = ref[0] - 1, ref[1] - 1
+            else:
+                row, col = position["row"], position["col"]
+            position["col"] = col
+            extent[0] = max(extent[0], row + 1)
+            extent[1] = max(extent[1], col + 1)
+
+    def end(name: str) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            position["row"] += 1
+            position["col"] = 0
+        elif local == "c":
+            position["col"] += 1
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise InputRefused("unreadable_file", detail="工作表的 XML 已损坏、无法读取") from exc
+    return extent[0], extent[1]
 
 
 def _within_range(xml: bytes, limits: Limits) -> bool:
-    """True when no ``r`` attribute of the sheet, in any tag, names a row or column beyond the
-    limits; then the exact check cannot refuse it either and need not run."""
-    rows = _ANY_ROW_REF.findall(xml)
-    if rows and max(map(int, rows)) > limits.rows:
+    """True when every row and cell tag is written as office suites write it (``<row r="7"``,
+    ``<c r="B7"``: no namespace prefix, the reference first, in double quotes, so calamine
+    places it there) and no ``r="..."`` attribute, in any tag, names a row or column beyond
+    the limits, nor a cell beyond the used range the cell limit allows (rows x columns); then
+    the exact check cannot refuse it either and need not run. Rows of cells are only looked
+    at when they are long enough to matter: with the widest column found, a row of fewer
+    digits than the tallest row the cell limit allows is within it."""
+    if _LOOSE_TAG.search(xml) or _LOOSE_REF.search(xml) or _PREFIXED_TAG.search(xml):
         return False
-    if any(int(row) > limits.rows for row in _ANY_LONG_CELL_ROW.findall(xml)):
+    height = max(map(int, _ANY_ROW_REF.findall(xml)), default=0)
+    width = max(map(_column_number, set(_ANY_COLUMN_REF.findall(xml))), default=0)
+    if height > limits.rows or width > limits.columns:
         return False
-    return max(map(_column_number, set(_ANY_COLUMN_REF.findall(xml))), default=0) <= \
-        limits.columns
+    tallest = min(limits.rows, limits.cells // width) if width else limits.rows
+    if height > tallest:
+        return False
+    return not any(int(row) > tallest
+                   for row in _cell_rows_of(len(str(tallest))).findall(xml))
 
 
-def _check_ods_repeats(xml: bytes, limits: Limits) -> None:
-    """ODS repeats a cell or row with a count; office suites write huge counts for the empty
-    rest of a sheet (harmless: calamine stops at the data), but a repeated *value* is data."""
-    for match in re.finditer(rb"<table:table-cell\b[^>]*>", xml):
-        tag = match.group(0)
-        if b"office:value" in tag or b"value-type" in tag:
-            repeat = _ODS_REPEAT.search(tag)
-            if repeat and int(repeat.group(2)) > limits.columns:
-                raise InputRefused("too_many_columns", int(repeat.group(2)), limits.columns)
-    for match in re.finditer(rb"<table:table-row\b[^>]*>", xml):
-        repeat = _ODS_REPEAT.search(match.group(0))
-        if repeat and int(repeat.group(2)) > limits.rows:
-            end = xml.find(b"</table:table-row>", match.end())
-            if b"value-type" in xml[match.end(): end if end >= 0 else None]:
-                raise InputRefused("too_many_rows", int(repeat.group(2)), limits.rows)
+_ODS_TABLE = re.compile(rb"<table:table[\s>/]")
+_ODS_TABLE_NAME = re.compile(rb"<table:table\b[^>]*?\btable:name\s*=\s*\"([^\"]*)\"")
+_ODS_ROW = re.compile(rb"<table:table-row\b[^>]*>")
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b[^>]*>")
+# what makes calamine keep a cell: a value of any type (text cells say value-type="string"
+# and hold their text inside), or a formula
+_ODS_VALUE = re.compile(rb"(?:value|formula)(?:-type)?\s*=")
+
+
+def _ods_repeats(tag: bytes) -> int:
+    repeat = _ODS_REPEAT.search(tag)
+    return int(repeat.group(2)) if repeat else 1
+
+
+def ods_ranges(xml: bytes) -> list[tuple[str | None, int, int]]:
+    """(name, rows, columns) of the range calamine builds for each table of an ODS
+    ``content.xml``, measured the way it measures it: down to the last row holding a value,
+    counting every row repeat above it (empty rows between data rows are built too), by the
+    widest such row, counting cell repeats up to its last value cell; from A1, as
+    ``to_python(skip_empty_area=False)`` gives it. Office suites end a sheet with huge repeats
+    of empty rows and cells (``number-rows-repeated="1048553"``): those are not built, and not
+    counted."""
+    ranges = []
+    starts = [m.start() for m in _ODS_TABLE.finditer(xml)]
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(xml)
+        height = width = rows_above = 0
+        for row in _ODS_ROW.finditer(xml, start, end):
+            rows_above += _ods_repeats(row.group(0))
+            if row.group(0).endswith(b"/>"):
+                continue
+            row_end = xml.find(b"</table:table-row>", row.end(), end)
+            row_end = row_end if row_end >= 0 else end
+            cells = _ODS_CELL.findall(xml, row.end(), row_end)
+            last = len(cells)
+            while last and not _ODS_VALUE.search(cells[last - 1]):
+                last -= 1  # trailing empty cells, however repeated, are not built
+            if not last:
+                continue
+            height = rows_above
+            if xml.find(b"columns-repeated", row.end(), row_end) >= 0:
+                width = max(width, sum(_ods_repeats(tag) for tag in cells[:last]))
+            else:
+                width = max(width, last)
+        name = _ODS_TABLE_NAME.match(xml, start)
+        ranges.append((html.unescape(name.group(1).decode("utf-8", "replace")) if name else None,
+                       height, width))
+    return ranges
+
+
+def _check_ods_range(xml: bytes, limits: Limits) -> None:
+    for name, height, width in ods_ranges(xml):
+        if height > limits.rows:
+            raise InputRefused("too_many_rows", height, limits.rows)
+        if width > limits.columns:
+            raise InputRefused("too_many_columns", width, limits.columns)
+        _check_cells(height, width, limits, name)
 
 
 def _open_workbook(data: bytes, kind: str):  # noqa: ANN202 - python_calamine.CalamineWorkbook
@@ -495,7 +670,7 @@ def first_visible_sheet(workbook) -> tuple[int, str, list[str]]:  # noqa: ANN001
 
 def read_spreadsheet(data: bytes, known: set[str], limits: Limits, kind: str) -> TextTable:
     if kind in ("xlsx", "ods"):
-        check_zip(data, kind, limits)
+        check_zip(data, limits)
     workbook = _open_workbook(data, kind)
     try:
         index, name, skipped = first_visible_sheet(workbook)

@@ -49,6 +49,10 @@ REASONS: tuple[Reason, ...] = (
            "请按年度或单位拆分为几个较小的文件分别报送。"),
     Reason("too_many_columns", "列数过多", "file", "文件列数（{value}）超过上限 {detail} 列",
            "请删除与本数据无关的列（或整张表中远处的零散内容）后重新报送。"),
+    Reason("too_many_cells", "使用范围过大", "file",
+           "工作表{value}，超过 {detail}个单元格的上限",
+           "多半是数据区以外有多余的单元格或格式：请删除数据区以外的行和列（或远处的零散内容），"
+           "另存后重新报送。"),
     Reason("cell_too_long", "单元格内容过长", "file",
            "第{value}行有单元格内容超过 {detail} 个字符", "请精简该单元格内容后重新报送。"),
     Reason("zip_bomb", "文件解压后过大", "file", "文件解压后过大（{value}），超过上限 {detail}",
