@@ -165,3 +165,22 @@ def test_an_empty_file_and_a_web_page_named_xls_say_what_they_are() -> None:
             read_table(page, name, known)
         assert refused.value.reason == "unreadable_file"
         assert "内容是网页（HTML）" in refused.value.detail, refused.value.detail
+
+
+def test_an_excel_binary_workbook_is_refused_as_unsupported_whatever_its_name() -> None:
+    """.xlsb is not in the contract, and calamine would read it with no used range checked."""
+    import io
+    import zipfile
+
+    from pipelines.contracts import load_contract
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        book.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        book.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    for name in ("名册.xlsb", "名册.xlsx"):
+        with pytest.raises(InputRefused) as refused:
+            read_table(buffer.getvalue(), name, load_contract("roster").header_index().keys())
+        assert (refused.value.reason, refused.value.value) == (
+            "unsupported_format", "xlsb（Excel 二进制工作簿）")

@@ -433,6 +433,11 @@ def check_zip(data: bytes, limits: Limits) -> None:
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise InputRefused("unreadable_file", detail="文件已损坏、无法打开") from exc
+    parts = {m.filename.lower() for m in members}
+    if "xl/workbook.bin" in parts and "xl/workbook.xml" not in parts:
+        # an Excel binary workbook: calamine would read it with no used range to check first,
+        # and the contract does not list it (units save as .xlsx instead)
+        raise InputRefused("unsupported_format", "xlsb（Excel 二进制工作簿）")
     total = sum(m.file_size for m in members)
     if total > limits.uncompressed_bytes:
         raise InputRefused("zip_bomb", size_zh(total), size_zh(limits.uncompressed_bytes))
