@@ -159,19 +159,26 @@ def test_a_cleared_warning_does_not_escalate_when_a_second_warning_comes(
         assert periods == [(date(2025, 5, 20),)]  # only the new warning opens one
 
 
-def test_an_overdue_finding_and_its_own_deduction_are_one_fact(
-        home: DataHome, tmp_path: Path) -> None:
-    """Why 4b: one overdue finding raised I2 and, through its own deduction, D1: counted as a
-    second warning, a candidate 2.5 months before the 考察期 ended."""
+def _overdue_finding_world(home: DataHome, tmp_path: Path, name: str) -> str:
+    """A 2024 绩 of 65 and finding XC-9 (一般, 直接责任) still 未整改 after its 2025-03-10
+    deadline: its 逾期未整改 deduction takes 绩 below 60, so it raises I2 and, by itself, D1."""
     s = Scenario()
-    cid = s.cadre("庚一")
-    s.add("annual_assessment", id_number=cid, name="庚一", year=2024, grade="称职",
+    cid = s.cadre(name)
+    s.add("annual_assessment", id_number=cid, name=name, year=2024, grade="称职",
           score_virtue=90, score_ability=90, score_diligence=90, score_performance=65,
           score_integrity=90)
     _inspection(s, cid, "XC-9", "2025-01-10", category="其他", severity="一般",
                 responsibility="直接责任", rectify_by="2025-03-10", rectification="未整改",
-                name="庚一")
+                name=name)
     s.load(home, tmp_path / "drops")
+    return cid
+
+
+def test_an_overdue_finding_and_its_own_deduction_are_one_fact(
+        home: DataHome, tmp_path: Path) -> None:
+    """Why 4b: one overdue finding raised I2 and, through its own deduction, D1: counted as a
+    second warning, a candidate 2.5 months before the 考察期 ended."""
+    cid = _overdue_finding_world(home, tmp_path, "庚一")
     build(home, date(2025, 6, 30))
     with _con(home) as con:
         warned = {r[0] for r in con.execute(
@@ -225,15 +232,7 @@ def test_clearing_an_overdue_finding_clears_the_d1_its_own_deduction_causes(
     """One fact is one piece of evidence: a person cleared the overdue finding's I2; the D1
     resting only on that finding's 逾期未整改 deduction still opened a 考察期 and made the cadre
     an R1 candidate when it ended. Evidence a cleared flag rested on feeds no 考察期."""
-    s = Scenario()
-    cid = s.cadre("庚二")
-    s.add("annual_assessment", id_number=cid, name="庚二", year=2024, grade="称职",
-          score_virtue=90, score_ability=90, score_diligence=90, score_performance=65,
-          score_integrity=90)
-    _inspection(s, cid, "XC-9", "2025-01-10", category="其他", severity="一般",
-                responsibility="直接责任", rectify_by="2025-03-10", rectification="未整改",
-                name="庚二")
-    s.load(home, tmp_path / "drops")
+    cid = _overdue_finding_world(home, tmp_path, "庚二")
     build(home, date(2025, 6, 30))
     with _con(home) as con:
         (i2, _, _, _), = _flags(con, cid, "I2")
