@@ -28,6 +28,10 @@ The equivalence with the regex is tested against DuckDB's regexp_replace (tests/
 Why not restrict each cell to the names of the cadre(s) its row concerns: free text names
 other people (an inspection finding reads "与甲01共同决定"), and tables without a cadre
 column (rules, decision reasons, remarks) can name anyone; only the full list is safe.
+
+Before the names, IDs and dates that may be birth dates are hidden with DuckDB regular
+expressions (``ID_REPLACES``, ``date_replaces``, at the end of this module): a name is then
+searched in text whose IDs are already hidden, and no name can split an ID or a date.
 """
 
 from __future__ import annotations
@@ -196,9 +200,9 @@ def _number_range(low: str, high: str) -> str:
 
 
 _ZERO = _digits("0", "0")
-_MONTH = f"{_digits('1', '1')}{_digits('0', '2')}|{_ZERO}?{_digits('1', '9')}"  # 1-12, 01-09
+_MONTH = f"{_digits('1', '1')}{_digits('0', '2')}|{_ZERO}?{_digits('1', '9')}"  # 10-12, 1-9, 01-09
 _DAY = (f"{_digits('3', '3')}{_digits('0', '1')}|{_digits('1', '2')}{DIGIT}"
-        f"|{_ZERO}?{_digits('1', '9')}")  # 1-31, 01-09: the longest first
+        f"|{_ZERO}?{_digits('1', '9')}")  # 30-31, 10-29, 1-9, 01-09: the longest first
 _MONTH2 = f"{_ZERO}{_digits('1', '9')}|{_digits('1', '1')}{_digits('0', '2')}"  # 01-12
 _DAY2 = f"{_ZERO}{_digits('1', '9')}|{_digits('1', '2')}{DIGIT}|{_digits('3', '3')}{_digits('0', '1')}"
 _BLANKS = "[ \u3000]*"
