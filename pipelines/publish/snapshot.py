@@ -384,10 +384,12 @@ snapshot's own `COMMENT ON` texts (which come from the SQL models' headers and t
 `cadre docs`; the same page is written beside every published snapshot. Who may read the
 snapshot and what it leaves out: [access.md](access.md).
 
-Every `cadre_key` is a pseudonym; no name, 身份证号 or birth date is stored. Attributes of a
-person (sex, age band, unit, sector, post level) are only in `core.cadre`, coarsened so that
-at least 5 cadres share each combination: join on `cadre_key`. The 中文名 column gives the
-Chinese term units and officials use; the meaning column is English.
+Every `cadre_key` is a pseudonym; no name, 身份证号 or birth date is stored. In free text an
+ID reads `[身份证号已隐去]`, a date that may be a birth date `[日期已隐去]` and a name
+`[姓名已隐去]`; later dates stay as written. Attributes of a person (sex, age band, unit,
+sector, post level) are only in `core.cadre`, coarsened so that at least 5 cadres share each
+combination: join on `cadre_key`. The 中文名 column gives the Chinese term units and officials
+use; the meaning column is English.
 
 Open it read-only while loads and builds run: `cadre sql` (a read-only shell: `make sql`), or
 `duckdb.connect(path, read_only=True)` in Python, or `cadre export` to XLSX.
