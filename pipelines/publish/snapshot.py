@@ -11,7 +11,8 @@ Two access tiers (docs/access.md):
   or any other attribute of the person except in ``core.cadre``, which holds a pseudonym, sex,
   age band, unit, sector and post level, coarsened so that every combination is shared by at
   least 5 cadres (``pipelines.publish.pseudonymise``). Free text is scrubbed of anything
-  shaped like an ID and of every name the rosters and facts use (``pipelines.publish.scrub``).
+  shaped like an ID, of every exact date that may be a birth date and of every name the
+  rosters and facts use (``pipelines.publish.scrub``).
 - ``review/cadre_review.duckdb``, for the organization department's supervisors: the same
   tables identified (names, 身份证号), in a folder only the owner may enter (0700), file 0600.
 
@@ -43,7 +44,13 @@ from pipelines import settings
 from pipelines.publish import carry
 from pipelines.publish.column_notes import comment_for
 from pipelines.publish.pseudonymise import QUASI_COLUMNS, coarsen_table
-from pipelines.publish.scrub import MIN_NAME_LENGTH, NameScrubber
+from pipelines.publish.scrub import (
+    ID_REPLACES,
+    MIN_NAME_LENGTH,
+    NameScrubber,
+    date_replaces,
+    last_birth_year,
+)
 from pipelines.review import decisions, fairness
 from pipelines.settings import DataHome
 from pipelines.warehouse import connect, duckdb_config, sql_literal, writer
@@ -89,8 +96,8 @@ CODE_COLUMNS = {"flag_id", "previous_flag_id", "decided_flag_id", "evidence_ids"
                 "gender", "grade", "conclusion", "disposal", "outcome", "rectification",
                 "rating", "audit_type", "check_mode", "reason_category", "escalation",
                 "rule_ref", "second_rule_id"}
-ID_PATTERN = r"[0-9０-９]{17}[0-9０-９Xx]"
 SCRUB_NAMES = "scrub_names"  # the DuckDB function a publish connection gets (scrub.py)
+SCRUB_TEXT = "scrub_text"  # the DuckDB macro every scrubbed cell goes through (_register_scrub)
 KEY_COMMENT = ("Pseudonymous cadre key: HMAC-SHA256 of the 身份证号 under a key kept outside "
                "this snapshot. Stable across builds while the key is unchanged.")
 DICTIONARY_NAME = "data_dictionary.md"
@@ -175,14 +182,47 @@ def _key_map(con: duckdb.DuckDBPyConnection, key: bytes,
                 f"from ({ids}) where id_number <> ''", {"ipad": ipad, "opad": opad})
 
 
-def _scrubbed(expr: str, names: bool) -> str:
-    """Free text without anything shaped like an ID or any known name (IDs first, as always:
-    the names are then searched in the text with IDs already hidden)."""
-    out = f"regexp_replace({expr}, '{ID_PATTERN}', '[身份证号已隐去]', 'g')"
+def scrub_sql(expr: str, names: bool, last_year: int) -> str:
+    """Free text without anything shaped like an ID, any exact date of a year up to
+    ``last_year`` or any known name: IDs first, as always (an ID holds a birth date, and the
+    names are then searched in the text with IDs and dates already hidden), then dates, then
+    names (``pipelines.publish.scrub``). ``expr`` is read three times: a column or a macro's
+    parameter, not a computation.
+
+    Why the ``regexp_matches`` first: each ``regexp_replace`` copies every cell, even one it
+    leaves as it is, whereas a match only scans; most cells hold no ID and no old date, and
+    skip the four passes (publish at 100k cadres: the four cost about what the one ID pass
+    before them did). The test is exact: a second pass only finds what its first pass would
+    have found in the text as it came."""
+    dates = date_replaces(last_year)
+    out = expr
+    for pattern, replacement in ID_REPLACES + dates:
+        out = (f"regexp_replace({out}, {sql_literal(pattern)}, {sql_literal(replacement)}, "
+               "'g')")
+    shaped = sql_literal(f"{ID_REPLACES[0][0]}|{dates[0][0]}")
+    out = f"case when regexp_matches({expr}, {shaped}) then {out} else {expr} end"
     return f"{SCRUB_NAMES}({out})" if names else out
 
 
-def _select_list(columns: list[tuple], names: bool) -> str:
+def _register_scrub(con: duckdb.DuckDBPyConnection, source: str, as_of: date) -> None:
+    """Give ``con`` the temporary macro ``scrub_text(x)`` (``scrub_sql``) that every scrubbed
+    column of the analysts' snapshot goes through, with the names of ``source`` and the last
+    birth year of the snapshot's latest as-of date ``as_of`` (the date the age bands use).
+
+    Why the last birth year is a literal in the macro and not a bound parameter: it shapes
+    the date pattern itself (RE2 has no arithmetic: the years up to it are spelled out), a
+    macro cannot hold a parameter, and a bound one would have to be given to each statement
+    that copies a table, though DuckDB refuses one a statement does not use (a table with no
+    text column). Declared here once per publish, every table gets the same cut-off; the
+    pattern is a constant to DuckDB, compiled once per statement, not per row. It is an
+    integer formatted by ``date_replaces``, never text from the data. A temporary macro
+    lives in the publish connection only, never in a snapshot."""
+    names = _register_scrubber(con, source)
+    body = scrub_sql("x", names, last_birth_year(as_of))
+    con.execute(f"create or replace temp macro {SCRUB_TEXT}(x) as {body}")
+
+
+def _select_list(columns: list[tuple]) -> str:
     parts = []
     for name, data_type, _ in columns:
         if name in PERSON_COLUMNS:
@@ -190,10 +230,9 @@ def _select_list(columns: list[tuple], names: bool) -> str:
         if name == "id_number":
             parts.append("key_map.cadre_key as cadre_key")
         elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
-            parts.append(f"{_scrubbed(f't.{name}', names)} as {name}")
+            parts.append(f"{SCRUB_TEXT}(t.{name}) as {name}")
         elif data_type == "VARCHAR[]" and name not in CODE_COLUMNS:
-            parts.append(f"list_transform(t.{name}, lambda x: {_scrubbed('x', names)}) "
-                         f"as {name}")
+            parts.append(f"list_transform(t.{name}, lambda x: {SCRUB_TEXT}(x)) as {name}")
         else:
             parts.append(f"t.{name}")
     return ", ".join(parts)
@@ -206,14 +245,14 @@ def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> N
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                comment: str | None, names: bool, columns: list[tuple], source: str) -> None:
+                comment: str | None, columns: list[tuple], source: str) -> None:
     """A published table (read from the attached database ``source``) into the analysts'
     snapshot, without attributes of the person."""
     join = ("left join key_map on key_map.id_number = t.id_number"
             if any(c[0] == "id_number" for c in columns) else "")
     con.execute(f"create schema if not exists snap.{schema}")
     con.execute(f"create table snap.{schema}.{table} as "
-                f"select {_select_list(columns, names)} "
+                f"select {_select_list(columns)} "
                 f"from {source}.{schema}.{table} as t {join}")
     con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
     for name, _, text in columns:
@@ -249,12 +288,13 @@ def _ages_on(con: duckdb.DuckDBPyConnection, source: str) -> date:
     return latest or date.today()
 
 
-def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None, source: str) -> None:
+def _write_dimension(con: duckdb.DuckDBPyConnection, comment: str | None, source: str,
+                     as_of: date) -> None:
     """core.cadre for analysts: pseudonym and coarsened attributes (>= K_MIN alike)."""
     con.execute("create or replace temp table dimension_source as select row_number() over () "
                 "as rid, key_map.cadre_key, c.birth_date, c.gender, c.post_level, c.org_name, c.sector, c.in_scope "
                 f"from {source}.core.cadre c join key_map using (id_number)")
-    coarsen_table(con, "dimension_source", "dimension_coarse", _ages_on(con, source))
+    coarsen_table(con, "dimension_source", "dimension_coarse", as_of)
     con.execute("create schema if not exists snap.core")
     con.execute("create table snap.core.cadre (cadre_key varchar, age_band varchar, "
                 "gender varchar, post_level varchar, org_name varchar, sector varchar, "
@@ -344,10 +384,12 @@ snapshot's own `COMMENT ON` texts (which come from the SQL models' headers and t
 `cadre docs`; the same page is written beside every published snapshot. Who may read the
 snapshot and what it leaves out: [access.md](access.md).
 
-Every `cadre_key` is a pseudonym; no name, 身份证号 or birth date is stored. Attributes of a
-person (sex, age band, unit, sector, post level) are only in `core.cadre`, coarsened so that
-at least 5 cadres share each combination: join on `cadre_key`. The 中文名 column gives the
-Chinese term units and officials use; the meaning column is English.
+Every `cadre_key` is a pseudonym; no name, 身份证号 or birth date is stored. In free text an
+ID reads `[身份证号已隐去]`, a date that may be a birth date `[日期已隐去]` and a name
+`[姓名已隐去]`; later dates stay as written. Attributes of a person (sex, age band, unit,
+sector, post level) are only in `core.cadre`, coarsened so that at least 5 cadres share each
+combination: join on `cadre_key`. The 中文名 column gives the Chinese term units and officials
+use; the meaning column is English.
 
 Open it read-only while loads and builds run: `cadre sql` (a read-only shell: `make sql`), or
 `duckdb.connect(path, read_only=True)` in Python, or `cadre export` to XLSX.
@@ -550,13 +592,14 @@ def _write_analysts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str,
     """The analysts' snapshot (attached as ``snap``): ``tables`` read from ``source``, the
     disparity table and ``snapshot_info``."""
     _key_map(con, key, tables, catalog, source)
-    names = _register_scrubber(con, source)
+    as_of = _ages_on(con, source)
+    _register_scrub(con, source, as_of)
     con.execute("begin transaction")
     for schema, table, comment in tables:
         if (schema, table) == DIMENSION:
-            _write_dimension(con, comment, source)
+            _write_dimension(con, comment, source, as_of)
         elif (schema, table) not in ANALYST_EXCLUDED:
-            _copy_table(con, schema, table, comment, names, catalog[schema, table], source)
+            _copy_table(con, schema, table, comment, catalog[schema, table], source)
     write_disparity(con, disparity)
     con.execute("create table snap.main.snapshot_info as select $at::timestamp as "
                 "published_at, (select list(distinct as_of order by as_of) from "
