@@ -383,3 +383,31 @@ def test_a_lifted_promotion_block_blocks_nothing_downstream(home: DataHome, tmp_
             "select decision_no from decisions.influence_source where as_of = ? "
             "and lifted_on is null", [date(2026, 3, 31)]).fetchall()
         assert open_blocks == [("纪〔2026〕2号",)]
+
+
+def test_a_warehouse_built_before_raised_on_existed_takes_decisions_before_its_next_build(
+        home: DataHome, tmp_path: Path) -> None:
+    """Upgrading the code must not stop `cadre decide` until the next build: the register's
+    view reads marts.observation_period.raised_on, which an older build did not write. The
+    column is added from opened_on (the flag date then), and the next build keeps the rows of
+    other as-of dates."""
+    s = Scenario()
+    cid = s.cadre("己一")  # the name _warning_world's rows carry
+    _warning_world(s, cid)
+    s.load(home, tmp_path / "one")
+    build(home, date(2025, 4, 30))
+    with _con(home):  # the register and its views, as the older code left them
+        pass
+    with duckdb.connect(str(home.warehouse_file)) as con:  # as an older build left it
+        con.execute("alter table marts.observation_period drop column raised_on")
+        con.execute("drop table decisions.schema_version")  # the newer code's views differ
+    with _con(home) as con:  # syncs the register: the views are created again
+        (v2, state, _, _), = _flags(con, cid, "V2")
+        assert state == "under_observation"
+        assert con.execute("select count(*) from marts.observation_period "
+                           "where raised_on is distinct from opened_on").fetchone()[0] == 0
+    build(home, date(2025, 5, 31))
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
+        kept = con.execute("select distinct as_of from marts.observation_period order by 1"
+                           ).fetchall()
+    assert kept == [(date(2025, 4, 30),), (date(2025, 5, 31),)]

@@ -152,11 +152,25 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("comment on table decisions.adjustment_influence is '组织调整的影响期: "
                     "months per 调整方式, from the rule set''s influence_periods (refreshed when "
                     "the rule set changes).'")
+        _upgrade_observation_period(con)
         sqlmodels.run(con, models, {"view": create_view})
 
     fingerprint = sqlmodels.fingerprint(models, SCHEMA_FILE.read_text(encoding="utf-8"),
                                         f"{rows}|{present}")
     apply_if_changed(con, "decisions.schema_version", fingerprint, apply)
+
+
+def _upgrade_observation_period(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse built before ``marts.observation_period.raised_on`` existed gets the column
+    now, so the views that read it (decisions.flag_raised) bind before the next build: a
+    decision taken between an upgrade and that build would otherwise fail. Until then opened_on
+    always was the warning's own flag date, so the old rows' raised_on is their opened_on. The
+    column is the table's last, where the model puts it, so the next build keeps the rows of
+    other as-of dates (``sqlmodels.replace_as_of_rows``)."""
+    columns = sqlmodels.table_columns(con, "marts.observation_period")
+    if columns and "raised_on" not in columns:
+        con.execute("alter table marts.observation_period add column raised_on date")
+        con.execute("update marts.observation_period set raised_on = opened_on")
 
 
 def set_context(con: duckdb.DuckDBPyConnection, as_of: date, build: date | None = None) -> None:

@@ -140,11 +140,13 @@ escalated as (
     left join second using (rule_id, id_number, opened_on, evidence_ids)
 )
 select
-    *,
+    * exclude (raised_on),
     -- no improvement is decided the day after the period ends
     case escalation when 'second_warning' then second_on
         when 'no_improvement' then (ends_on + 1)::date
     end as escalated_on,
     case when escalation is not null then 'escalated'
-        when ends_on >= getvariable('as_of') then 'open' else 'ended' end as status
+        when ends_on >= getvariable('as_of') then 'open' else 'ended' end as status,
+    -- last, so that a warehouse built before the column existed gets it in place (review/sql.py)
+    raised_on
 from escalated
