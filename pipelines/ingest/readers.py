@@ -294,9 +294,12 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        # Neither encoding reads the whole file: most often UTF-8 and GBK text pasted together.
-        # Name the first line that is not UTF-8, where the unit should look.
         line = data.count(b"\n", 0, not_utf8) + 1
+        if line == 1:  # not text from its first line on: a damaged or binary file
+            raise InputRefused("unreadable_file",
+                               detail="无法识别的文字编码（应为 UTF-8 或 GBK）") from exc
+        # whole lines of UTF-8, then something neither encoding reads: most often UTF-8 and
+        # GBK text pasted together; name the first line that is not UTF-8, where to look
         raise InputRefused("bad_encoding", detail=(
             f"应为 UTF-8 或 GBK：第{line}行起的文字不是 UTF-8 编码，"
             "文件可能混用了 UTF-8 和 GBK 两种编码，请整个文件用同一种编码另存")) from exc
