@@ -158,8 +158,9 @@ def install_ruleset(con: duckdb.DuckDBPyConnection, rs: rulesets.Ruleset) -> Non
     # A1-A5 in temp.assessment_recent, the profile's base in marts.cadre_profile): the year just
     # before the assessment_years most recent calendar years ended by d, which A1-A5 reach only
     # over a 不定等次 year. Declared once here, so rules and profile cannot disagree on it.
+    # (month and day, not strftime: the profile evaluates it for every cadre and period)
     con.execute("create or replace temp macro oldest_assessment_year(d) as "
-                "year(d) - if(strftime(d, '%m-%d') = '12-31', 0, 1) "
+                "year(d) - if(month(d) = 12 and day(d) = 31, 0, 1) "
                 "- getvariable('assessment_years')::integer")
     con.execute("set variable base_without_assessment = ?::decimal(9, 2)",
                 [cfg["profile"]["base_without_assessment"]])
