@@ -457,15 +457,15 @@ def check_zip(data: bytes, limits: Limits) -> None:
     # (an ODS whose mimetype is compressed sniffs as xlsx and is still opened as an ODS) nor
     # by the part's name (a workbook's relationships may put a sheet at any path): every part
     # with sheet data in it is measured, and an ODS's content.xml whatever the kind.
-    names = None
+    sheet_names = functools.cache(lambda: _sheet_names(archive))  # read for a refusal only
     for member in members:
         if member.filename == "content.xml":
             _check_ods_range(archive.read(member), limits)
             continue
         xml = archive.read(member)
-        if b"sheetData" in xml and not _within_range(xml, limits):
-            names = _sheet_names(archive) if names is None else names
-            _check_cell_refs(xml, limits, names.get(member.filename))
+        if b"sheetData" in xml:
+            _check_sheet_range(xml, limits,
+                               lambda part=member.filename: sheet_names().get(part))
 
 
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -493,9 +493,12 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-def _check_sheet_range(xml: bytes, limits: Limits) -> None:
+def _check_sheet_range(xml: bytes, limits: Limits,
+                       sheet_name: Callable[[], str | None] = lambda: None) -> None:
+    """The fast screen, then, only when it cannot vouch for the sheet, the exact check; the
+    sheet's name (for the refusal) is looked up only then."""
     if not _within_range(xml, limits):
-        _check_cell_refs(xml, limits)
+        _check_cell_refs(xml, limits, sheet_name())
 
 
 def _check_cell_refs(xml: bytes, limits: Limits, sheet: str | None = None) -> None:
