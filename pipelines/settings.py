@@ -80,10 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
             "in one file."),
     Setting("CADRE_MAX_COLUMNS", "256", "Most columns in one file (the sheet's used width)."),
     Setting("CADRE_MAX_CELLS", "20000000",
-            "XLSX/ODS: most cells in a sheet's used range (its last row x its last column, "
-            "20 million), checked from the XML before calamine reads it: calamine builds the "
-            "whole used range, about 60 bytes a cell, so one stray cell at IV999999 (each "
-            "within the row and column limits) would cost 15 GB."),
+            "XLSX/XLS/ODS: most cells in a sheet's used range (its last row x its last "
+            "column, 20 million), checked from the XML (or, for .xls, the BIFF records) before "
+            "calamine reads it: calamine builds the whole used range, about 60 bytes a cell, "
+            "so one stray cell at IV999999 (each within the row and column limits) would cost "
+            "15 GB."),
     Setting("CADRE_MAX_CELL_CHARS", "32767", "Longest cell text (Excel's own cell limit)."),
     Setting("CADRE_MAX_UNCOMPRESSED_BYTES", "524288000",
             "XLSX/ODS: most bytes the zip's members may expand to (500 MB)."),

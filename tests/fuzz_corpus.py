@@ -3,9 +3,10 @@
 What a careless or hostile sender can produce: random bytes under every name, cut and
 bit-flipped workbooks, workbooks whose XML lies (no sheets, only a chart, a shared-string
 index out of range, entity bombs, external entities, a cell at XFD1048576, a stray cell at
-IV999999 or an ODS value row repeated 99,990 times (used ranges too large to build), cells
-that lie about their type, GBK inside XML declared UTF-8), zip bombs, CSV in odd encodings or with a
-GBK body behind a UTF-8 BOM, JSON nested 10,000 deep or with 5,000-digit numbers or lone
+IV999999, an ODS value row repeated 99,990 times, an .xls declaring 4 billion rows or with a
+cell at row and column 65,536 (used ranges too large to build), cells that lie about their
+type, GBK inside XML declared UTF-8), zip bombs, CSV in odd encodings or with a GBK body
+behind a UTF-8 BOM, JSON nested 10,000 deep or with 5,000-digit numbers or lone
 surrogates, amounts beyond DECIMAL(18,4), and hostile file names (250 characters, GBK and
 Latin-1 bytes, ``../``, NUL). ``corpus()`` is deterministic for a seed.
 """
@@ -16,6 +17,7 @@ import io
 import json
 import random
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,25 @@ def far_cell_xlsx(cell: str = "IV999999") -> bytes:
     sheet = _member(base, "xl/worksheets/sheet1.xml").replace(
         b"</sheetData>", f'<row r="{row}"><c r="{cell}"><v>1</v></c></row></sheetData>'.encode())
     return _rezip(base, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def xls_declaring(last_row: int, last_col: int, first_row: int = 0) -> bytes:
+    """roster.xls (as LibreOffice saved it) whose sheet's DIMENSIONS record declares rows
+    ``first_row`` to ``last_row`` (exclusive, a 32-bit number) and columns 0 to ``last_col``:
+    18 bytes changed, the cells as they were."""
+    data = bytearray((FIXTURES / "roster.xls").read_bytes())
+    at = data.index(b"\x00\x02\x0e\x00")  # type 0x0200, length 14 (BIFF8)
+    data[at + 4:at + 18] = struct.pack("<IIHHH", first_row, last_row, 0, last_col, 0)
+    return bytes(data)
+
+
+def xls_cell_at(row: int, col: int) -> bytes:
+    """roster.xls with its last text cell (a LabelSst record) moved to ``row``, ``col``
+    (0-based, 16 bits each): the range calamine builds runs from A1 to it."""
+    data = bytearray((FIXTURES / "roster.xls").read_bytes())
+    at = data.rindex(b"\xfd\x00\x0a\x00")  # type 0x00FD, length 10
+    data[at + 4:at + 8] = struct.pack("<HH", row, col)
+    return bytes(data)
 
 
 def ods_with_rows(rows: bytes) -> bytes:
@@ -337,6 +358,9 @@ def corpus(seed: int = 10) -> list[Hostile]:
             files.append(Hostile("magic then noise", f"n{i}{suffix}",
                                  magic + rng.randbytes(rng.choice([10, 600, 5000]))))
     files += _workbook_tricks(base)
+    files += [Hostile("xls declaring 4 billion rows", "dims.xls",
+                      xls_declaring(4_000_000_000, 0xFFFF)),
+              Hostile("xls cell at row and column 65,536", "far.xls", xls_cell_at(0xFFFF, 0xFFFF))]
     files += _csv_tricks()
     files += _json_tricks()
     files += _names()

@@ -28,7 +28,15 @@ from pipelines.ingest.receipt import STATUSES
 from pipelines.ingest.steps import load_step, receive_bytes, submit_file
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER
-from tests.fuzz_corpus import Hostile, corpus, far_cell_xlsx, ods_with_rows, repeated_row_ods
+from tests.fuzz_corpus import (
+    Hostile,
+    corpus,
+    far_cell_xlsx,
+    ods_with_rows,
+    repeated_row_ods,
+    xls_cell_at,
+    xls_declaring,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -114,6 +122,9 @@ def test_every_hostile_file_ends_in_a_final_receipt(home: DataHome, tmp_path: Pa
                  "xlsx stray cell reference in single quotes"):
         assert by_kind[kind].issues[0].reason == "too_many_cells", kind
     assert by_kind["xlsx cell with two references"].issues[0].reason == "unreadable_file"
+    # an .xls is walked before calamine opens it: these two used to abort the whole process
+    assert by_kind["xls declaring 4 billion rows"].issues[0].reason == "too_many_rows"
+    assert by_kind["xls cell at row and column 65,536"].issues[0].reason == "too_many_columns"
     assert by_kind["zip bomb (40 MB of zeros in one member)"].issues[0].reason == "zip_bomb"
     assert by_kind["GBK body behind a UTF-8 BOM"].issues[0].reason == "bad_encoding"
     assert by_kind["JSON 5,000-digit number"].issues[0].reason == "number_too_long"
@@ -190,6 +201,34 @@ def test_the_cell_limit_is_the_setting_and_a_range_within_it_is_read(
     assert refused.value.reason == "too_many_cells"
     assert refused.value.value == "“干部名册”的使用范围到 T12 单元格（12 行 × 20 列）"
     assert refused.value.detail == "239"
+
+
+def test_an_xls_is_held_to_what_calamine_would_reserve_and_build(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """calamine reserves room for the range a sheet's DIMENSIONS record declares, in 32-bit
+    unsigned arithmetic, and builds the range its cells span: both are held to the limits
+    before it opens the file, to the cell; a declared range that is honest is read."""
+    known = {normalize_header(h) for h in ROSTER_HEADER}
+    as_saved = read_table(xls_declaring(7, 11), "roster.xls", known)  # 7 rows x 11 columns
+    assert len(as_saved.frame) == 4
+    # a last row before the first wraps round to some 4 billion rows
+    with pytest.raises(InputRefused) as wrapped:
+        read_table(xls_declaring(3, 11, first_row=5), "roster.xls", known)
+    assert (wrapped.value.reason, wrapped.value.value) == ("too_many_rows", 2**32 - 2)
+    monkeypatch.setenv("CADRE_MAX_CELLS", "77")
+    assert len(read_table(xls_declaring(7, 11), "roster.xls", known).frame) == 4
+    monkeypatch.setenv("CADRE_MAX_CELLS", "76")
+    with pytest.raises(InputRefused) as declared:
+        read_table(xls_declaring(7, 11), "roster.xls", known)
+    assert declared.value.reason == "too_many_cells"
+    assert declared.value.value == "的使用范围到 K7 单元格（7 行 × 11 列）"
+    # a cell moved to row 9, column L: the range built runs to it (9 x 12 = 108 cells)
+    monkeypatch.setenv("CADRE_MAX_CELLS", "107")
+    with pytest.raises(InputRefused) as spanned:
+        read_table(xls_cell_at(8, 11), "roster.xls", known)
+    assert spanned.value.value == "的使用范围到 L9 单元格（9 行 × 12 列）"
+    monkeypatch.setenv("CADRE_MAX_CELLS", "108")
+    assert len(read_table(xls_cell_at(8, 11), "roster.xls", known).frame) == 5
 
 
 _VALUE = b'<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p>' \

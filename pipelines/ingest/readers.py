@@ -10,8 +10,9 @@ sees (spreadsheet row, or JSON array position) for every data row. Typing happen
 
 Spreadsheets are read with python-calamine (Rust; ~10x faster than openpyxl and the only
 reader here for .xls and .ods). Hostile files are stopped before calamine sees them: the limits
-of ``pipelines.ingest.limits`` (size, zip expansion, used range), XML with a DTD (entity
-expansion, external entities) refused by ``pipelines.ingest.xmlsafety``. Anything a reader
+of ``pipelines.ingest.limits`` (size, zip expansion, used range, the latter for ``.xls`` from its
+BIFF records: ``pipelines.ingest.xls_screen``), XML with a DTD (entity expansion, external
+entities) refused by ``pipelines.ingest.xmlsafety``. Anything a reader
 still raises becomes an ``InputRefused`` (``pipelines.ingest.errors``), never a traceback.
 """
 
@@ -37,7 +38,7 @@ import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
 from pipelines.contracts import normalize_header
-from pipelines.ingest import xmlsafety
+from pipelines.ingest import xls_screen, xmlsafety
 from pipelines.ingest.errors import EnvironmentFault, FileRefusal, InputRefused, classify
 from pipelines.ingest.limits import Limits, size_zh
 
@@ -640,13 +641,24 @@ def ods_ranges(xml: bytes) -> list[tuple[str | None, int, int]]:
     return ranges
 
 
+def _check_used_range(height: int, width: int, limits: Limits, sheet: str | None = None) -> None:
+    """A used range calamine would build (or reserve), from A1: rows, columns, then cells."""
+    if height > limits.rows:
+        raise InputRefused("too_many_rows", height, limits.rows)
+    if width > limits.columns:
+        raise InputRefused("too_many_columns", width, limits.columns)
+    _check_cells(height, width, limits, sheet)
+
+
 def _check_ods_range(xml: bytes, limits: Limits) -> None:
     for name, height, width in ods_ranges(xml):
-        if height > limits.rows:
-            raise InputRefused("too_many_rows", height, limits.rows)
-        if width > limits.columns:
-            raise InputRefused("too_many_columns", width, limits.columns)
-        _check_cells(height, width, limits, name)
+        _check_used_range(height, width, limits, name)
+
+
+def check_xls(data: bytes, limits: Limits) -> None:
+    """Before calamine: every range an ``.xls`` declares or spans (``xls_screen``)."""
+    for height, width in xls_screen.used_ranges(data):
+        _check_used_range(height, width, limits)
 
 
 def _open_workbook(data: bytes, kind: str):  # noqa: ANN202 - python_calamine.CalamineWorkbook
@@ -658,8 +670,10 @@ def _open_workbook(data: bytes, kind: str):  # noqa: ANN202 - python_calamine.Ca
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except calamine.PasswordError as exc:
         raise InputRefused("file_encrypted") from exc
-    except calamine.CalamineError as exc:
-        raise InputRefused("unreadable_file", detail="文件已损坏、无法打开") from exc
+    except BaseException as exc:  # calamine's errors, and its panics (pyo3: a BaseException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise classify(exc) from exc  # type: ignore[arg-type] - damaged, or out of memory
 
 
 def first_visible_sheet(workbook) -> tuple[int, str, list[str]]:  # noqa: ANN001
@@ -682,6 +696,8 @@ def first_visible_sheet(workbook) -> tuple[int, str, list[str]]:  # noqa: ANN001
 def read_spreadsheet(data: bytes, known: set[str], limits: Limits, kind: str) -> TextTable:
     if kind in ("xlsx", "ods"):
         check_zip(data, limits)
+    elif kind == "xls":
+        check_xls(data, limits)
     workbook = _open_workbook(data, kind)
     try:
         index, name, skipped = first_visible_sheet(workbook)
