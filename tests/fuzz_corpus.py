@@ -4,7 +4,8 @@ What a careless or hostile sender can produce: random bytes under every name, cu
 bit-flipped workbooks, workbooks whose XML lies (no sheets, only a chart, a shared-string
 index out of range, entity bombs, external entities, a cell at XFD1048576, a stray cell at
 IV999999, an ODS value row repeated 99,990 times, an .xls declaring 4 billion rows or with a
-cell at row and column 65,536 (used ranges too large to build), cells that lie about their
+cell at row and column 65,536 (used ranges too large to build), a shared-string table declaring
+10^15 strings, cells that lie about their
 type, GBK inside XML declared UTF-8), zip bombs, CSV in odd encodings or with a GBK body
 behind a UTF-8 BOM, JSON nested 10,000 deep or with 5,000-digit numbers or lone
 surrogates, amounts beyond DECIMAL(18,4), and hostile file names (250 characters, GBK and
@@ -90,6 +91,15 @@ def far_cell_xlsx(cell: str = "IV999999") -> bytes:
     sheet = _member(base, "xl/worksheets/sheet1.xml").replace(
         b"</sheetData>", f'<row r="{row}"><c r="{cell}"><v>1</v></c></row></sheetData>'.encode())
     return _rezip(base, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def xlsx_declaring_strings(count: int) -> bytes:
+    """roster.xlsx whose shared-string table declares ``count`` unique strings (its
+    ``uniqueCount``), the strings themselves as they were."""
+    base = (FIXTURES / "roster.xlsx").read_bytes()
+    strings = re.sub(rb'uniqueCount="\d+"', b'uniqueCount="%d"' % count,
+                     _member(base, "xl/sharedStrings.xml"))
+    return _rezip(base, {"xl/sharedStrings.xml": strings})
 
 
 def xls_declaring(last_row: int, last_col: int, first_row: int = 0) -> bytes:
@@ -360,7 +370,9 @@ def corpus(seed: int = 10) -> list[Hostile]:
     files += _workbook_tricks(base)
     files += [Hostile("xls declaring 4 billion rows", "dims.xls",
                       xls_declaring(4_000_000_000, 0xFFFF)),
-              Hostile("xls cell at row and column 65,536", "far.xls", xls_cell_at(0xFFFF, 0xFFFF))]
+              Hostile("xls cell at row and column 65,536", "far.xls", xls_cell_at(0xFFFF, 0xFFFF)),
+              Hostile("xlsx sharedStrings declaring 10^15 strings", "sst.xlsx",
+                      xlsx_declaring_strings(10**15))]
     files += _csv_tricks()
     files += _json_tricks()
     files += _names()

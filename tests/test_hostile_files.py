@@ -36,6 +36,7 @@ from tests.fuzz_corpus import (
     repeated_row_ods,
     xls_cell_at,
     xls_declaring,
+    xlsx_declaring_strings,
 )
 
 pytestmark = pytest.mark.slow
@@ -125,6 +126,9 @@ def test_every_hostile_file_ends_in_a_final_receipt(home: DataHome, tmp_path: Pa
     # an .xls is walked before calamine opens it: these two used to abort the whole process
     assert by_kind["xls declaring 4 billion rows"].issues[0].reason == "too_many_rows"
     assert by_kind["xls cell at row and column 65,536"].issues[0].reason == "too_many_columns"
+    # calamine reserves room for the strings a shared-string table declares: this aborted too
+    assert by_kind["xlsx sharedStrings declaring 10^15 strings"].issues[0].reason == \
+        "unreadable_file"
     assert by_kind["zip bomb (40 MB of zeros in one member)"].issues[0].reason == "zip_bomb"
     assert by_kind["GBK body behind a UTF-8 BOM"].issues[0].reason == "bad_encoding"
     assert by_kind["JSON 5,000-digit number"].issues[0].reason == "number_too_long"
@@ -229,6 +233,18 @@ def test_an_xls_is_held_to_what_calamine_would_reserve_and_build(
     assert spanned.value.value == "的使用范围到 L9 单元格（9 行 × 12 列）"
     monkeypatch.setenv("CADRE_MAX_CELLS", "108")
     assert len(read_table(xls_cell_at(8, 11), "roster.xls", known).frame) == 5
+
+
+def test_a_shared_string_table_is_held_to_the_cell_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every shared string is some cell's text: a table declaring more strings than the cell
+    limit allows is refused before calamine reserves room for them; one within it is read."""
+    known = {normalize_header(h) for h in ROSTER_HEADER}
+    monkeypatch.setenv("CADRE_MAX_CELLS", "100")
+    assert len(read_table(xlsx_declaring_strings(100), "roster.xlsx", known).frame) == 4
+    with pytest.raises(InputRefused) as refused:
+        read_table(xlsx_declaring_strings(101), "roster.xlsx", known)
+    assert refused.value.reason == "unreadable_file"
+    assert refused.value.detail == "文件已损坏：共享字符串表声明有 101 条，超过 100个单元格的上限"
 
 
 _VALUE = b'<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p>' \

@@ -454,6 +454,8 @@ def check_zip(data: bytes, limits: Limits) -> None:
         name = member.filename.lower()
         if name.endswith((".xml", ".rels")):
             xmlsafety.check_member(archive, member)
+        if name.endswith("sharedstrings.xml"):
+            _check_string_count(archive.read(member), limits)
     # Which parts are sheets is decided by what calamine will open, not by the sniffed kind
     # (an ODS whose mimetype is compressed sniffs as xlsx and is still opened as an ODS) nor
     # by the part's name (a workbook's relationships may put a sheet at any path): every part
@@ -467,6 +469,23 @@ def check_zip(data: bytes, limits: Limits) -> None:
         if b"sheetData" in xml:
             _check_sheet_range(xml, limits,
                                lambda part=member.filename: sheet_names().get(part))
+
+
+_SST_TAG = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
+_UNIQUE_COUNT = re.compile(rb"\buniqueCount\s*=\s*[\"']\s*\+?(\d+)")
+
+
+def _check_string_count(xml: bytes, limits: Limits) -> None:
+    """The shared-string table's declared size (``<sst uniqueCount="N">``): calamine reserves
+    room for N strings before reading one, and an allocation that fails aborts the process
+    (N = 10^15 from a 7 KB file). Every shared string is some cell's text, so a table larger
+    than the cell limit is no honest workbook."""
+    tag = _SST_TAG.search(xml)
+    count = tag and _UNIQUE_COUNT.search(tag.group(0))
+    if count and int(count.group(1)) > limits.cells:
+        raise InputRefused("unreadable_file", detail=(
+            f"文件已损坏：共享字符串表声明有 {int(count.group(1))} 条，超过 "
+            f"{_count_zh(limits.cells)}个单元格的上限"))
 
 
 def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
