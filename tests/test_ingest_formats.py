@@ -184,3 +184,15 @@ def test_an_excel_binary_workbook_is_refused_as_unsupported_whatever_its_name() 
             read_table(buffer.getvalue(), name, load_contract("roster").header_index().keys())
         assert (refused.value.reason, refused.value.value) == (
             "unsupported_format", "xlsb（Excel 二进制工作簿）")
+
+
+def test_a_value_beyond_what_the_warehouse_holds_names_the_range_the_unit_may_use(
+        home: DataHome, tmp_path: Path) -> None:
+    """The message and the fix of value_out_of_bounds name the range: never an empty （）."""
+    rows = [ROSTER_HEADER, roster_row(1), roster_row(2, 任现职时间="1899-12-31")]
+    receipt = submit_file(write_csv(tmp_path / "old.csv", rows), "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_accepted) == ("partially_accepted", 1)
+    [issue] = [i for i in receipt.issues if i.reason == "value_out_of_bounds"]
+    assert issue.source_row == 3 and issue.column == "appointed_on"
+    assert "（1900-01-01～2100-12-31）" in issue.message_zh, issue.message_zh
+    assert issue.fix_zh.endswith("允许范围为 1900-01-01～2100-12-31。"), issue.fix_zh

@@ -219,9 +219,11 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
         typed[spec.name], text[spec.name], bad_cells[spec.name] = column, raw, bad
         for position in bad[bad].index:
             code = reason[position] if reason is not None else PARSE_REASON[spec.type]
+            # an out-of-bounds value's message and fix name the range the unit may use
+            bounds = values.BOUNDS_ZH[spec.type] if code == "value_out_of_bounds" else ""
             issues.append(Issue.make(code, source_row=rows[position], column=spec.name,
                                      header=spec.header_zh, value=raw[position],
-                                     codes="、".join(spec.codes)))
+                                     codes="、".join(spec.codes), detail=bounds))
     typed_frame = pd.DataFrame(typed)
     id_fields = {f.agrees_with_id for f in contract.fields if f.agrees_with_id}
     for id_field in id_fields:  # only a valid ID has a birth date to compare with
