@@ -111,3 +111,36 @@ def test_excel_damaged_ids_in_csv(home: DataHome, tmp_path: Path) -> None:
     assert receipt.issues[0].reason == "id_column_excel_damaged"
     assert "文本" in receipt.issues[0].fix_zh
     assert _raw(home, "select count(*) from raw.roster where id_number like '%000'") == [(0,)]
+
+
+def test_a_date_formula_filled_down_is_a_formula_tail_not_bad_rows(home: DataHome,
+                                                                    tmp_path: Path) -> None:
+    """A date column's formula filled down over empty rows shows day 0: calamine reads the
+    xlsx cell as 00:00:00, and Excel saves it into CSV as 1900/1/0. Those rows hold only
+    formula results (sources.md): ignored with a note, never quarantined."""
+    import xlsxwriter
+
+    path = tmp_path / "名册.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("名册")
+    as_date = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ROSTER_HEADER)
+    for r in (1, 2):
+        sheet.write_row(r, 0, [str(v) for v in roster_row(r)])
+    birth, appointed = ROSTER_HEADER.index("出生日期"), ROSTER_HEADER.index("任现职时间")
+    for r in range(3, 20):  # the formulas as Excel saves them, with their cached result 0
+        for col in (birth, appointed):
+            sheet.write_formula(r, col, f'=IF(A{r + 1}="",0,A{r + 1})', as_date, 0)
+        sheet.write_formula(r, 1, f'=IF(A{r + 1}="","",A{r + 1})', None, "")
+    book.close()
+    csv_rows = [ROSTER_HEADER, roster_row(3), roster_row(4)]
+    for day0 in ("1900/1/0", "1900-01-00", "1900年1月0日"):
+        csv_rows.append(["" if h not in ("出生日期", "任现职时间") else day0
+                         for h in ROSTER_HEADER])
+    for file, unit_rows in ((path, "4-20"), (write_csv(tmp_path / "名册.csv", csv_rows), "4-6")):
+        receipt = submit_file(file, "ORG", "roster", home)
+        assert (receipt.status, receipt.rows_accepted, receipt.rows_quarantined) == (
+            "accepted", 2, 0), [i.message_zh for i in receipt.issues]
+        [note] = receipt.issues
+        assert (note.reason, note.value) == ("trailer_rows_ignored", unit_rows)
+        assert "公式或空值行" in note.message_zh

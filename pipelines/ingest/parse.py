@@ -34,8 +34,12 @@ SIGNATURE_ROW = re.compile(r"(填表人|填报人|审核人|制表人|负责人|
                            r"制表日期|审核日期)")
 NOTE_TEXT = re.compile(r"^\s*(注\s*[:：\d１-９]|说明|填写说明|填表说明|备注\s*[:：])")
 UNITS_TEXT = re.compile(r"^\s*[（(][^）)]{0,40}[）)]\s*$")
+# A zero in a date-formatted cell (a date formula filled down over empty rows) is a formula
+# result too: calamine reads it as the time 00:00:00, and a CSV saved from it by Excel holds the
+# date Excel shows for day 0, 1900/1/0 (or 1900-01-00, 1900年1月0日).
 FILLER = re.compile(r"^\s*([0０]+(\.0+)?|[-—–/]|#N/A|#VALUE!|#REF!|#DIV/0!|#NAME\?|#NUM!|#NULL!|"
-                    r"FALSE|false|TRUE|true)\s*$")
+                    r"FALSE|false|TRUE|true|0?0:00(:00)?|"
+                    r"1900\s*[-/.年]\s*0?1\s*[-/.月]\s*0?0\s*日?(\s+0?0:00(:00)?)?)\s*$")
 
 
 @dataclass
