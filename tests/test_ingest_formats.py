@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -196,3 +198,36 @@ def test_a_value_beyond_what_the_warehouse_holds_names_the_range_the_unit_may_us
     assert issue.source_row == 3 and issue.column == "appointed_on"
     assert "（1900-01-01～2100-12-31）" in issue.message_zh, issue.message_zh
     assert issue.fix_zh.endswith("允许范围为 1900-01-01～2100-12-31。"), issue.fix_zh
+
+
+def _cut_at_sample_end(rows: list[list[object]], encoding: str) -> bytes:
+    """A CSV in ``encoding`` whose 4096th byte starts a two-byte or longer character (the
+    sample the format is judged by ends inside it)."""
+    for pad in range(16):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(
+            [[*rows[0], "备注"], *[[*r, "说明" + "x" * pad] for r in rows[1:]]])
+        data = buffer.getvalue().encode(encoding)
+        try:
+            data[:4096].decode(encoding)
+        except UnicodeDecodeError:
+            return data
+    raise AssertionError("no padding puts a character across the sample's end")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("name", ["名册.xls", "名册.xlsx"])
+def test_a_csv_named_as_a_spreadsheet_is_read_as_csv_in_either_encoding(
+        home: DataHome, tmp_path: Path, encoding: str, name: str) -> None:
+    """sources.md: a file whose content is not what its suffix says is read by its content.
+    UTF-8 without BOM was judged as GB18030 only and refused as a damaged workbook; either
+    encoding was, when the sample's last character was cut."""
+    rows = [ROSTER_HEADER, *[roster_row(n) for n in range(1, 80)]]
+    data = _cut_at_sample_end(rows, encoding)
+    path = tmp_path / name
+    path.write_bytes(data)
+    receipt = submit_file(path, "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_accepted) == ("accepted", 79), receipt.issues
+    [note] = [i for i in receipt.issues if i.reason == "read_by_content"]
+    assert "CSV 文本" in note.message_zh
+

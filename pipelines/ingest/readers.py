@@ -17,6 +17,7 @@ still raises becomes an ``InputRefused`` (``pipelines.ingest.errors``), never a 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import html
@@ -111,18 +112,26 @@ def _is_web_page(data: bytes) -> bool:
         (head.startswith(b"<") and b"<table" in head and b"<td" in data[:65536].lower())
 
 
+def _head_text(head: bytes) -> str | None:
+    """The first bytes of a file as text: UTF-8 (with or without BOM), else GB18030, as
+    ``decode`` reads the whole file; a character cut by the end of the sample is no fault."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _text_kind(data: bytes) -> str | None:
     """``json`` / ``csv`` for bytes that are plainly text, else None."""
     head = data[:4096]
     if not head or b"\x00" in head:
         return None
-    try:
-        text = head.decode("utf-8-sig", errors="strict") if head.isascii() or \
-            head.startswith(b"\xef\xbb\xbf") else head.decode("gb18030")
-    except UnicodeDecodeError:
+    text = _head_text(head)
+    if text is None:
         return None
-    stripped = text.lstrip()
-    if stripped[:1] in ("[", "{"):
+    if text.lstrip()[:1] in ("[", "{"):
         return "json"
     return "csv" if ("," in text or "\t" in text) and "\n" in text else None
 
