@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -231,3 +232,21 @@ def test_a_csv_named_as_a_spreadsheet_is_read_as_csv_in_either_encoding(
     [note] = [i for i in receipt.issues if i.reason == "read_by_content"]
     assert "CSV 文本" in note.message_zh
 
+
+def test_json_named_csv_and_csv_named_json_are_read_by_their_content() -> None:
+    from pipelines.contracts import load_contract
+
+    known = load_contract("roster").header_index().keys()
+    objects = [{"id_number": valid_id(1), "name": "王某"}]
+    as_json = json.dumps(objects, ensure_ascii=False, indent=1).encode()
+    for name in ("名册.csv", "名册.txt"):
+        table = read_table(as_json, name, known)
+        assert table.file_format == "json" and table.frame.iloc[0]["name"] == "王某"
+        assert table.notes[0][0] == "read_by_content"
+    as_csv = f"身份证号,姓名\r\n{valid_id(1)},王某\r\n".encode("gbk")
+    table = read_table(as_csv, "名册.json", known)
+    assert table.file_format == "csv" and table.frame.iloc[0]["姓名"] == "王某"
+    assert table.notes[0][:2] == ("read_by_content", ".json")
+    with pytest.raises(InputRefused) as refused:  # damaged JSON stays JSON: its error says where
+        read_table(as_json[:-5] + b",\n", "名册.json", known)
+    assert "JSON 格式错误" in refused.value.detail

@@ -95,6 +95,12 @@ def sniff(data: bytes, filename: str) -> str:
     claimed = FORMATS.get(suffix_of(filename))
     if claimed is None:
         raise InputRefused("unsupported_format", suffix_of(filename) or filename)
+    if claimed in ("csv", "json"):  # JSON saved as .csv/.txt, a CSV saved as .json
+        kind = _text_kind(data)
+        if claimed == "json" and kind == "csv" and (text := _head_text(data[:4096])) \
+                and text.lstrip()[:1] in ("[", "{"):
+            return "json"  # JSON, if damaged: its own error says where
+        return kind or claimed
     if claimed in SPREADSHEETS:
         if _is_web_page(data):  # many systems "export to Excel" as an HTML table named .xls
             raise InputRefused("unreadable_file", detail=(
@@ -110,6 +116,11 @@ def _is_web_page(data: bytes) -> bool:
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or \
         (head.startswith(b"<") and b"<table" in head and b"<td" in data[:65536].lower())
+
+
+# JSON as units' systems write it: an array of objects (or an empty one), or an object whose
+# first key is quoted; a CSV line does not start like that.
+_JSON_START = re.compile(r"^\s*(\[\s*[{\]]|\{\s*\")")
 
 
 def _head_text(head: bytes) -> str | None:
@@ -131,7 +142,7 @@ def _text_kind(data: bytes) -> str | None:
     text = _head_text(head)
     if text is None:
         return None
-    if text.lstrip()[:1] in ("[", "{"):
+    if _JSON_START.match(text):
         return "json"
     return "csv" if ("," in text or "\t" in text) and "\n" in text else None
 
