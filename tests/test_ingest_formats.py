@@ -250,3 +250,32 @@ def test_json_named_csv_and_csv_named_json_are_read_by_their_content() -> None:
     with pytest.raises(InputRefused) as refused:  # damaged JSON stays JSON: its error says where
         read_table(as_json[:-5] + b",\n", "名册.json", known)
     assert "JSON 格式错误" in refused.value.detail
+
+
+def test_an_id_whose_birth_date_fits_no_serving_cadre_is_a_row_issue(
+        home: DataHome, tmp_path: Path) -> None:
+    """sources.md: the birth date inside an ID is not before 1900, not in the future, and at
+    least 16 years before the data's date (the day the file is received); such IDs loaded."""
+    from datetime import timedelta
+
+    from pipelines.ingest import idcard
+
+    latest = idcard.latest_birth(date.today())
+    births = {"born 1900-01-01": date(1900, 1, 1), "born 1899-12-31": date(1899, 12, 31),
+              "16 today": latest, "16 tomorrow": latest + timedelta(days=1),
+              "not born yet": date.today() + timedelta(days=400)}
+    rows = [ROSTER_HEADER]
+    for n, born in enumerate(births.values(), 1):
+        rows.append(roster_row(n, 身份证号=valid_id(n, born), 出生日期=born.isoformat()))
+    receipt = submit_file(write_csv(tmp_path / "births.csv", rows), "ORG", "roster", home)
+    bad = {i.source_row: i for i in receipt.issues if i.reason == "id_bad_birth"}
+    assert sorted(bad) == [3, 5, 6], [i.message_zh for i in receipt.issues]
+    assert "不早于1900年1月1日" in bad[5].message_zh and "16年" in bad[5].message_zh
+    assert receipt.rows_accepted == 2  # 1900-01-01 and 16 years old today
+    # an evidence row under such an ID is quarantined, not accepted as 未匹配
+    evidence = [["身份证号", "姓名", "考核年度", "考核等次"],
+                [valid_id(9, date.today() + timedelta(days=400)), "王某", "2025", "称职"]]
+    receipt = submit_file(write_csv(tmp_path / "aa.csv", evidence), "ORG", "annual_assessment",
+                          home)
+    assert (receipt.status, receipt.rows_unmatched) == ("refused", 0)
+    assert [i.reason for i in receipt.issues][1:] == ["id_bad_birth"]

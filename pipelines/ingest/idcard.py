@@ -35,7 +35,23 @@ def normalize(raw: object) -> str:
     return "".join(text.split()).upper()
 
 
-def problem(raw: object) -> str | None:
+# sources.md: the birth date inside an ID fits a serving cadre: not before 1900, not in the
+# future, at least 16 years before the data's date (the day the file was received).
+EARLIEST_BIRTH = date(1900, 1, 1)
+MIN_AGE_YEARS = 16
+
+
+def latest_birth(as_of: date | None = None) -> date:
+    """The latest birth date an ID may carry in data of ``as_of`` (default today): the same
+    day ``MIN_AGE_YEARS`` years before (28 February for a 29 February)."""
+    as_of = as_of or date.today()
+    try:
+        return as_of.replace(year=as_of.year - MIN_AGE_YEARS)
+    except ValueError:
+        return as_of.replace(year=as_of.year - MIN_AGE_YEARS, day=28)
+
+
+def problem(raw: object, as_of: date | None = None) -> str | None:
     """The reason code for what is wrong with an ID, or None when it is valid."""
     text = normalize(raw)
     if _EXCEL_NUMBER.match(text):
@@ -44,7 +60,8 @@ def problem(raw: object) -> str | None:
         return "id_bad_format"
     if check_digit(text[:17]) != text[17]:
         return "id_bad_checksum"
-    if birth_date(text) is None:
+    born = birth_date(text)
+    if born is None or not EARLIEST_BIRTH <= born <= latest_birth(as_of):
         return "id_bad_birth"
     return None
 
@@ -62,8 +79,8 @@ def make(area: str, born: date, sequence: int) -> str:
     return first17 + check_digit(first17)
 
 
-def classify_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Vectorised ``normalize`` + ``problem`` for a column of text.
+def classify_ids(raw: pd.Series, as_of: date | None = None) -> tuple[pd.Series, pd.Series]:
+    """Vectorised ``normalize`` + ``problem`` for a column of text, in data of ``as_of``.
 
     Returns (normalised IDs, reason code or NA per row). Missing values give NA in both: the
     required-value check, not this one, speaks about them.
@@ -85,7 +102,9 @@ def classify_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         damaged = bad_check[ids[bad_check].str.endswith("000").to_numpy()]
         reason[damaged] = "id_excel_damaged"
         births = pd.to_datetime(ids.str[6:14], format="%Y%m%d", errors="coerce")
-        reason[births.index[births.isna() & ~births.index.isin(bad_check)]] = "id_bad_birth"
+        unfit = births.isna() | (births < pd.Timestamp(EARLIEST_BIRTH)) | \
+            (births > pd.Timestamp(latest_birth(as_of)))
+        reason[births.index[unfit & ~births.index.isin(bad_check)]] = "id_bad_birth"
     return text, reason
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -139,10 +140,12 @@ def drop_layout_rows(table: TextTable, headers: dict[str, str]) -> list[Issue]:
     return notes
 
 
-def type_column(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.Series | None]:
-    """(typed column, bad-cell mask, reason per bad cell or None when one reason fits all)."""
+def type_column(raw: pd.Series, spec: Field, as_of: date | None = None,
+                ) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+    """(typed column, bad-cell mask, reason per bad cell or None when one reason fits all);
+    ``as_of`` is the data's date, which an ID's birth date must be 16 years before."""
     if spec.type == "id_number":
-        ids, reason = idcard.classify_ids(raw)
+        ids, reason = idcard.classify_ids(raw, as_of)
         return ids, reason.notna(), reason
     if spec.type == "text":
         return values.clean_text(raw), pd.Series(False, index=raw.index), None
@@ -163,7 +166,8 @@ def type_column(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.S
     return typed, bad, None
 
 
-def type_distinct(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+def type_distinct(raw: pd.Series, spec: Field, as_of: date | None = None,
+                  ) -> tuple[pd.Series, pd.Series, pd.Series | None]:
     """``type_column`` run once per distinct text of the column, spread back to every row.
 
     Every typing rule is a function of one cell's text alone, so typing each distinct text
@@ -172,15 +176,15 @@ def type_distinct(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd
     the regexes and NFKC normalisation behind each rule cost per cell. Code lists are typed
     as they are (each row gets its own list, not one shared by every row with that text)."""
     if spec.type == "code_list":
-        return type_column(raw, spec)
+        return type_column(raw, spec, as_of)
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     if len(uniques) == len(raw):  # nothing repeats (IDs, names): nothing to share
-        return type_column(raw, spec)
+        return type_column(raw, spec, as_of)
     # the distinct texts, and one empty cell last: what a row with nothing in it types to
     distinct = pd.Series(uniques, dtype=raw.dtype)
     distinct = pd.concat([distinct, pd.Series([None], dtype=raw.dtype)], ignore_index=True)
     positions = np.where(codes < 0, len(uniques), codes)
-    column, bad, reason = type_column(distinct, spec)
+    column, bad, reason = type_column(distinct, spec, as_of)
 
     def spread(values: pd.Series) -> pd.Series:
         return pd.Series(values.array.take(positions), index=raw.index, name=values.name,
@@ -195,7 +199,7 @@ def empty_column(spec: Field, length: int) -> pd.Series:
     return pd.Series([None] * length, dtype=dtype)
 
 
-def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
+def parse_table(table: TextTable, contract: Contract, as_of: date | None = None) -> ParsedDrop:
     headers, extras = map_headers(table, contract)
     layout_notes = drop_layout_rows(table, headers)
     if not table.source_rows:
@@ -217,7 +221,7 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
         raw = frame[header]
         # a header written twice is taken from its first column
         raw = raw.iloc[:, 0] if isinstance(raw, pd.DataFrame) else raw
-        column, bad, reason = type_distinct(raw, spec)
+        column, bad, reason = type_distinct(raw, spec, as_of)
         if spec.type == "id_number" and (damaged := idcard.damaged_column(column)):
             raise InputRefused("id_column_excel_damaged", damaged, spec.header_zh)
         typed[spec.name], text[spec.name], bad_cells[spec.name] = column, raw, bad
@@ -239,8 +243,10 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
                       file_format=table.file_format, encoding=table.encoding)
 
 
-def parse_file(data: bytes, filename: str, contract: Contract) -> ParsedDrop:
-    """Bytes of one submission -> ParsedDrop. Raises InputRefused for whole-file problems,
-    EnvironmentFault for the machine's."""
+def parse_file(data: bytes, filename: str, contract: Contract,
+               as_of: date | None = None) -> ParsedDrop:
+    """Bytes of one submission -> ParsedDrop; ``as_of`` is the data's date (the day it was
+    received; default today). Raises InputRefused for whole-file problems, EnvironmentFault
+    for the machine's."""
     table = read_table(data, filename, contract.header_index().keys())
-    return parse_table(table, contract)
+    return parse_table(table, contract, as_of)
