@@ -144,3 +144,32 @@ def test_a_date_formula_filled_down_is_a_formula_tail_not_bad_rows(home: DataHom
         [note] = receipt.issues
         assert (note.reason, note.value) == ("trailer_rows_ignored", unit_rows)
         assert "公式或空值行" in note.message_zh
+
+
+def test_data_rows_whose_text_mentions_a_signature_or_total_word_are_data(
+        home: DataHome, tmp_path: Path) -> None:
+    """The last findings of a file, described as 对分管负责人监督不力 or 合计报销超标…, were taken
+    for a signature line and a total row and dropped with a note: a serious finding never
+    loaded. A real 合计 row and signature line below them are still ignored."""
+    from tests.conftest import valid_id
+
+    header = ["问题编号", "巡视轮次", "被巡视单位", "责任人身份证号", "责任人姓名", "问题类别",
+              "问题描述", "严重程度", "责任类型", "发现日期", "整改状态"]
+
+    def finding(n: int, described: str, id_number: str = "") -> list[object]:
+        return [f"XS-{n}", "2025年第一轮", "市水务局", id_number, "", "不担当不作为", described,
+                "严重", "直接责任", "2025-04-02", "未整改"]
+
+    rows = [header, finding(1, "调研走过场", valid_id(1)),
+            finding(2, "对分管负责人监督不力，联系人制度未落实", valid_id(2)),
+            finding(3, "合计报销超标费用3.2万元", valid_id(3)),
+            finding(4, "负责人：未明确整改责任人"),  # no ID; a signature line starts with its label
+            ["合计", "", "", "", "", "", "", "", "", "", ""],
+            ["填表人：王五　　审核人：赵六　　联系电话：0371-12345678"] + [""] * 10]
+    receipt = submit_file(write_csv(tmp_path / "巡察.csv", rows), "INS", "inspection_finding",
+                          home)
+    assert (receipt.status, receipt.rows_read, receipt.rows_accepted) == ("accepted", 4, 4)
+    [note] = [i for i in receipt.issues if i.reason == "trailer_rows_ignored"]
+    assert note.value == "6-7", note.message_zh
+    assert sorted(r[0] for r in _raw(home, "select finding_id from raw.inspection_finding")) == [
+        "XS-1", "XS-2", "XS-3", "XS-4"]

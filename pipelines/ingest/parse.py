@@ -30,9 +30,15 @@ BOUNDED_PARSERS = {"date": values.dates_with_bounds, "int": values.ints_with_bou
 
 # What units put around the data (sources.md): total rows, signature lines, notes, and below
 # the data rows holding only formula results, zeros or blanks in the columns we read.
-TOTAL_ROW = re.compile(r"^\s*(合\s*计|小\s*计|总\s*计|共\s*计)")
-SIGNATURE_ROW = re.compile(r"(填表人|填报人|审核人|制表人|负责人|联系人|联系电话|填报日期|填表日期|"
-                           r"制表日期|审核日期)")
+# A total row is known by a cell that is only its label (``合计``, ``合计：12项``), a signature
+# line by its first cell starting with one (``填表人：王五  审核人：赵六``), never by words inside
+# a data cell: a finding described as ``对分管负责人监督不力`` or ``合计报销超标3.2万元`` is data,
+# whatever row it is in, and so is any row naming a valid 身份证号.
+TOTAL_ROW = re.compile(r"^\s*(合\s*计|小\s*计|总\s*计|共\s*计)\s*([（(][^）)]{0,10}[）)])?\s*[:：]?"
+                       r"\s*([\d.,，]+\s*(项|条|人|名|个|件|笔|万元|元)?)?\s*$")
+SIGNATURE_ROW = re.compile(r"^\s*(单位|部门|科室|主要)?(填表人|填报人|审核人|制表人|负责人|联系人|"
+                           r"联系电话|填报日期|填表日期|制表日期|审核日期)\s*([（(][^）)]{0,10}[）)])?"
+                           r"\s*([:：]|\s|$)")
 NOTE_TEXT = re.compile(r"^\s*(注\s*[:：\d１-９]|说明|填写说明|填表说明|备注\s*[:：])")
 UNITS_TEXT = re.compile(r"^\s*[（(][^）)]{0,40}[）)]\s*$")
 # A zero in a date-formatted cell (a date formula filled down over empty rows) is a formula
@@ -81,9 +87,11 @@ def map_headers(table: TextTable, contract: Contract) -> tuple[dict[str, str], l
 def _row_kind(cells: list[object], mapped: list[bool]) -> str | None:
     """What a row below the data is when it is not data: 合计行 / 签名行 / 注释行 / 公式或空值行."""
     texts = [str(c) for c in cells if c is not None]
+    if any(idcard.problem(t) is None for t in texts):  # a row naming a cadre is data
+        return None
     if any(TOTAL_ROW.match(t) for t in texts):
         return "合计行"
-    if any(SIGNATURE_ROW.search(t) for t in texts):
+    if texts and SIGNATURE_ROW.match(texts[0]):  # a signature line starts with its label
         return "签名行"
     if texts and NOTE_TEXT.match(texts[0]):
         return "注释行"
