@@ -7,6 +7,7 @@ and .xlsx (``python -m tests.fixtures.make_office_fixtures`` regenerates them).
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -173,3 +174,30 @@ def test_data_rows_whose_text_mentions_a_signature_or_total_word_are_data(
     assert note.value == "6-7", note.message_zh
     assert sorted(r[0] for r in _raw(home, "select finding_id from raw.inspection_finding")) == [
         "XS-1", "XS-2", "XS-3", "XS-4"]
+
+
+def test_a_partly_damaged_id_column_is_refused_whole(home: DataHome, tmp_path: Path) -> None:
+    """15 of 100 IDs ending in 000 (15 times in a hundred what genuine IDs give once in a
+    thousand): the column was damaged, so the file is refused and none of its IDs loaded. With
+    the former share test (a fifth of the column) the rows loaded, among them a damaged ID
+    whose digits happen to pass the check. Genuine IDs ending in 000 still load."""
+    from pipelines.ingest import idcard
+
+    def assessment(ids: list[str]) -> Path:
+        rows = [["身份证号", "姓名", "考核年度", "考核等次"]]
+        rows += [[i, f"干部{n}", "2025", "称职"] for n, i in enumerate(ids)]
+        return write_csv(tmp_path / f"考核{len(ids)}.csv", rows)
+
+    ids = [str(roster_row(n)[0]) for n in range(100)]
+    damaged = [i[:15] + "000" for i in ids[:15]]
+    assert any(idcard.problem(d) is None for d in damaged)  # one passes the check
+    receipt = submit_file(assessment(damaged + ids[15:]), "ORG", "annual_assessment", home)
+    assert (receipt.status, receipt.issues[0].reason) == ("refused", "id_column_excel_damaged")
+    assert "15 个身份证号" in receipt.issues[0].message_zh
+    assert _raw(home, "select count(*) from raw.annual_assessment") == [(0,)]
+    genuine = [i for i in (idcard.make("110105", date(1975, 5, 5), s)
+                           for s in range(1000)) if i.endswith("000")]
+    assert genuine  # a sequence whose check digit is 0
+    spread = [idcard.make("110105", date(1976, 6, 6), s) for s in range(200)]
+    receipt = submit_file(assessment(genuine + spread), "ORG", "annual_assessment", home)
+    assert receipt.status == "accepted", receipt.reasons

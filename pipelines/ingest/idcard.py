@@ -8,6 +8,7 @@ vectorised ``classify_ids`` (parser, on whole columns) live here.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date
@@ -123,10 +124,28 @@ def _check_fails(ids: pd.Series) -> np.ndarray:
     return checks != ids.str[17].to_numpy()
 
 
-# A genuine ID ends in 000 about once in a thousand (two sequence digits and the check digit);
-# a column in which this many do, and this share of them, was saved by Excel as numbers.
+# A genuine ID ends in 000 about once in a thousand (two sequence digits and the check digit).
+# A column in which so many do that genuine IDs would give that many less than once in
+# DAMAGED_COLUMN_ODDS files was saved by Excel as numbers. (A share of the column, the former
+# test, let a column with 15 of 100 IDs ending in 000 through, and loaded those of them whose
+# damaged digits happened to pass the check: another person's ID, or nobody's.)
+GENUINE_000 = 1 / 1000
 DAMAGED_COLUMN_MIN = 2
-DAMAGED_COLUMN_SHARE = 0.2
+DAMAGED_COLUMN_ODDS = 10_000
+
+
+def _chance_of_at_least(count: int, n: int, share: float = GENUINE_000) -> float:
+    """P(X >= count) for X ~ Binomial(n, share): summed upward from ``count`` while its terms
+    still matter (past the mean they shrink faster than geometrically)."""
+    log_share, log_rest = math.log(share), math.log1p(-share)
+    total = 0.0
+    for k in range(count, n + 1):
+        term = math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                        + k * log_share + (n - k) * log_rest)
+        total += term
+        if term <= total * 1e-12:
+            break
+    return total
 
 
 def damaged_column(ids: pd.Series) -> int:
@@ -135,6 +154,8 @@ def damaged_column(ids: pd.Series) -> int:
     present = ids.dropna()
     present = present[present.str.fullmatch(r"\d{18}").fillna(False).astype(bool)]
     ending = int(present.str.endswith("000").sum())
-    if ending >= DAMAGED_COLUMN_MIN and ending >= DAMAGED_COLUMN_SHARE * len(present):
+    if ending < DAMAGED_COLUMN_MIN or ending <= GENUINE_000 * len(present):
+        return 0
+    if _chance_of_at_least(ending, len(present)) < 1 / DAMAGED_COLUMN_ODDS:
         return ending
     return 0
