@@ -279,3 +279,19 @@ def test_an_id_whose_birth_date_fits_no_serving_cadre_is_a_row_issue(
                           home)
     assert (receipt.status, receipt.rows_unmatched) == ("refused", 0)
     assert [i.reason for i in receipt.issues][1:] == ["id_bad_birth"]
+
+
+def test_a_value_out_of_range_names_the_range_as_the_template_does(
+        home: DataHome, tmp_path: Path) -> None:
+    """A count below 0 said “超出允许范围（0.0～）” and “允许范围为 0.0～。”: the missing upper
+    bound and float formatting of GX's kwargs reached the unit."""
+    header = ["身份证号", "姓名", "考核年度", "考核等次", "优秀票", "德"]
+    rows = [header, [valid_id(1), "甲", "2025", "称职", "-1", "80"],
+            [valid_id(2), "乙", "2025", "称职", "3", "120"]]
+    receipt = submit_file(write_csv(tmp_path / "考核.csv", rows), "ORG", "annual_assessment",
+                          home)
+    found = {i.column: i for i in receipt.issues if i.reason == "out_of_range"}
+    assert found["votes_excellent"].message_zh == "“优秀票”的值“-1”超出允许范围（不小于0）"
+    assert found["votes_excellent"].fix_zh == "请核对数值，应为不小于0。"
+    assert found["score_virtue"].message_zh == "“德”的值“120”超出允许范围（0～100）"
+    assert found["score_virtue"].fix_zh == "请核对数值，应为0～100。"

@@ -106,7 +106,7 @@ REASONS: tuple[Reason, ...] = (
     Reason("unknown_code", "不在代码表中", "row", "“{header}”的值“{value}”不在代码表中",
            "可选值为：{codes}。"),
     Reason("out_of_range", "超出允许范围", "row", "“{header}”的值“{value}”超出允许范围（{detail}）",
-           "请核对数值，允许范围为 {detail}。"),
+           "请核对数值，应为{detail}。"),
     Reason("value_out_of_bounds", "超出可接受范围", "row",
            "“{header}”的值“{value}”超出可接受的范围（{detail}）",
            "请核对数值或日期（金额以万元为单位），允许范围为 {detail}。"),
