@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -184,3 +187,111 @@ def test_an_excel_binary_workbook_is_refused_as_unsupported_whatever_its_name() 
             read_table(buffer.getvalue(), name, load_contract("roster").header_index().keys())
         assert (refused.value.reason, refused.value.value) == (
             "unsupported_format", "xlsb（Excel 二进制工作簿）")
+
+
+def test_a_value_beyond_what_the_warehouse_holds_names_the_range_the_unit_may_use(
+        home: DataHome, tmp_path: Path) -> None:
+    """The message and the fix of value_out_of_bounds name the range: never an empty （）."""
+    rows = [ROSTER_HEADER, roster_row(1), roster_row(2, 任现职时间="1899-12-31")]
+    receipt = submit_file(write_csv(tmp_path / "old.csv", rows), "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_accepted) == ("partially_accepted", 1)
+    [issue] = [i for i in receipt.issues if i.reason == "value_out_of_bounds"]
+    assert issue.source_row == 3 and issue.column == "appointed_on"
+    assert "（1900-01-01～2100-12-31）" in issue.message_zh, issue.message_zh
+    assert issue.fix_zh.endswith("允许范围为 1900-01-01～2100-12-31。"), issue.fix_zh
+
+
+def _cut_at_sample_end(rows: list[list[object]], encoding: str) -> bytes:
+    """A CSV in ``encoding`` whose 4096th byte starts a two-byte or longer character (the
+    sample the format is judged by ends inside it)."""
+    for pad in range(16):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(
+            [[*rows[0], "备注"], *[[*r, "说明" + "x" * pad] for r in rows[1:]]])
+        data = buffer.getvalue().encode(encoding)
+        try:
+            data[:4096].decode(encoding)
+        except UnicodeDecodeError:
+            return data
+    raise AssertionError("no padding puts a character across the sample's end")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("name", ["名册.xls", "名册.xlsx"])
+def test_a_csv_named_as_a_spreadsheet_is_read_as_csv_in_either_encoding(
+        home: DataHome, tmp_path: Path, encoding: str, name: str) -> None:
+    """sources.md: a file whose content is not what its suffix says is read by its content.
+    UTF-8 without BOM was judged as GB18030 only and refused as a damaged workbook; either
+    encoding was, when the sample's last character was cut."""
+    rows = [ROSTER_HEADER, *[roster_row(n) for n in range(1, 80)]]
+    data = _cut_at_sample_end(rows, encoding)
+    path = tmp_path / name
+    path.write_bytes(data)
+    receipt = submit_file(path, "ORG", "roster", home)
+    assert (receipt.status, receipt.rows_accepted) == ("accepted", 79), receipt.issues
+    [note] = [i for i in receipt.issues if i.reason == "read_by_content"]
+    assert "CSV 文本" in note.message_zh
+
+
+def test_json_named_csv_and_csv_named_json_are_read_by_their_content() -> None:
+    from pipelines.contracts import load_contract
+
+    known = load_contract("roster").header_index().keys()
+    objects = [{"id_number": valid_id(1), "name": "王某"}]
+    as_json = json.dumps(objects, ensure_ascii=False, indent=1).encode()
+    for name in ("名册.csv", "名册.txt"):
+        table = read_table(as_json, name, known)
+        assert table.file_format == "json" and table.frame.iloc[0]["name"] == "王某"
+        assert table.notes[0][0] == "read_by_content"
+    as_csv = f"身份证号,姓名\r\n{valid_id(1)},王某\r\n".encode("gbk")
+    table = read_table(as_csv, "名册.json", known)
+    assert table.file_format == "csv" and table.frame.iloc[0]["姓名"] == "王某"
+    assert table.notes[0][:2] == ("read_by_content", ".json")
+    with pytest.raises(InputRefused) as refused:  # damaged JSON stays JSON: its error says where
+        read_table(as_json[:-5] + b",\n", "名册.json", known)
+    assert "JSON 格式错误" in refused.value.detail
+
+
+def test_an_id_whose_birth_date_fits_no_serving_cadre_is_a_row_issue(
+        home: DataHome, tmp_path: Path) -> None:
+    """sources.md: the birth date inside an ID is not before 1900, not in the future, and at
+    least 16 years before the data's date (the day the file is received); such IDs loaded."""
+    from datetime import timedelta
+
+    from pipelines.ingest import idcard
+
+    latest = idcard.latest_birth(date.today())
+    births = {"born 1900-01-01": date(1900, 1, 1), "born 1899-12-31": date(1899, 12, 31),
+              "16 today": latest, "16 tomorrow": latest + timedelta(days=1),
+              "not born yet": date.today() + timedelta(days=400)}
+    rows = [ROSTER_HEADER]
+    for n, born in enumerate(births.values(), 1):
+        rows.append(roster_row(n, 身份证号=valid_id(n, born), 出生日期=born.isoformat()))
+    receipt = submit_file(write_csv(tmp_path / "births.csv", rows), "ORG", "roster", home)
+    bad = {i.source_row: i for i in receipt.issues if i.reason == "id_bad_birth"}
+    assert sorted(bad) == [3, 5, 6], [i.message_zh for i in receipt.issues]
+    assert "不早于1900年1月1日" in bad[5].message_zh and "16年" in bad[5].message_zh
+    assert receipt.rows_accepted == 2  # 1900-01-01 and 16 years old today
+    # an evidence row under such an ID is quarantined, not accepted as 未匹配
+    evidence = [["身份证号", "姓名", "考核年度", "考核等次"],
+                [valid_id(9, date.today() + timedelta(days=400)), "王某", "2025", "称职"]]
+    receipt = submit_file(write_csv(tmp_path / "aa.csv", evidence), "ORG", "annual_assessment",
+                          home)
+    assert (receipt.status, receipt.rows_unmatched) == ("refused", 0)
+    assert [i.reason for i in receipt.issues][1:] == ["id_bad_birth"]
+
+
+def test_a_value_out_of_range_names_the_range_as_the_template_does(
+        home: DataHome, tmp_path: Path) -> None:
+    """A count below 0 said “超出允许范围（0.0～）” and “允许范围为 0.0～。”: the missing upper
+    bound and float formatting of GX's kwargs reached the unit."""
+    header = ["身份证号", "姓名", "考核年度", "考核等次", "优秀票", "德"]
+    rows = [header, [valid_id(1), "甲", "2025", "称职", "-1", "80"],
+            [valid_id(2), "乙", "2025", "称职", "3", "120"]]
+    receipt = submit_file(write_csv(tmp_path / "考核.csv", rows), "ORG", "annual_assessment",
+                          home)
+    found = {i.column: i for i in receipt.issues if i.reason == "out_of_range"}
+    assert found["votes_excellent"].message_zh == "“优秀票”的值“-1”超出允许范围（不小于0）"
+    assert found["votes_excellent"].fix_zh == "请核对数值，应为不小于0。"
+    assert found["score_virtue"].message_zh == "“德”的值“120”超出允许范围（0～100）"
+    assert found["score_virtue"].fix_zh == "请核对数值，应为0～100。"

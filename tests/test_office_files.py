@@ -7,6 +7,7 @@ and .xlsx (``python -m tests.fixtures.make_office_fixtures`` regenerates them).
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -111,3 +112,92 @@ def test_excel_damaged_ids_in_csv(home: DataHome, tmp_path: Path) -> None:
     assert receipt.issues[0].reason == "id_column_excel_damaged"
     assert "文本" in receipt.issues[0].fix_zh
     assert _raw(home, "select count(*) from raw.roster where id_number like '%000'") == [(0,)]
+
+
+def test_a_date_formula_filled_down_is_a_formula_tail_not_bad_rows(home: DataHome,
+                                                                    tmp_path: Path) -> None:
+    """A date column's formula filled down over empty rows shows day 0: calamine reads the
+    xlsx cell as 00:00:00, and Excel saves it into CSV as 1900/1/0. Those rows hold only
+    formula results (sources.md): ignored with a note, never quarantined."""
+    import xlsxwriter
+
+    path = tmp_path / "名册.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("名册")
+    as_date = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, ROSTER_HEADER)
+    for r in (1, 2):
+        sheet.write_row(r, 0, [str(v) for v in roster_row(r)])
+    birth, appointed = ROSTER_HEADER.index("出生日期"), ROSTER_HEADER.index("任现职时间")
+    for r in range(3, 20):  # the formulas as Excel saves them, with their cached result 0
+        for col in (birth, appointed):
+            sheet.write_formula(r, col, f'=IF(A{r + 1}="",0,A{r + 1})', as_date, 0)
+        sheet.write_formula(r, 1, f'=IF(A{r + 1}="","",A{r + 1})', None, "")
+    book.close()
+    csv_rows = [ROSTER_HEADER, roster_row(3), roster_row(4)]
+    for day0 in ("1900/1/0", "1900-01-00", "1900年1月0日"):
+        csv_rows.append(["" if h not in ("出生日期", "任现职时间") else day0
+                         for h in ROSTER_HEADER])
+    for file, unit_rows in ((path, "4-20"), (write_csv(tmp_path / "名册.csv", csv_rows), "4-6")):
+        receipt = submit_file(file, "ORG", "roster", home)
+        assert (receipt.status, receipt.rows_accepted, receipt.rows_quarantined) == (
+            "accepted", 2, 0), [i.message_zh for i in receipt.issues]
+        [note] = receipt.issues
+        assert (note.reason, note.value) == ("trailer_rows_ignored", unit_rows)
+        assert "公式或空值行" in note.message_zh
+
+
+def test_data_rows_whose_text_mentions_a_signature_or_total_word_are_data(
+        home: DataHome, tmp_path: Path) -> None:
+    """The last findings of a file, described as 对分管负责人监督不力 or 合计报销超标…, were taken
+    for a signature line and a total row and dropped with a note: a serious finding never
+    loaded. A real 合计 row and signature line below them are still ignored."""
+    from tests.conftest import valid_id
+
+    header = ["问题编号", "巡视轮次", "被巡视单位", "责任人身份证号", "责任人姓名", "问题类别",
+              "问题描述", "严重程度", "责任类型", "发现日期", "整改状态"]
+
+    def finding(n: int, described: str, id_number: str = "") -> list[object]:
+        return [f"XS-{n}", "2025年第一轮", "市水务局", id_number, "", "不担当不作为", described,
+                "严重", "直接责任", "2025-04-02", "未整改"]
+
+    rows = [header, finding(1, "调研走过场", valid_id(1)),
+            finding(2, "对分管负责人监督不力，联系人制度未落实", valid_id(2)),
+            finding(3, "合计报销超标费用3.2万元", valid_id(3)),
+            finding(4, "负责人：未明确整改责任人"),  # no ID; a signature line starts with its label
+            ["合计", "", "", "", "", "", "", "", "", "", ""],
+            ["填表人：王五　　审核人：赵六　　联系电话：0371-12345678"] + [""] * 10]
+    receipt = submit_file(write_csv(tmp_path / "巡察.csv", rows), "INS", "inspection_finding",
+                          home)
+    assert (receipt.status, receipt.rows_read, receipt.rows_accepted) == ("accepted", 4, 4)
+    [note] = [i for i in receipt.issues if i.reason == "trailer_rows_ignored"]
+    assert note.value == "6-7", note.message_zh
+    assert sorted(r[0] for r in _raw(home, "select finding_id from raw.inspection_finding")) == [
+        "XS-1", "XS-2", "XS-3", "XS-4"]
+
+
+def test_a_partly_damaged_id_column_is_refused_whole(home: DataHome, tmp_path: Path) -> None:
+    """15 of 100 IDs ending in 000 (15 times in a hundred what genuine IDs give once in a
+    thousand): the column was damaged, so the file is refused and none of its IDs loaded. With
+    the former share test (a fifth of the column) the rows loaded, among them a damaged ID
+    whose digits happen to pass the check. Genuine IDs ending in 000 still load."""
+    from pipelines.ingest import idcard
+
+    def assessment(ids: list[str]) -> Path:
+        rows = [["身份证号", "姓名", "考核年度", "考核等次"]]
+        rows += [[i, f"干部{n}", "2025", "称职"] for n, i in enumerate(ids)]
+        return write_csv(tmp_path / f"考核{len(ids)}.csv", rows)
+
+    ids = [str(roster_row(n)[0]) for n in range(100)]
+    damaged = [i[:15] + "000" for i in ids[:15]]
+    assert any(idcard.problem(d) is None for d in damaged)  # one passes the check
+    receipt = submit_file(assessment(damaged + ids[15:]), "ORG", "annual_assessment", home)
+    assert (receipt.status, receipt.issues[0].reason) == ("refused", "id_column_excel_damaged")
+    assert "15 个身份证号" in receipt.issues[0].message_zh
+    assert _raw(home, "select count(*) from raw.annual_assessment") == [(0,)]
+    genuine = [i for i in (idcard.make("110105", date(1975, 5, 5), s)
+                           for s in range(1000)) if i.endswith("000")]
+    assert genuine  # a sequence whose check digit is 0
+    spread = [idcard.make("110105", date(1976, 6, 6), s) for s in range(200)]
+    receipt = submit_file(assessment(genuine + spread), "ORG", "annual_assessment", home)
+    assert receipt.status == "accepted", receipt.reasons

@@ -369,3 +369,15 @@ def test_non_reviewers_have_no_review_page(portal: Portal) -> None:
     assert login(portal, "aud-clerk").get("/review").status_code == 404
     assert login(portal, "org-clerk").get("/review").status_code == 404
     assert login(portal, "org-reviewer").get("/review").status_code == 200
+
+
+def test_the_upload_form_offers_every_format_the_contract_accepts(portal: Portal) -> None:
+    """The file picker's filter (``accept``) hid legacy .xls and .ods files, which the
+    contract accepts and the readers read."""
+    from pipelines.ingest.readers import FORMATS
+
+    page = login(portal, "aud-clerk").get("/upload")
+    assert page.status_code == 200
+    [accept] = re.findall(r'<input type="file"[^>]*\baccept="([^"]*)"', page.text)
+    assert set(accept.split(",")) == set(FORMATS), accept
+    assert ".xls、" in page.text and ".ods" in page.text

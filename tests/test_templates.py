@@ -176,7 +176,7 @@ def test_guide_lists_every_field(written: dict[str, Path], source: str) -> None:
         assert (r[4] or "") == "、".join(templates.field_codes(f))
         assert f.note_zh in (r[5] or "")  # what an empty value means reaches the unit
     text = "\n".join(str(c) for r in rows for c in r if c)
-    for needle in (".xlsx", ".csv", "GBK", ".json", "2025/3/5", "2025.03.05", "2025年3月5日",
+    for needle in (".xlsx", "、.xls）", ".ods", ".csv", "GBK", ".json", "2025/3/5", "2025.03.05", "2025年3月5日",
                    "20250305", "Y/N", "1/0", "true/false", "文本", "万元", "顺序", "忽略"):
         assert needle in text, needle
 

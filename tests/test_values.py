@@ -85,8 +85,11 @@ def test_id_check_digit_known_value() -> None:
 
 def test_vectorised_and_scalar_id_checks_agree() -> None:
     samples = ["11010519491231002X", "110105194912310020", "4.10105E+17", "1101051949123100",
-               "110105194902300025", " １１０１０５１９４９１２３１００２ｘ "]
+               "110105194902300025", " １１０１０５１９４９１２３１００２ｘ ",
+               idcard.make("110105", date(1899, 12, 31), 1),  # born before 1900
+               idcard.make("110105", date(2020, 1, 1), 2)]  # not 16 years before the data
     normalised, reasons = idcard.classify_ids(pd.Series(samples, dtype="str"))
     for raw, norm, reason in zip(samples, normalised, reasons, strict=True):
         assert norm == idcard.normalize(raw)
         assert (None if pd.isna(reason) else reason) == idcard.problem(raw)
+    assert list(reasons[-2:]) == ["id_bad_birth", "id_bad_birth"]

@@ -8,6 +8,7 @@ vectorised ``classify_ids`` (parser, on whole columns) live here.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date
@@ -35,7 +36,23 @@ def normalize(raw: object) -> str:
     return "".join(text.split()).upper()
 
 
-def problem(raw: object) -> str | None:
+# sources.md: the birth date inside an ID fits a serving cadre: not before 1900, not in the
+# future, at least 16 years before the data's date (the day the file was received).
+EARLIEST_BIRTH = date(1900, 1, 1)
+MIN_AGE_YEARS = 16
+
+
+def latest_birth(as_of: date | None = None) -> date:
+    """The latest birth date an ID may carry in data of ``as_of`` (default today): the same
+    day ``MIN_AGE_YEARS`` years before (28 February for a 29 February)."""
+    as_of = as_of or date.today()
+    try:
+        return as_of.replace(year=as_of.year - MIN_AGE_YEARS)
+    except ValueError:
+        return as_of.replace(year=as_of.year - MIN_AGE_YEARS, day=28)
+
+
+def problem(raw: object, as_of: date | None = None) -> str | None:
     """The reason code for what is wrong with an ID, or None when it is valid."""
     text = normalize(raw)
     if _EXCEL_NUMBER.match(text):
@@ -44,7 +61,8 @@ def problem(raw: object) -> str | None:
         return "id_bad_format"
     if check_digit(text[:17]) != text[17]:
         return "id_bad_checksum"
-    if birth_date(text) is None:
+    born = birth_date(text)
+    if born is None or not EARLIEST_BIRTH <= born <= latest_birth(as_of):
         return "id_bad_birth"
     return None
 
@@ -62,8 +80,8 @@ def make(area: str, born: date, sequence: int) -> str:
     return first17 + check_digit(first17)
 
 
-def classify_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Vectorised ``normalize`` + ``problem`` for a column of text.
+def classify_ids(raw: pd.Series, as_of: date | None = None) -> tuple[pd.Series, pd.Series]:
+    """Vectorised ``normalize`` + ``problem`` for a column of text, in data of ``as_of``.
 
     Returns (normalised IDs, reason code or NA per row). Missing values give NA in both: the
     required-value check, not this one, speaks about them.
@@ -85,7 +103,9 @@ def classify_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         damaged = bad_check[ids[bad_check].str.endswith("000").to_numpy()]
         reason[damaged] = "id_excel_damaged"
         births = pd.to_datetime(ids.str[6:14], format="%Y%m%d", errors="coerce")
-        reason[births.index[births.isna() & ~births.index.isin(bad_check)]] = "id_bad_birth"
+        unfit = births.isna() | (births < pd.Timestamp(EARLIEST_BIRTH)) | \
+            (births > pd.Timestamp(latest_birth(as_of)))
+        reason[births.index[unfit & ~births.index.isin(bad_check)]] = "id_bad_birth"
     return text, reason
 
 
@@ -104,10 +124,28 @@ def _check_fails(ids: pd.Series) -> np.ndarray:
     return checks != ids.str[17].to_numpy()
 
 
-# A genuine ID ends in 000 about once in a thousand (two sequence digits and the check digit);
-# a column in which this many do, and this share of them, was saved by Excel as numbers.
+# A genuine ID ends in 000 about once in a thousand (two sequence digits and the check digit).
+# A column in which so many do that genuine IDs would give that many less than once in
+# DAMAGED_COLUMN_ODDS files was saved by Excel as numbers. (A share of the column, the former
+# test, let a column with 15 of 100 IDs ending in 000 through, and loaded those of them whose
+# damaged digits happened to pass the check: another person's ID, or nobody's.)
+GENUINE_000 = 1 / 1000
 DAMAGED_COLUMN_MIN = 2
-DAMAGED_COLUMN_SHARE = 0.2
+DAMAGED_COLUMN_ODDS = 10_000
+
+
+def _chance_of_at_least(count: int, n: int, share: float = GENUINE_000) -> float:
+    """P(X >= count) for X ~ Binomial(n, share): summed upward from ``count`` while its terms
+    still matter (past the mean they shrink faster than geometrically)."""
+    log_share, log_rest = math.log(share), math.log1p(-share)
+    total = 0.0
+    for k in range(count, n + 1):
+        term = math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                        + k * log_share + (n - k) * log_rest)
+        total += term
+        if term <= total * 1e-12:
+            break
+    return total
 
 
 def damaged_column(ids: pd.Series) -> int:
@@ -116,6 +154,8 @@ def damaged_column(ids: pd.Series) -> int:
     present = ids.dropna()
     present = present[present.str.fullmatch(r"\d{18}").fillna(False).astype(bool)]
     ending = int(present.str.endswith("000").sum())
-    if ending >= DAMAGED_COLUMN_MIN and ending >= DAMAGED_COLUMN_SHARE * len(present):
+    if ending < DAMAGED_COLUMN_MIN or ending <= GENUINE_000 * len(present):
+        return 0
+    if _chance_of_at_least(ending, len(present)) < 1 / DAMAGED_COLUMN_ODDS:
         return ending
     return 0

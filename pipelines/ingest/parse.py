@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -29,13 +30,23 @@ BOUNDED_PARSERS = {"date": values.dates_with_bounds, "int": values.ints_with_bou
 
 # What units put around the data (sources.md): total rows, signature lines, notes, and below
 # the data rows holding only formula results, zeros or blanks in the columns we read.
-TOTAL_ROW = re.compile(r"^\s*(合\s*计|小\s*计|总\s*计|共\s*计)")
-SIGNATURE_ROW = re.compile(r"(填表人|填报人|审核人|制表人|负责人|联系人|联系电话|填报日期|填表日期|"
-                           r"制表日期|审核日期)")
+# A total row is known by a cell that is only its label (``合计``, ``合计：12项``), a signature
+# line by its first cell starting with one (``填表人：王五  审核人：赵六``), never by words inside
+# a data cell: a finding described as ``对分管负责人监督不力`` or ``合计报销超标3.2万元`` is data,
+# whatever row it is in, and so is any row naming a valid 身份证号.
+TOTAL_ROW = re.compile(r"^\s*(合\s*计|小\s*计|总\s*计|共\s*计)\s*([（(][^）)]{0,10}[）)])?\s*[:：]?"
+                       r"\s*([\d.,，]+\s*(项|条|人|名|个|件|笔|万元|元)?)?\s*$")
+SIGNATURE_ROW = re.compile(r"^\s*(单位|部门|科室|主要)?(填表人|填报人|审核人|制表人|负责人|联系人|"
+                           r"联系电话|填报日期|填表日期|制表日期|审核日期)\s*([（(][^）)]{0,10}[）)])?"
+                           r"\s*([:：]|\s|$)")
 NOTE_TEXT = re.compile(r"^\s*(注\s*[:：\d１-９]|说明|填写说明|填表说明|备注\s*[:：])")
 UNITS_TEXT = re.compile(r"^\s*[（(][^）)]{0,40}[）)]\s*$")
+# A zero in a date-formatted cell (a date formula filled down over empty rows) is a formula
+# result too: calamine reads it as the time 00:00:00, and a CSV saved from it by Excel holds the
+# date Excel shows for day 0, 1900/1/0 (or 1900-01-00, 1900年1月0日).
 FILLER = re.compile(r"^\s*([0０]+(\.0+)?|[-—–/]|#N/A|#VALUE!|#REF!|#DIV/0!|#NAME\?|#NUM!|#NULL!|"
-                    r"FALSE|false|TRUE|true)\s*$")
+                    r"FALSE|false|TRUE|true|0?0:00(:00)?|"
+                    r"1900\s*[-/.年]\s*0?1\s*[-/.月]\s*0?0\s*日?(\s+0?0:00(:00)?)?)\s*$")
 
 
 @dataclass
@@ -76,9 +87,11 @@ def map_headers(table: TextTable, contract: Contract) -> tuple[dict[str, str], l
 def _row_kind(cells: list[object], mapped: list[bool]) -> str | None:
     """What a row below the data is when it is not data: 合计行 / 签名行 / 注释行 / 公式或空值行."""
     texts = [str(c) for c in cells if c is not None]
+    if any(idcard.problem(t) is None for t in texts):  # a row naming a cadre is data
+        return None
     if any(TOTAL_ROW.match(t) for t in texts):
         return "合计行"
-    if any(SIGNATURE_ROW.search(t) for t in texts):
+    if texts and SIGNATURE_ROW.match(texts[0]):  # a signature line starts with its label
         return "签名行"
     if texts and NOTE_TEXT.match(texts[0]):
         return "注释行"
@@ -135,10 +148,12 @@ def drop_layout_rows(table: TextTable, headers: dict[str, str]) -> list[Issue]:
     return notes
 
 
-def type_column(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.Series | None]:
-    """(typed column, bad-cell mask, reason per bad cell or None when one reason fits all)."""
+def type_column(raw: pd.Series, spec: Field, as_of: date | None = None,
+                ) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+    """(typed column, bad-cell mask, reason per bad cell or None when one reason fits all);
+    ``as_of`` is the data's date, which an ID's birth date must be 16 years before."""
     if spec.type == "id_number":
-        ids, reason = idcard.classify_ids(raw)
+        ids, reason = idcard.classify_ids(raw, as_of)
         return ids, reason.notna(), reason
     if spec.type == "text":
         return values.clean_text(raw), pd.Series(False, index=raw.index), None
@@ -159,7 +174,8 @@ def type_column(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.S
     return typed, bad, None
 
 
-def type_distinct(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+def type_distinct(raw: pd.Series, spec: Field, as_of: date | None = None,
+                  ) -> tuple[pd.Series, pd.Series, pd.Series | None]:
     """``type_column`` run once per distinct text of the column, spread back to every row.
 
     Every typing rule is a function of one cell's text alone, so typing each distinct text
@@ -168,15 +184,15 @@ def type_distinct(raw: pd.Series, spec: Field) -> tuple[pd.Series, pd.Series, pd
     the regexes and NFKC normalisation behind each rule cost per cell. Code lists are typed
     as they are (each row gets its own list, not one shared by every row with that text)."""
     if spec.type == "code_list":
-        return type_column(raw, spec)
+        return type_column(raw, spec, as_of)
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     if len(uniques) == len(raw):  # nothing repeats (IDs, names): nothing to share
-        return type_column(raw, spec)
+        return type_column(raw, spec, as_of)
     # the distinct texts, and one empty cell last: what a row with nothing in it types to
     distinct = pd.Series(uniques, dtype=raw.dtype)
     distinct = pd.concat([distinct, pd.Series([None], dtype=raw.dtype)], ignore_index=True)
     positions = np.where(codes < 0, len(uniques), codes)
-    column, bad, reason = type_column(distinct, spec)
+    column, bad, reason = type_column(distinct, spec, as_of)
 
     def spread(values: pd.Series) -> pd.Series:
         return pd.Series(values.array.take(positions), index=raw.index, name=values.name,
@@ -191,7 +207,7 @@ def empty_column(spec: Field, length: int) -> pd.Series:
     return pd.Series([None] * length, dtype=dtype)
 
 
-def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
+def parse_table(table: TextTable, contract: Contract, as_of: date | None = None) -> ParsedDrop:
     headers, extras = map_headers(table, contract)
     layout_notes = drop_layout_rows(table, headers)
     if not table.source_rows:
@@ -213,15 +229,17 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
         raw = frame[header]
         # a header written twice is taken from its first column
         raw = raw.iloc[:, 0] if isinstance(raw, pd.DataFrame) else raw
-        column, bad, reason = type_distinct(raw, spec)
+        column, bad, reason = type_distinct(raw, spec, as_of)
         if spec.type == "id_number" and (damaged := idcard.damaged_column(column)):
             raise InputRefused("id_column_excel_damaged", damaged, spec.header_zh)
         typed[spec.name], text[spec.name], bad_cells[spec.name] = column, raw, bad
         for position in bad[bad].index:
             code = reason[position] if reason is not None else PARSE_REASON[spec.type]
+            # an out-of-bounds value's message and fix name the range the unit may use
+            bounds = values.BOUNDS_ZH[spec.type] if code == "value_out_of_bounds" else ""
             issues.append(Issue.make(code, source_row=rows[position], column=spec.name,
                                      header=spec.header_zh, value=raw[position],
-                                     codes="、".join(spec.codes)))
+                                     codes="、".join(spec.codes), detail=bounds))
     typed_frame = pd.DataFrame(typed)
     id_fields = {f.agrees_with_id for f in contract.fields if f.agrees_with_id}
     for id_field in id_fields:  # only a valid ID has a birth date to compare with
@@ -233,8 +251,10 @@ def parse_table(table: TextTable, contract: Contract) -> ParsedDrop:
                       file_format=table.file_format, encoding=table.encoding)
 
 
-def parse_file(data: bytes, filename: str, contract: Contract) -> ParsedDrop:
-    """Bytes of one submission -> ParsedDrop. Raises InputRefused for whole-file problems,
-    EnvironmentFault for the machine's."""
+def parse_file(data: bytes, filename: str, contract: Contract,
+               as_of: date | None = None) -> ParsedDrop:
+    """Bytes of one submission -> ParsedDrop; ``as_of`` is the data's date (the day it was
+    received; default today). Raises InputRefused for whole-file problems, EnvironmentFault
+    for the machine's."""
     table = read_table(data, filename, contract.header_index().keys())
-    return parse_table(table, contract)
+    return parse_table(table, contract, as_of)

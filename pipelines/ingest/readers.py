@@ -18,6 +18,7 @@ still raises becomes an ``InputRefused`` (``pipelines.ingest.errors``), never a 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import html
@@ -95,6 +96,12 @@ def sniff(data: bytes, filename: str) -> str:
     claimed = FORMATS.get(suffix_of(filename))
     if claimed is None:
         raise InputRefused("unsupported_format", suffix_of(filename) or filename)
+    if claimed in ("csv", "json"):  # JSON saved as .csv/.txt, a CSV saved as .json
+        kind = _text_kind(data)
+        if claimed == "json" and kind == "csv" and (text := _head_text(data[:4096])) \
+                and text.lstrip()[:1] in ("[", "{"):
+            return "json"  # JSON, if damaged: its own error says where
+        return kind or claimed
     if claimed in SPREADSHEETS:
         if _is_web_page(data):  # many systems "export to Excel" as an HTML table named .xls
             raise InputRefused("unreadable_file", detail=(
@@ -112,18 +119,31 @@ def _is_web_page(data: bytes) -> bool:
         (head.startswith(b"<") and b"<table" in head and b"<td" in data[:65536].lower())
 
 
+# JSON as units' systems write it: an array of objects (or an empty one), or an object whose
+# first key is quoted; a CSV line does not start like that.
+_JSON_START = re.compile(r"^\s*(\[\s*[{\]]|\{\s*\")")
+
+
+def _head_text(head: bytes) -> str | None:
+    """The first bytes of a file as text: UTF-8 (with or without BOM), else GB18030, as
+    ``decode`` reads the whole file; a character cut by the end of the sample is no fault."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _text_kind(data: bytes) -> str | None:
     """``json`` / ``csv`` for bytes that are plainly text, else None."""
     head = data[:4096]
     if not head or b"\x00" in head:
         return None
-    try:
-        text = head.decode("utf-8-sig", errors="strict") if head.isascii() or \
-            head.startswith(b"\xef\xbb\xbf") else head.decode("gb18030")
-    except UnicodeDecodeError:
+    text = _head_text(head)
+    if text is None:
         return None
-    stripped = text.lstrip()
-    if stripped[:1] in ("[", "{"):
+    if _JSON_START.match(text):
         return "json"
     return "csv" if ("," in text or "\t" in text) and "\n" in text else None
 

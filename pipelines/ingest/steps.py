@@ -244,7 +244,9 @@ def parse_step(submission_id: str, home: DataHome) -> bool:
             except OSError as exc:
                 raise EnvironmentFault(f"archive unreadable: {describe(exc)}") from exc
             with gc_paused():
-                parsed = parse_file(data, str(sub["filename"]), contract)
+                received = sub["received_at"]  # the data's date, for the IDs' birth dates
+                parsed = parse_file(data, str(sub["filename"]), contract,
+                                    received.date() if isinstance(received, datetime) else None)
             crashpoint("parse:read")
             _save_work(home, submission_id, "parsed.pickle", parsed)
             crashpoint("parse:saved")
