@@ -44,6 +44,8 @@ import ahocorasick
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.ingest.idcard import EARLIEST_BIRTH, MIN_AGE_YEARS
+
 NAME_MARK = "[姓名已隐去]"
 MIN_NAME_LENGTH = 2  # a one-character "name" would blank ordinary words
 
@@ -171,8 +173,10 @@ ID_REPLACES: list[Replace] = [
     (f"{_after(ID_MARK)}{_ID_ALONE}{_END}", f"{ID_MARK}\\1{ID_MARK}\\2"),
 ]
 
-FIRST_BIRTH_YEAR = 1900  # the contracts' earliest date (pipelines.ingest.values.DATE_BOUNDS)
-YOUNGEST_CADRE_AGE = 16  # a birth date at least 16 years before the as-of date is plausible
+# The birth dates an ID may carry (sources.md, the ingest's ID check): not before 1900, at
+# least 16 years before the data's date; declared once, in pipelines.ingest.idcard.
+FIRST_BIRTH_YEAR = EARLIEST_BIRTH.year
+YOUNGEST_CADRE_AGE = MIN_AGE_YEARS
 
 
 def last_birth_year(as_of: date) -> int:
