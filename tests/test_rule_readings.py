@@ -416,3 +416,45 @@ def test_a_wasteful_item_of_a_poorly_rated_audit_costs_points_for_both_reasons(
     lost = rows(home, "select category, dimension from marts.deduction where id_number = ? "
                       "and period_kind = 'as_of' order by 1", [cid])
     assert lost == [("审计评价较差", "performance"), ("损失浪费", "performance")]
+
+
+# --- Counting: one fact is one piece of evidence ----------------------------------------------
+
+def test_one_report_years_omission_found_again_costs_points_once(home: DataHome,
+                                                                 tmp_path: Path) -> None:
+    """rules.md "Counting": P2 counts report years, not check batches, and one fact is one piece
+    of evidence. The profile deducted every batch: a 2024 漏报 found on 2025-03-01 and again
+    on 2026-03-01 cost 廉 5 twice, took a 基本称职 cadre (65) to 55 and raised D1 (and so, six
+    months on, an R1 candidate) where one check leaves 60. It costs points once, for the
+    earliest check; the later one is listed as repeated with 0 points. Two report years still
+    cost twice, and a 瞒报 found twice no longer takes 德/廉 to 40."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    twice, once, two_years, concealed = s.cadre(), s.cadre(), s.cadre(), s.cadre()
+    for cid in (twice, once, two_years):
+        assess(s, cid, 2025, "基本称职")
+        report(s, cid, 2024, "漏报", "2025-03-01")
+    report(s, twice, 2024, "漏报", "2026-03-01")
+    report(s, two_years, 2025, "漏报", "2026-03-01")
+    assess(s, concealed, 2025, "称职")
+    report(s, concealed, 2024, "瞒报", "2025-03-01")
+    report(s, concealed, 2024, "瞒报", "2026-03-01")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+
+    def integrity(cid: str) -> tuple:
+        return rows(home, "select score_virtue, score_integrity, below_threshold from "
+                          "marts.cadre_profile where id_number = ? and period_kind = 'as_of'",
+                    [cid])[0]
+
+    assert integrity(once) == (65, 60, [])
+    assert integrity(twice) == (65, 60, [])
+    assert "D1" not in fired(home, twice)
+    assert rows(home, "select fact_date, points, status from marts.deduction where id_number = ? "
+                      "and period_kind = 'as_of' order by fact_date", [twice]) == [
+        (date(2025, 3, 1), 5, "counted"), (date(2026, 3, 1), 0, "repeated")]
+    assert integrity(two_years) == (65, 55, ["integrity"])
+    assert "D1" in fired(home, two_years) and "P2" in fired(home, two_years)
+    assert integrity(concealed) == (60, 60, [])
+    assert fired(home, concealed) == ["P1"]
