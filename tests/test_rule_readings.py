@@ -458,3 +458,35 @@ def test_one_report_years_omission_found_again_costs_points_once(home: DataHome,
     assert "D1" in fired(home, two_years) and "P2" in fired(home, two_years)
     assert integrity(concealed) == (60, 60, [])
     assert fired(home, concealed) == ["P1"]
+
+
+def test_a_d1_tipped_by_the_first_warnings_own_deduction_is_no_second_warning(
+        home: DataHome, tmp_path: Path) -> None:
+    """rules.md "Counting": a warning caused only by the deductions of another warning's own
+    evidence is not a second warning. A V2 (作风问题, 部分属实, closed 2026-01-05) costs 德 5; a
+    2025-03-01 finding (政治建设, 严重, −20) had left 德 at 60, not low, for ten months. The V2's
+    own 5 points take 德 to 55: a D1 dated 2026-06-30, inside the V2's 考察期, whose evidence
+    beyond the V2's is only that old finding. It was counted as a second warning and made the
+    cadre an R1 candidate at once; nothing new happened in the 考察期. Controls: a new finding
+    inside the period that helps take 德 below is a second warning; so is a D1 that stays below
+    without the V2's points (findings of 2026-01-02, raised at the next half-year end)."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    tipped, new_inside, low_anyway = s.cadre(), s.cadre(), s.cadre()
+    for cid in (tipped, new_inside, low_anyway):
+        assess(s, cid, 2025, "称职")
+        petition(s, cid, "部分属实", "2026-01-05", category="作风问题")
+    finding(s, tipped, category="政治建设", severity="严重", found_on="2025-03-01")
+    finding(s, new_inside, category="政治建设", severity="较重", found_on="2025-03-01")
+    finding(s, new_inside, category="选人用人", severity="较重", found_on="2026-03-01")
+    finding(s, low_anyway, category="政治建设", severity="严重", found_on="2026-01-02")
+    finding(s, low_anyway, category="选人用人", severity="较重", found_on="2026-01-02")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert fired(home, tipped) == ["D1", "V2"]
+    assert rows(home, "select rule_id, escalation from marts.observation_period where "
+                      "id_number = ? and as_of = ? order by 1", [tipped, AS_OF]) == [
+        ("D1", None), ("V2", None)]
+    assert fired(home, new_inside) == ["D1", "R1", "V2"]
+    assert fired(home, low_anyway) == ["D1", "R1", "V2"]
