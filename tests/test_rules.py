@@ -162,6 +162,14 @@ case("A5 boundary: 不称职 exactly 1/3 counts", "A5", True)(
     with_grades((2025, "称职"), votes={2025: (3, 3, 0, 3)}, **PROBATION))
 case("A5 boundary: approval exactly 1/2 does not count", "A5", False)(
     with_grades((2025, "称职"), votes={2025: (2, 3, 4, 1)}, **PROBATION))
+# the votes must be about the probation: a year that ended before the post on probation was
+# taken (任现职时间) rated the former post (rules.md is silent; the kinder reading)
+case("A5 boundary: votes of a year that ended before the probation began", "A5", False)(
+    with_grades((2025, "称职"), votes={2025: (1, 3, 5, 1)}, on_probation=True,
+                appointed_on="2026-01-01"))
+case("A5 boundary: probation began on the year's last day", "A5", True)(
+    with_grades((2025, "称职"), votes={2025: (1, 3, 5, 1)}, on_probation=True,
+                appointed_on="2025-12-31"))
 case("A5 boundary: latest year without votes, no fallback to older votes", "A5", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 5, 1)}, **PROBATION))
 

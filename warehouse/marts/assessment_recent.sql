@@ -10,7 +10,8 @@
 -- "The latest year" is slot 1 when present, else slot 2; A3-A5
 -- read that year's votes only, never an older year's. A5 reads probation as the roster stood on
 -- the as-of date: the cadre's row in the newest roster snapshot received on or before it, or,
--- for data sent after the fact (nothing received by then), the earliest snapshot received.
+-- for data sent after the fact (nothing received by then), the earliest snapshot received;
+-- appointed_on_as_of is that row's 任现职时间 (the post the probation is for).
 with bounds as (
     select
         getvariable('as_of')::date as as_of,
@@ -58,7 +59,8 @@ graded as (
 roster_then as (
     select
         id_number,
-        coalesce(on_probation, false) as on_probation_as_of
+        coalesce(on_probation, false) as on_probation_as_of,
+        appointed_on as appointed_on_as_of
     from staging.roster_history
     qualify row_number() over (
         partition by id_number
@@ -71,7 +73,8 @@ roster_then as (
 select
     graded.* exclude (last_year, years, slot),
     graded.slot,
-    coalesce(roster_then.on_probation_as_of, false) as on_probation_as_of
+    coalesce(roster_then.on_probation_as_of, false) as on_probation_as_of,
+    roster_then.appointed_on_as_of
 from graded
 left join roster_then using (id_number)
 where graded.slot <= graded.years

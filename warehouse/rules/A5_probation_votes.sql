@@ -6,7 +6,10 @@
 -- basis: local practice (地方规定, 试用期满考核) [V]
 -- Why: the latest assessed year's own 民主测评 counts if the cadre was on probation as the roster
 -- stood on the as-of date (是否试用期; see temp.assessment_recent): 不称职 >=
--- A5.max_incompetent_ratio or (优秀+称职) < A5.min_approval_ratio.
+-- A5.max_incompetent_ratio or (优秀+称职) < A5.min_approval_ratio. The votes must be about the
+-- probation: an assessment year that ended before the cadre took the post on probation
+-- (任现职时间 in that roster row) rated the former post, and is not read (rules.md is silent
+-- on it; the kinder reading).
 with latest as (
     select recent.*, parameter.a5_max_incompetent_ratio as max_ratio,
         parameter.a5_min_approval_ratio as min_ratio
@@ -23,4 +26,5 @@ select
         100 * incompetent_ratio, 100 * approval_ratio) as detail_zh
 from latest
 where on_probation_as_of and votes_total > 0
+    and (appointed_on_as_of is null or fact_date >= appointed_on_as_of)
     and (incompetent_ratio >= max_ratio or approval_ratio < min_ratio)
