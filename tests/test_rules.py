@@ -150,6 +150,14 @@ case("A3 boundary: latest year without votes, no fallback to older votes", "A3",
                 votes={2023: V_LOW, 2024: V_LOW}))
 case("A4 boundary: latest year without votes, no fallback to older votes", "A4", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (2, 3, 1, 4)}))
+# a later 不定等次 year with its own 民主测评 is newer votes: the graded year before it is not
+# read (no fallback), and a year without a grade makes no candidate itself (the kinder reading)
+case("A4 boundary: a later 不定等次 year's own votes stand before the graded year's", "A4", False)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (2, 3, 1, 4), 2025: (5, 3, 1, 1)}))
+case("A4 near miss: a 不定等次 year's own votes make no candidate", "A4", False)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (5, 3, 1, 1), 2025: (2, 3, 1, 4)}))
+case("A4 boundary: a 不定等次 year without votes is skipped", "A4", True)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (2, 3, 1, 4)}))
 case("A4 stale: 2022 votes make no candidate in 2026", "A4", False)(
     with_grades((2022, "称职"), votes={2022: (2, 3, 1, 4)}))
 # A5 — on probation and 不称职 >= 1/3 or approval < 1/2
@@ -170,6 +178,9 @@ case("A5 boundary: votes of a year that ended before the probation began", "A5",
 case("A5 boundary: probation began on the year's last day", "A5", True)(
     with_grades((2025, "称职"), votes={2025: (1, 3, 5, 1)}, on_probation=True,
                 appointed_on="2025-12-31"))
+case("A5 boundary: a later 不定等次 year's own votes stand before the graded year's", "A5", False)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (1, 3, 5, 1), 2025: (5, 3, 1, 1)},
+                on_probation=True, appointed_on="2024-03-01"))
 case("A5 boundary: latest year without votes, no fallback to older votes", "A5", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 5, 1)}, **PROBATION))
 
