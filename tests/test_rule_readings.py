@@ -426,12 +426,17 @@ def test_one_report_years_omission_found_again_costs_points_once(home: DataHome,
     of evidence. The profile deducted every batch: a 2024 漏报 found on 2025-03-01 and again
     on 2026-03-01 cost 廉 5 twice, took a 基本称职 cadre (65) to 55 and raised D1 (and so, six
     months on, an R1 candidate) where one check leaves 60. It costs points once, for the
-    earliest check; the later one is listed as repeated with 0 points. Two report years still
+    earliest check; the later one is listed as repeated with 0 points, and when the earliest is
+    outside the window a re-check does not bring the omission back. Two report years still
     cost twice, and a 瞒报 found twice no longer takes 德/廉 to 40."""
     from tests.test_rules import assess
 
     s = Scenario()
     twice, once, two_years, concealed = s.cadre(), s.cadre(), s.cadre(), s.cadre()
+    old_again = s.cadre()
+    assess(s, old_again, 2025, "基本称职")
+    report(s, old_again, 2023, "漏报", "2024-03-01")
+    report(s, old_again, 2023, "漏报", "2026-03-01")
     for cid in (twice, once, two_years):
         assess(s, cid, 2025, "基本称职")
         report(s, cid, 2024, "漏报", "2025-03-01")
@@ -458,6 +463,7 @@ def test_one_report_years_omission_found_again_costs_points_once(home: DataHome,
     assert "D1" in fired(home, two_years) and "P2" in fired(home, two_years)
     assert integrity(concealed) == (60, 60, [])
     assert fired(home, concealed) == ["P1"]
+    assert integrity(old_again) == (65, 65, [])
 
 
 def test_a_d1_tipped_by_the_first_warnings_own_deduction_is_no_second_warning(

@@ -5,8 +5,9 @@
 -- Why: every point lost must trace to its evidence (rules.md §1); tolerated (容错免责) and
 -- dismissed (不属实/无法查实) items are listed with 0 points and their basis, never counted.
 -- One fact is one piece of evidence (rules.md "Counting"): one report year's 漏报 or 瞒报 found
--- again by a later check batch is the same omission; it costs points once, for its earliest
--- check inside the window, and the other checks are listed as repeated with 0 points.
+-- again by a later check batch is the same omission, dated by its earliest check (as P2 dates
+-- it): it costs points once, for that check while it is inside the window, and the later checks
+-- are listed as repeated with 0 points (a re-check does not bring an old omission back).
 -- column dimension: virtue/ability/diligence/performance/integrity (德能勤绩廉).
 -- column category: The evidence's category, or 逾期未整改 / 审计评价较差 for those conditions.
 -- column points: severity_points x responsibility_weight; 0 unless status = counted.
@@ -56,16 +57,17 @@ in_window as (
         and overdue.overdue_from <= period.period_end
 ),
 repeated_check as (
-    -- per period: every counted check of a cadre's report year and result but the earliest
-    select in_window.period_kind, in_window.period_label, in_window.evidence_id,
-        first_value(in_window.evidence_id) over same_omission as first_evidence_id
-    from in_window
-    join core.personal_report as report using (evidence_id)
-    where in_window.status = 'counted'
-    window same_omission as (partition by in_window.period_kind, in_window.period_label,
-        in_window.id_number, report.report_year, in_window.category
-        order by in_window.fact_date, in_window.evidence_id)
-    qualify row_number() over same_omission > 1
+    -- a cadre's report year and result is one omission, dated by its earliest check: every later
+    -- check of it (the earliest is on or before any period end a later one is: no period here)
+    select evidence_id, first_evidence_id
+    from (
+        select evidence_id,
+            first_value(evidence_id) over (partition by id_number, report_year, category
+                order by fact_date, evidence_id) as first_evidence_id
+        from core.personal_report
+        where status = 'counted' and fact_date <= getvariable('as_of')
+    )
+    where evidence_id <> first_evidence_id
 )
 select
     in_window.period_kind, in_window.period_label, in_window.period_end, in_window.id_number,
@@ -87,6 +89,4 @@ join ruleset.dimension_map as map
     on map.source = in_window.source and map.category = in_window.category
 left join ruleset.severity_points as points on points.severity_level = in_window.severity_level
 left join ruleset.responsibility_weight as weight on weight.responsibility = in_window.responsibility
-left join repeated_check as repeated
-    on repeated.period_kind = in_window.period_kind and repeated.period_label = in_window.period_label
-    and repeated.evidence_id = in_window.evidence_id
+left join repeated_check as repeated on repeated.evidence_id = in_window.evidence_id
