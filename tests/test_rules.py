@@ -202,6 +202,11 @@ case("P1 window boundary: checked exactly 24 months before", "P1", False)(
     with_reports((2023, "瞒报", "2024-06-30")))
 case("P1 window boundary: checked a day inside", "P1", True)(
     with_reports((2023, "瞒报", "2024-07-01")))
+# one report year's 瞒报 is one fact, dated by its earliest check (as P2 dates an omission)
+case("P1 window boundary: an old 瞒报 found again inside the window", "P1", False)(
+    with_reports((2022, "瞒报", "2024-03-01"), (2022, "瞒报", "2026-03-01")))
+case("P1 window: a 瞒报 first found inside the window, checked again", "P1", True)(
+    with_reports((2022, "瞒报", "2024-07-01"), (2022, "瞒报", "2026-03-01")))
 case("P2 fires", "P2", True)(with_reports((2023, "漏报", "2024-03-01"), (2025, "漏报", "2026-03-01")))
 case("P2 near miss: once", "P2", False)(with_reports((2024, "一致", "2025-03-01"),
                                                     (2025, "漏报", "2026-03-01")))
