@@ -416,3 +416,83 @@ def test_a_wasteful_item_of_a_poorly_rated_audit_costs_points_for_both_reasons(
     lost = rows(home, "select category, dimension from marts.deduction where id_number = ? "
                       "and period_kind = 'as_of' order by 1", [cid])
     assert lost == [("审计评价较差", "performance"), ("损失浪费", "performance")]
+
+
+# --- Counting: one fact is one piece of evidence ----------------------------------------------
+
+def test_one_report_years_omission_found_again_costs_points_once(home: DataHome,
+                                                                 tmp_path: Path) -> None:
+    """rules.md "Counting": P2 counts report years, not check batches, and one fact is one piece
+    of evidence. The profile deducted every batch: a 2024 漏报 found on 2025-03-01 and again
+    on 2026-03-01 cost 廉 5 twice, took a 基本称职 cadre (65) to 55 and raised D1 (and so, six
+    months on, an R1 candidate) where one check leaves 60. It costs points once, for the
+    earliest check; the later one is listed as repeated with 0 points, and when the earliest is
+    outside the window a re-check does not bring the omission back. Two report years still
+    cost twice, and a 瞒报 found twice no longer takes 德/廉 to 40."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    twice, once, two_years, concealed = s.cadre(), s.cadre(), s.cadre(), s.cadre()
+    old_again = s.cadre()
+    assess(s, old_again, 2025, "基本称职")
+    report(s, old_again, 2023, "漏报", "2024-03-01")
+    report(s, old_again, 2023, "漏报", "2026-03-01")
+    for cid in (twice, once, two_years):
+        assess(s, cid, 2025, "基本称职")
+        report(s, cid, 2024, "漏报", "2025-03-01")
+    report(s, twice, 2024, "漏报", "2026-03-01")
+    report(s, two_years, 2025, "漏报", "2026-03-01")
+    assess(s, concealed, 2025, "称职")
+    report(s, concealed, 2024, "瞒报", "2025-03-01")
+    report(s, concealed, 2024, "瞒报", "2026-03-01")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+
+    def integrity(cid: str) -> tuple:
+        return rows(home, "select score_virtue, score_integrity, below_threshold from "
+                          "marts.cadre_profile where id_number = ? and period_kind = 'as_of'",
+                    [cid])[0]
+
+    assert integrity(once) == (65, 60, [])
+    assert integrity(twice) == (65, 60, [])
+    assert "D1" not in fired(home, twice)
+    assert rows(home, "select fact_date, points, status from marts.deduction where id_number = ? "
+                      "and period_kind = 'as_of' order by fact_date", [twice]) == [
+        (date(2025, 3, 1), 5, "counted"), (date(2026, 3, 1), 0, "repeated")]
+    assert integrity(two_years) == (65, 55, ["integrity"])
+    assert "D1" in fired(home, two_years) and "P2" in fired(home, two_years)
+    assert integrity(concealed) == (60, 60, [])
+    assert fired(home, concealed) == ["P1"]
+    assert integrity(old_again) == (65, 65, [])
+
+
+def test_a_d1_tipped_by_the_first_warnings_own_deduction_is_no_second_warning(
+        home: DataHome, tmp_path: Path) -> None:
+    """rules.md "Counting": a warning caused only by the deductions of another warning's own
+    evidence is not a second warning. A V2 (作风问题, 部分属实, closed 2026-01-05) costs 德 5; a
+    2025-03-01 finding (政治建设, 严重, −20) had left 德 at 60, not low, for ten months. The V2's
+    own 5 points take 德 to 55: a D1 dated 2026-06-30, inside the V2's 考察期, whose evidence
+    beyond the V2's is only that old finding. It was counted as a second warning and made the
+    cadre an R1 candidate at once; nothing new happened in the 考察期. Controls: a new finding
+    inside the period that helps take 德 below is a second warning; so is a D1 that stays below
+    without the V2's points (findings of 2026-01-02, raised at the next half-year end)."""
+    from tests.test_rules import assess
+
+    s = Scenario()
+    tipped, new_inside, low_anyway = s.cadre(), s.cadre(), s.cadre()
+    for cid in (tipped, new_inside, low_anyway):
+        assess(s, cid, 2025, "称职")
+        petition(s, cid, "部分属实", "2026-01-05", category="作风问题")
+    finding(s, tipped, category="政治建设", severity="严重", found_on="2025-03-01")
+    finding(s, new_inside, category="政治建设", severity="较重", found_on="2025-03-01")
+    finding(s, new_inside, category="选人用人", severity="较重", found_on="2026-03-01")
+    finding(s, low_anyway, category="政治建设", severity="严重", found_on="2026-01-02")
+    finding(s, low_anyway, category="选人用人", severity="较重", found_on="2026-01-02")
+    s.load(home, tmp_path / "drops")
+    build(home, AS_OF)
+    assert fired(home, tipped) == ["D1", "V2"]
+    assert rows(home, "select rule_id, escalation from marts.observation_period where "
+                      "id_number = ? and as_of = ? order by 1", [tipped, AS_OF]) == [
+        ("D1", None), ("V2", None)]
+    assert fired(home, new_inside) == ["D1", "R1", "V2"]
+    assert fired(home, low_anyway) == ["D1", "R1", "V2"]

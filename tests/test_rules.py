@@ -150,6 +150,14 @@ case("A3 boundary: latest year without votes, no fallback to older votes", "A3",
                 votes={2023: V_LOW, 2024: V_LOW}))
 case("A4 boundary: latest year without votes, no fallback to older votes", "A4", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (2, 3, 1, 4)}))
+# a later 不定等次 year with its own 民主测评 is newer votes: the graded year before it is not
+# read (no fallback), and a year without a grade makes no candidate itself (the kinder reading)
+case("A4 boundary: a later 不定等次 year's own votes stand before the graded year's", "A4", False)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (2, 3, 1, 4), 2025: (5, 3, 1, 1)}))
+case("A4 near miss: a 不定等次 year's own votes make no candidate", "A4", False)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (5, 3, 1, 1), 2025: (2, 3, 1, 4)}))
+case("A4 boundary: a 不定等次 year without votes is skipped", "A4", True)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (2, 3, 1, 4)}))
 case("A4 stale: 2022 votes make no candidate in 2026", "A4", False)(
     with_grades((2022, "称职"), votes={2022: (2, 3, 1, 4)}))
 # A5 — on probation and 不称职 >= 1/3 or approval < 1/2
@@ -162,6 +170,17 @@ case("A5 boundary: 不称职 exactly 1/3 counts", "A5", True)(
     with_grades((2025, "称职"), votes={2025: (3, 3, 0, 3)}, **PROBATION))
 case("A5 boundary: approval exactly 1/2 does not count", "A5", False)(
     with_grades((2025, "称职"), votes={2025: (2, 3, 4, 1)}, **PROBATION))
+# the votes must be about the probation: a year that ended before the post on probation was
+# taken (任现职时间) rated the former post (rules.md is silent; the kinder reading)
+case("A5 boundary: votes of a year that ended before the probation began", "A5", False)(
+    with_grades((2025, "称职"), votes={2025: (1, 3, 5, 1)}, on_probation=True,
+                appointed_on="2026-01-01"))
+case("A5 boundary: probation began on the year's last day", "A5", True)(
+    with_grades((2025, "称职"), votes={2025: (1, 3, 5, 1)}, on_probation=True,
+                appointed_on="2025-12-31"))
+case("A5 boundary: a later 不定等次 year's own votes stand before the graded year's", "A5", False)(
+    with_grades((2024, "称职"), (2025, "不定等次"), votes={2024: (1, 3, 5, 1), 2025: (5, 3, 1, 1)},
+                on_probation=True, appointed_on="2024-03-01"))
 case("A5 boundary: latest year without votes, no fallback to older votes", "A5", False)(
     with_grades((2024, "称职"), (2025, "称职"), votes={2024: (1, 3, 5, 1)}, **PROBATION))
 
@@ -183,6 +202,11 @@ case("P1 window boundary: checked exactly 24 months before", "P1", False)(
     with_reports((2023, "瞒报", "2024-06-30")))
 case("P1 window boundary: checked a day inside", "P1", True)(
     with_reports((2023, "瞒报", "2024-07-01")))
+# one report year's 瞒报 is one fact, dated by its earliest check (as P2 dates an omission)
+case("P1 window boundary: an old 瞒报 found again inside the window", "P1", False)(
+    with_reports((2022, "瞒报", "2024-03-01"), (2022, "瞒报", "2026-03-01")))
+case("P1 window: a 瞒报 first found inside the window, checked again", "P1", True)(
+    with_reports((2022, "瞒报", "2024-07-01"), (2022, "瞒报", "2026-03-01")))
 case("P2 fires", "P2", True)(with_reports((2023, "漏报", "2024-03-01"), (2025, "漏报", "2026-03-01")))
 case("P2 near miss: once", "P2", False)(with_reports((2024, "一致", "2025-03-01"),
                                                     (2025, "漏报", "2026-03-01")))

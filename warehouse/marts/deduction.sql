@@ -4,13 +4,18 @@
 -- 损失浪费 whose audit is rated 较差 loses points for the item and for the rating.)
 -- Why: every point lost must trace to its evidence (rules.md §1); tolerated (容错免责) and
 -- dismissed (不属实/无法查实) items are listed with 0 points and their basis, never counted.
+-- One fact is one piece of evidence (rules.md "Counting"): one report year's 漏报 or 瞒报 found
+-- again by a later check batch is the same omission, dated by its earliest check (as P2 dates
+-- it): it costs points once, for that check while it is inside the window, and the later checks
+-- are listed as repeated with 0 points (a re-check does not bring an old omission back).
 -- column dimension: virtue/ability/diligence/performance/integrity (德能勤绩廉).
 -- column category: The evidence's category, or 逾期未整改 / 审计评价较差 for those conditions.
 -- column points: severity_points x responsibility_weight; 0 unless status = counted.
 -- column severity_points: Points for the severity level (ruleset.severity_points).
 -- column responsibility_weight: Weight of the responsibility (ruleset.responsibility_weight).
+-- column status_basis: 容错依据 or 核查结论 behind a tolerated or dismissed item; for a repeated check, the check that counts.
 -- column rule_ref: The rule-set entry that maps this evidence: dimension_map.<source>.<category>.
--- column status: counted, tolerated or dismissed.
+-- column status: counted, tolerated, dismissed, or repeated (a later check batch finding the same report year's 漏报/瞒报 again: 0 points, status_basis names the check that counts).
 -- read three times below: not materialized, so each branch scans the temp table instead of
 -- DuckDB first copying all of it (7 periods per cadre) into a CTE buffer
 with period as not materialized (select * from temp.cadre_period),
@@ -50,14 +55,31 @@ in_window as (
     from period join overdue_inspection as overdue
         on overdue.id_number = period.id_number and overdue.fact_date <= period.period_end
         and overdue.overdue_from <= period.period_end
+),
+repeated_check as (
+    -- a cadre's report year and result is one omission, dated by its earliest check: every later
+    -- check of it (the earliest is on or before any period end a later one is: no period here)
+    select evidence_id, first_evidence_id
+    from (
+        select evidence_id,
+            first_value(evidence_id) over (partition by id_number, report_year, category
+                order by fact_date, evidence_id) as first_evidence_id
+        from core.personal_report
+        where status = 'counted' and fact_date <= getvariable('as_of')
+    )
+    where evidence_id <> first_evidence_id
 )
 select
     in_window.period_kind, in_window.period_label, in_window.period_end, in_window.id_number,
     map.dimension, in_window.evidence_id, in_window.source, in_window.category,
     in_window.fact_date, in_window.severity_level, in_window.responsibility,
     points.points as severity_points, weight.weight as responsibility_weight,
-    if(in_window.status = 'counted', points.points * weight.weight, 0)::decimal(9, 2) as points,
-    in_window.status, in_window.status_basis,
+    if(in_window.status = 'counted' and repeated.evidence_id is null,
+        points.points * weight.weight, 0)::decimal(9, 2) as points,
+    if(repeated.evidence_id is null, in_window.status, 'repeated') as status,
+    if(repeated.evidence_id is null, in_window.status_basis,
+        '同一报告年度的' || in_window.category || '已计入：' || repeated.first_evidence_id)
+        as status_basis,
     -- concatenated, not format(): the same text (source and category are never NULL after the
     -- join to the map), without format's parsing per row
     'dimension_map.' || in_window.source || '.' || in_window.category as rule_ref,
@@ -67,3 +89,4 @@ join ruleset.dimension_map as map
     on map.source = in_window.source and map.category = in_window.category
 left join ruleset.severity_points as points on points.severity_level = in_window.severity_level
 left join ruleset.responsibility_weight as weight on weight.responsibility = in_window.responsibility
+left join repeated_check as repeated on repeated.evidence_id = in_window.evidence_id

@@ -110,6 +110,47 @@ opened as (
     join ruleset.post_class_parameter as parameter using (post_level, post_category, sector)
     join ruleset.rule as rule using (rule_id)
 ),
+first_points as (
+    -- per opened warning and dimension: the points its own evidence costs at the as-of date
+    select opened.rule_id, opened.id_number, opened.opened_on, opened.evidence_ids,
+        deduction.dimension, sum(deduction.points) as points
+    from opened
+    join marts.deduction as deduction
+        on deduction.id_number = opened.id_number
+        and list_contains(opened.evidence_ids, deduction.evidence_id)
+    where deduction.as_of = getvariable('as_of') and deduction.period_kind = 'as_of'
+    group by all
+),
+low_without_first as (
+    -- per opened warning: whether a dimension below its threshold at the as-of date stays below
+    -- once the points of the opened warning's own evidence are given back
+    select opened.rule_id, opened.id_number, opened.opened_on, opened.evidence_ids,
+        bool_or(case low.dimension
+            when 'virtue' then profile.score_virtue + coalesce(first.points, 0) < profile.threshold_virtue
+            when 'ability' then profile.score_ability + coalesce(first.points, 0) < profile.threshold_ability
+            when 'diligence' then profile.score_diligence + coalesce(first.points, 0) < profile.threshold_diligence
+            when 'performance' then profile.score_performance + coalesce(first.points, 0) < profile.threshold_performance
+            else profile.score_integrity + coalesce(first.points, 0) < profile.threshold_integrity
+        end) as still_low
+    from opened
+    join marts.cadre_profile as profile
+        on profile.id_number = opened.id_number and profile.as_of = getvariable('as_of')
+        and profile.period_kind = 'as_of'
+    cross join unnest(profile.below_threshold) as low(dimension)
+    left join first_points as first
+        on first.rule_id = opened.rule_id and first.id_number = opened.id_number
+        and first.opened_on = opened.opened_on and first.evidence_ids = opened.evidence_ids
+        and first.dimension = low.dimension
+    group by all
+),
+dated as (
+    -- each warning's evidence with the date it arose (the fact's date)
+    select item.rule_id, item.id_number, item.flag_date, item.evidence_ids,
+        list(struct_pack(id := item.evidence_id, arose_on := evidence.fact_date)) as dated_evidence
+    from hit_item as item
+    left join core.evidence as evidence on evidence.evidence_id = item.evidence_id
+    group by all
+),
 second as (
     -- one fact is one piece of evidence: a later warning counts as a second warning only when
     -- it rests on evidence of its own, beyond the opened warning's (an overdue finding's D1 is
@@ -122,6 +163,12 @@ second as (
     join counting as later
         on later.id_number = opened.id_number
         and later.flag_date > opened.opened_on and later.flag_date <= opened.ends_on
+    left join dated
+        on dated.rule_id = later.rule_id and dated.id_number = later.id_number
+        and dated.flag_date = later.raised_on and dated.evidence_ids = later.evidence_ids
+    left join low_without_first as low
+        on low.rule_id = opened.rule_id and low.id_number = opened.id_number
+        and low.opened_on = opened.opened_on and low.evidence_ids = opened.evidence_ids
     -- ... and that evidence of its own is not only sanctions (rules.md 不重复处理: a sanction
     -- that lowers a score into a D1 inside a V2's 考察期 does not make the cadre a candidate)
     where len(list_filter(later.evidence_ids, lambda e: not list_contains(opened.evidence_ids, e)
@@ -129,6 +176,14 @@ second as (
             and not (e like 'annual_assessment:%'
                      and len(list_filter(later.evidence_ids,
                          lambda x: list_contains(opened.evidence_ids, x))) > 0))) > 0
+    -- ... and a D1 that the opened warning's own deductions tip below the threshold is caused by
+    -- that evidence (rules.md "Counting"): it is a second warning only if it stays below without
+    -- those points, or rests on evidence of its own that arose inside the 考察期 (older evidence
+    -- had not made the cadre low before the period opened)
+        and (later.rule_id <> 'D1' or coalesce(low.still_low, true)
+            or len(list_filter(dated.dated_evidence, lambda d:
+                not list_contains(opened.evidence_ids, d.id) and not starts_with(d.id, 'sanction:')
+                and d.arose_on > opened.opened_on)) > 0)
     group by all
 ),
 escalated as (

@@ -7,7 +7,7 @@
 -- Why: the latest graded year decides, read in temp.assessment_recent (only the two most recent
 -- calendar years ended by the as-of date; a 不定等次 year is not a grade and is skipped).
 with recent as (
-    select * from temp.assessment_recent
+    select * from temp.assessment_recent where slot is not null
 ),
 
 latest as (

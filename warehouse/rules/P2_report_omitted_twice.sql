@@ -15,8 +15,8 @@
 -- Date: the day the P2.min_omissions-th distinct report year was first found (each year's
 -- earliest check, then the min_omissions-th earliest of those). A later batch re-finding a
 -- counted year does not move it, so a re-check cannot carry P2 into another warning's 考察期.
--- evidence_ids keep every batch that found a counted year: the profile deducts each, and a
--- flag's identity is its evidence keys, so the list is left as it was.
+-- evidence_ids keep every batch that found a counted year: a flag's identity is its evidence
+-- keys, so the list is left as it was (the profile deducts a year's omission once).
 with checked as (
     select * from core.personal_report where fact_date <= getvariable('as_of')
 ),
