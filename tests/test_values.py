@@ -87,9 +87,20 @@ def test_vectorised_and_scalar_id_checks_agree() -> None:
     samples = ["11010519491231002X", "110105194912310020", "4.10105E+17", "1101051949123100",
                "110105194902300025", " １１０１０５１９４９１２３１００２ｘ ",
                idcard.make("110105", date(1899, 12, 31), 1),  # born before 1900
-               idcard.make("110105", date(2020, 1, 1), 2)]  # not 16 years before the data
+               idcard.make("110105", date(2020, 1, 1), 2),  # not 16 years before the data
+               idcard.make("000000", date(1980, 1, 1), 3),  # no such area code
+               idcard.make("110103", date(1990, 1, 1), 4)]  # 崇文区, retired in 2010: still real
     normalised, reasons = idcard.classify_ids(pd.Series(samples, dtype="str"))
     for raw, norm, reason in zip(samples, normalised, reasons, strict=True):
         assert norm == idcard.normalize(raw)
         assert (None if pd.isna(reason) else reason) == idcard.problem(raw)
-    assert list(reasons[-2:]) == ["id_bad_birth", "id_bad_birth"]
+    assert list(reasons[-4:-1]) == ["id_bad_birth", "id_bad_birth", "id_bad_area"]
+    assert pd.isna(reasons.iloc[-1])  # a retired code is the place of issue all the same
+
+
+def test_area_codes_are_gb_t_2260_county_codes_current_or_retired() -> None:
+    assert idcard.area_known("110105")  # 朝阳区
+    assert idcard.area_known("110110")  # 燕山区, until 1986
+    assert idcard.area_known("110112")  # 通州区, since 1997 (an ID born earlier may carry it)
+    assert not idcard.area_known("000000")
+    assert idcard.problem(idcard.make("110112", date(1960, 5, 1), 7)) is None

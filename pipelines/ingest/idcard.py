@@ -4,6 +4,11 @@ Units send IDs with full-width digits, blanks, a lower-case ``x``, and sometimes
 Excel has already rounded (``4.10105E+17``). The last kind has lost digits for good and must be
 refused with a clear reason, never "repaired". Both the scalar helpers (generator, CLI) and the
 vectorised ``classify_ids`` (parser, on whole columns) live here.
+
+The first six digits must be a real administrative code of GB/T 2260, retired codes included
+(sources.md). The code list is python-stdnum's (``cn/loc``, the one its ``cn.ric`` reads); its
+further rule that the code must have existed at the birth date is not applied: the code is
+that of the place of issue, which may be assigned later.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import math
 import re
 import unicodedata
 from datetime import date
+from functools import cache
 
 import numpy as np
 import pandas as pd
+from stdnum import numdb
 
 from pipelines.ingest import values
 
@@ -64,7 +71,15 @@ def problem(raw: object, as_of: date | None = None) -> str | None:
     born = birth_date(text)
     if born is None or not EARLIEST_BIRTH <= born <= latest_birth(as_of):
         return "id_bad_birth"
+    if not area_known(text[:6]):
+        return "id_bad_area"
     return None
+
+
+@cache
+def area_known(code: str) -> bool:
+    """Whether a six-digit code is a county-level code of GB/T 2260 (current or retired)."""
+    return any("county" in props for _, props in numdb.get("cn/loc").info(code))
 
 
 def birth_date(id_number: str) -> date | None:
@@ -106,6 +121,11 @@ def classify_ids(raw: pd.Series, as_of: date | None = None) -> tuple[pd.Series, 
         unfit = births.isna() | (births < pd.Timestamp(EARLIEST_BIRTH)) | \
             (births > pd.Timestamp(latest_birth(as_of)))
         reason[births.index[unfit & ~births.index.isin(bad_check)]] = "id_bad_birth"
+        # each distinct area code looked up once (a file holds a few hundred at most)
+        areas = ids.str[:6]
+        unknown = areas.map({a: not area_known(a) for a in areas.unique()}).astype(bool)
+        reason[unknown.index[unknown.to_numpy() & reason[unknown.index].isna().to_numpy()]] = \
+            "id_bad_area"
     return text, reason
 
 

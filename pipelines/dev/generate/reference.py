@@ -18,6 +18,7 @@ from faker.providers.person.zh_CN import Provider as FakerPerson
 from faker.providers.ssn.zh_CN import Provider as FakerSsn
 
 from pipelines.contracts import load_contract
+from pipelines.ingest import idcard
 
 CITY = "江城"  # the fictional prefecture-level city whose organisation department runs this
 HOME_PROVINCE = "36"  # most cadres were born in the home province (area-code prefix)
@@ -138,8 +139,15 @@ def orgs() -> tuple[Org, ...]:
 
 @cache
 def area_codes() -> tuple[np.ndarray, np.ndarray]:
-    """County-level area codes (home province, elsewhere) from Faker's zh_CN table."""
-    county = np.array([c for c in FakerSsn.area_codes if len(c) == 6 and c[4:] != "00"])
+    """County-level area codes (home province, elsewhere) from Faker's zh_CN table. A code the
+    contract's ID check does not know (one of Faker's is not in its GB/T 2260 list) is
+    replaced by the code before it, not dropped: the table keeps its length, so a seed draws
+    the same codes it always did everywhere else (and the golden receipts stay as they are)."""
+    county = [c for c in FakerSsn.area_codes if len(c) == 6 and c[4:] != "00"]
+    for i, code in enumerate(county):
+        if not idcard.area_known(code):
+            county[i] = county[i - 1]
+    county = np.array(county)
     home = np.array([c.startswith(HOME_PROVINCE) for c in county])
     return county[home], county[~home]
 
