@@ -66,7 +66,7 @@ repeated_check as (
                 order by fact_date, evidence_id) as first_evidence_id
         from core.personal_report
         where status = 'counted' and fact_date <= getvariable('as_of')
-    )
+    ) as ranked
     where evidence_id <> first_evidence_id
 )
 select

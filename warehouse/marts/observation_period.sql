@@ -182,8 +182,8 @@ second as (
     -- had not made the cadre low before the period opened)
         and (later.rule_id <> 'D1' or coalesce(low.still_low, true)
             or len(list_filter(dated.dated_evidence, lambda d:
-                not list_contains(opened.evidence_ids, d.id) and not starts_with(d.id, 'sanction:')
-                and d.arose_on > opened.opened_on)) > 0)
+                not list_contains(opened.evidence_ids, d['id']) and not starts_with(d['id'], 'sanction:')
+                and d['arose_on'] > opened.opened_on)) > 0)
     group by all
 ),
 escalated as (
