@@ -280,6 +280,39 @@ def test_blank_responsibility_weighs_as_leadership_and_the_receipt_asks_for_it(
                 [blank]) == [("未注明",)]
 
 
+def test_a_tolerance_basis_with_the_flag_blank_counts_as_tolerated_and_the_receipt_asks(
+        home: DataHome, tmp_path: Path) -> None:
+    """sources.md: 容错依据 is required when 容错免责 = 是, and says nothing of a basis given with
+    the flag left blank. Counting such a finding in full made an I1 candidate of a cadre the
+    unit had written a tolerance basis for; the kinder reading counts it as tolerated, loads
+    the row and asks the unit for 是 or 否. An explicit 否 still counts, basis or not."""
+    from pipelines.ingest.steps import submit_file
+
+    s = Scenario()
+    blank, denied = s.cadre(), s.cadre()
+    finding(s, blank, **I1)
+    finding(s, denied, **I1)
+    audit(s, blank, category="损失浪费", amount=150)
+    basis = {"tolerated": None, "tolerance_basis": "先行先试出现失误，经认定容错"}
+    findings = [{**row, **basis} for row in s.rows.pop("inspection_finding")]
+    findings[1]["tolerated"] = False  # 否 with a basis: the unit said no
+    s.rows["audit_finding"] = [{**row, **basis} for row in s.rows["audit_finding"]]
+    s.load(home, tmp_path / "drops")  # the roster and the audit (whose receipt asks the same)
+    receipt = submit_file(s.write(tmp_path, "inspection_finding", findings), "INS",
+                          "inspection_finding", home)
+    assert (receipt.status, receipt.rows_accepted) == ("accepted", 2)
+    notes = [(i.reason, i.source_row, i.header) for i in receipt.issues if i.scope == "note"]
+    assert notes == [("tolerance_unstated", 2, "容错免责")]
+    assert "暂按容错免责处理" in receipt.issues[0].message_zh
+    assert "填“否”" in receipt.issues[0].fix_zh
+    build(home, AS_OF)
+    assert fired(home, blank) == [] and fired(home, denied) == ["I1"]
+    assert rows(home, "select source, status, status_basis from core.evidence "
+                      "where id_number = ? order by source", [blank]) == [
+        ("audit_finding", "tolerated", "先行先试出现失误，经认定容错"),
+        ("inspection_finding", "tolerated", "先行先试出现失误，经认定容错")]
+
+
 # --- Sanctions never make a candidate by themselves ------------------------------------------
 
 def _sanction(s: Scenario, cid: str, measure: str, decided_on: str, reason: str = "作风",

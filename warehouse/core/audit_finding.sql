@@ -25,7 +25,10 @@ flagged as (
         source_rows.rating, source_rows.reported_on,
         coalesce(source_rows.referred, false) as referred,
         coalesce(source_rows.amount_wan >= parameter.u1_min_amount_wan, false) as large_amount,
-        coalesce(source_rows.tolerated, false) as tolerated, source_rows.tolerance_basis,
+        -- 容错免责 left blank beside a 容错依据 reads as 是 (kinder to the cadre; the receipt
+        -- asks the unit to fill it in)
+        coalesce(source_rows.tolerated, source_rows.tolerance_basis is not null) as tolerated,
+        source_rows.tolerance_basis,
         fact.org_name, fact.post_title, fact.post_level, fact.post_category, fact.sector,
         fact.submission_id, fact.source_row
     from source_rows

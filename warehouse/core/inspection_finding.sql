@@ -33,9 +33,12 @@ select
         when '整改中' then (rectify_deadline + to_months(parameter.i2_stalled_months::integer))::date + 1
     end as overdue_from,
     true as negative,
-    if(coalesce(source_rows.tolerated, false), 'tolerated', 'counted') as status,
-    if(coalesce(source_rows.tolerated, false), source_rows.tolerance_basis, null)
-        as status_basis,
+    -- 容错免责 left blank beside a 容错依据 reads as 是 (kinder to the cadre; the receipt asks
+    -- the unit to fill it in)
+    if(coalesce(source_rows.tolerated, source_rows.tolerance_basis is not null), 'tolerated',
+        'counted') as status,
+    if(coalesce(source_rows.tolerated, source_rows.tolerance_basis is not null),
+        source_rows.tolerance_basis, null) as status_basis,
     format('{} {}（{}，{}）：{}', source_rows.round, source_rows.category,
         source_rows.severity, coalesce(source_rows.responsibility, '责任未注明'),
         source_rows.description) as summary_zh,
