@@ -81,7 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CADRE_MAX_COLUMNS", "256", "Most columns in one file (the sheet's used width)."),
     Setting("CADRE_MAX_CELLS", "20000000",
             "XLSX/XLS/ODS: most cells in a sheet's used range (its last row x its last "
-            "column, 20 million), checked from the XML (or, for .xls, the BIFF records) before "
+            "column, 20 million; an .xls's or .ods's sheets together, as calamine builds them "
+            "all), checked from the XML (or, for .xls, the BIFF records) before "
             "calamine reads it: calamine builds the whole used range, about 60 bytes a cell, "
             "so one stray cell at IV999999 (each within the row and column limits) would cost "
             "15 GB."),

@@ -112,11 +112,12 @@ def xls_declaring(last_row: int, last_col: int, first_row: int = 0) -> bytes:
     return bytes(data)
 
 
-def xls_cell_at(row: int, col: int) -> bytes:
-    """roster.xls with its last text cell (a LabelSst record) moved to ``row``, ``col``
-    (0-based, 16 bits each): the range calamine builds runs from A1 to it."""
-    data = bytearray((FIXTURES / "roster.xls").read_bytes())
-    at = data.rindex(b"\xfd\x00\x0a\x00")  # type 0x00FD, length 10
+def xls_cell_at(row: int, col: int, fixture: str = "roster.xls", first: bool = False) -> bytes:
+    """``fixture`` with its last (or first) text cell, a LabelSst record, moved to ``row``,
+    ``col`` (0-based, 16 bits each): the range calamine builds runs from A1 to it."""
+    data = bytearray((FIXTURES / fixture).read_bytes())
+    label_sst = b"\xfd\x00\x0a\x00"  # type 0x00FD, length 10
+    at = data.index(label_sst) if first else data.rindex(label_sst)
     data[at + 4:at + 8] = struct.pack("<HH", row, col)
     return bytes(data)
 

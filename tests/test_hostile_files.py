@@ -29,6 +29,7 @@ from pipelines.ingest.steps import load_step, receive_bytes, submit_file
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER
 from tests.fuzz_corpus import (
+    FIXTURES,
     Hostile,
     corpus,
     far_cell_xlsx,
@@ -233,6 +234,29 @@ def test_an_xls_is_held_to_what_calamine_would_reserve_and_build(
     assert spanned.value.value == "的使用范围到 L9 单元格（9 行 × 12 列）"
     monkeypatch.setenv("CADRE_MAX_CELLS", "108")
     assert len(read_table(xls_cell_at(8, 11), "roster.xls", known).frame) == 5
+
+
+@pytest.mark.parametrize("suffix", ["xls", "ods"])
+def test_the_sheets_calamine_builds_together_are_held_to_the_cell_limit_together(
+        monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """calamine builds every sheet of an .xls or .ods as it opens it (an .xlsx only the sheet
+    read), so ten sheets each within the cell limit would cost ten times what one may. The
+    .ods: a code-list sheet of 5 x 1 and a data sheet of 62 x 15, 935 cells together; the
+    .xls: its code list's first cell moved to A400 (400 x 1), 1,330 together, each sheet
+    (the data sheet declaring 62 x 19 = 1,178) within 1,329 alone."""
+    from pipelines.contracts import load_contract
+
+    data, total = ((xls_cell_at(399, 0, "assessment_layout.xls", first=True), 1330)
+                   if suffix == "xls" else
+                   ((FIXTURES / "assessment_layout.ods").read_bytes(), 935))
+    known = load_contract("annual_assessment").header_index().keys()
+    monkeypatch.setenv("CADRE_MAX_CELLS", str(total))
+    assert len(read_table(data, f"assessment.{suffix}", known).frame) > 0
+    monkeypatch.setenv("CADRE_MAX_CELLS", str(total - 1))
+    with pytest.raises(InputRefused) as refused:
+        read_table(data, f"assessment.{suffix}", known)
+    assert refused.value.reason == "too_many_cells"
+    assert refused.value.value == f"的使用范围合计 {total}个单元格（2 个工作表，打开文件时全部读取）"
 
 
 def test_a_shared_string_table_is_held_to_the_cell_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -689,15 +689,33 @@ def _check_used_range(height: int, width: int, limits: Limits, sheet: str | None
     _check_cells(height, width, limits, sheet)
 
 
+def _check_workbook_cells(built: list[tuple[int, int]], limits: Limits) -> None:
+    """The ranges of every sheet together: calamine builds all the sheets of an ``.xls`` or
+    ``.ods`` when it opens the file (an ``.xlsx`` only the one read), so ten sheets each just
+    within the cell limit would cost ten times what one may."""
+    total = sum(height * width for height, width in built)
+    if len(built) > 1 and total > limits.cells:
+        raise InputRefused("too_many_cells", f"的使用范围合计 {_count_zh(total)}个单元格（{len(built)} "
+                           "个工作表，打开文件时全部读取）", _count_zh(limits.cells))
+
+
 def _check_ods_range(xml: bytes, limits: Limits) -> None:
+    built = []
     for name, height, width in ods_ranges(xml):
         _check_used_range(height, width, limits, name)
+        built.append((height, width))
+    _check_workbook_cells(built, limits)
 
 
 def check_xls(data: bytes, limits: Limits) -> None:
-    """Before calamine: every range an ``.xls`` declares or spans (``xls_screen``)."""
-    for height, width in xls_screen.used_ranges(data):
+    """Before calamine: every range an ``.xls`` declares or spans (``xls_screen``), each and,
+    for those it builds, all together."""
+    built = []
+    for declared, height, width in xls_screen.used_ranges(data):
         _check_used_range(height, width, limits)
+        if not declared:
+            built.append((height, width))
+    _check_workbook_cells(built, limits)
 
 
 def _open_workbook(data: bytes, kind: str):  # noqa: ANN202 - python_calamine.CalamineWorkbook

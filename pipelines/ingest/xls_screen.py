@@ -86,9 +86,10 @@ def declared_range(data: bytes) -> tuple[int, int] | None:
     return ((last_row - 1 - first_row) % U32 + 1) % U32, ((last_col - 1 - first_col) % U32 + 1) % U32
 
 
-def sheet_ranges(stream: bytes) -> Iterator[tuple[int, int]]:
-    """Every range calamine would reserve or build, as (rows, columns): each DIMENSIONS record
-    of a sheet, then the far corner of its cells from A1 (a MulRK run: its first and last)."""
+def sheet_ranges(stream: bytes) -> Iterator[tuple[bool, int, int]]:
+    """Every range calamine would reserve or build, as (declared, rows, columns): each
+    DIMENSIONS record of a sheet (declared: room reserved, not filled), then the far corner of
+    its cells from A1 (a MulRK run: its first and last), the range calamine builds."""
     position = struct.Struct("<HH").unpack_from
     for start in sheet_starts(stream):
         seen_bof, depth, height, width = False, 0, 0, 0
@@ -112,9 +113,9 @@ def sheet_ranges(stream: bytes) -> Iterator[tuple[int, int]]:
             elif typ == DIMENSIONS:
                 declared = declared_range(stream[data:data + length])
                 if declared:
-                    yield declared
+                    yield True, *declared
         if height:
-            yield height, width
+            yield False, height, width
 
 
 def workbook_stream(data: bytes) -> bytes | None:
@@ -130,9 +131,10 @@ def workbook_stream(data: bytes) -> bytes | None:
     return None
 
 
-def used_ranges(data: bytes) -> Iterator[tuple[int, int]]:
-    """Every range calamine would reserve or build for the sheets of an ``.xls``, as (rows,
-    columns) from A1; none when the container holds no workbook (calamine reports that)."""
+def used_ranges(data: bytes) -> Iterator[tuple[bool, int, int]]:
+    """Every range calamine would reserve or build for the sheets of an ``.xls``, as
+    (declared, rows, columns) from A1; none when the container holds no workbook (calamine
+    reports that)."""
     stream = workbook_stream(data)
     if stream is not None:
         yield from sheet_ranges(stream)
