@@ -4,6 +4,7 @@ review snapshot is identified and owner-only, and both follow every decision at 
 
 from __future__ import annotations
 
+import hashlib
 import stat
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,13 @@ from pipelines import warehouse
 from pipelines.build.steps import build
 from pipelines.cli.main import app
 from pipelines.publish.pseudonymise import K_MIN, coarsen
-from pipelines.publish.snapshot import PERSON_COLUMNS, publish
+from pipelines.publish.snapshot import (
+    FLAG_ID_COLUMNS,
+    PERSON_COLUMNS,
+    flag_key,
+    pseudonym_key,
+    publish,
+)
 from pipelines.review import decisions
 from pipelines.settings import DataHome
 from tests.build_fixtures import Scenario, new_id
@@ -133,13 +140,46 @@ def test_a_decision_republishes_both_snapshots(
     result = runner.invoke(app, ["decide", flag_id, "confirm", "--by", "部务会",
                                  "--reason", "核实属实", "--on", "2026-07-01"])
     assert result.exit_code == 0, result.output
-    for path, who in ((home.published_file, "cadre_key"), (home.review_snapshot_file,
-                                                            "id_number")):
+    analysts_id = flag_key(flag_id, pseudonym_key(home))  # the register's id is not theirs
+    for path, who, shown in ((home.published_file, "cadre_key", analysts_id),
+                             (home.review_snapshot_file, "id_number", flag_id)):
         log = _frame(path, f"select flag_id, action, {who} from decisions.decision_log")
-        assert list(zip(log.flag_id, log.action, strict=True)) == [(flag_id, "confirm")], path
+        assert list(zip(log.flag_id, log.action, strict=True)) == [(shown, "confirm")], path
         state = _frame(path, "select state from decisions.flag_state where flag_id = "
-                             f"'{flag_id}'")
+                             f"'{shown}'")
         assert list(state.state) == ["confirmed"]
+
+
+def test_analysts_flag_ids_do_not_give_away_the_id_number(
+        world: tuple[DataHome, dict[str, str]]) -> None:
+    """The register's flag id is the rule id and 8 hex of md5(身份证号|rule|evidence keys):
+    with the evidence keys an analyst sees, trying IDs until the hash matches recovers the
+    ID. The analysts' snapshot carries a keyed pseudonym of it instead, in every column."""
+    home, ids = world
+    with warehouse.writer(home.warehouse_file) as con:
+        decisions.sync_flags(con)
+        row = con.execute("select flag_id, rule_id, evidence_keys from decisions.flag_state "
+                          "where id_number = ? and rule_id = 'A1'", [ids["甲00"]]).fetchone()
+        register = [r[0] for r in con.execute("select flag_id from decisions.flag_state")
+                    .fetchall()]
+    publish(home)
+    register_id, rule, keys = row
+    guess = "|".join([ids["甲00"], rule, *keys])  # what an analyst can try for any ID
+    assert register_id == f"{rule}-{hashlib.md5(guess.encode()).hexdigest()[:8]}"
+    analysts = _frame(home.published_file, "select flag_id from decisions.flag_state")
+    key = pseudonym_key(home)
+    assert set(analysts.flag_id) == {flag_key(f, key) for f in register}
+    assert flag_key(register_id, key).startswith("A1-")
+    raw = home.published_file.read_bytes()
+    assert [f for f in register if f.encode() in raw] == []
+    columns = _frame(home.published_file, "select schema_name, table_name, column_name "
+                                          "from duckdb_columns() where column_name like "
+                                          "'%flag_id%'")
+    assert set(columns.column_name) <= FLAG_ID_COLUMNS
+    for schema, table, column in columns.itertuples(index=False):
+        values = _frame(home.published_file, f"select distinct {column} as v "
+                                             f"from {schema}.{table} where {column} is not null")
+        assert set(values.v) <= set(analysts.flag_id), (schema, table, column)
 
 
 def test_profile_shows_the_id_only_when_asked(world: tuple[DataHome, dict[str, str]]) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.ingest.errors import EnvironmentFault
 from pipelines.ingest.receipt import Receipt
-from pipelines.ingest.steps import submit_file
+from pipelines.ingest.steps import receive_bytes, receive_step, submit_file
+from pipelines.orchestration.alerts import alert_record
 from pipelines.settings import DataHome
 from tests.conftest import ROSTER_HEADER, roster_row, valid_id, write_csv, write_xlsx
 
@@ -215,3 +218,24 @@ def test_counts_reconcile_per_file(home: DataHome, tmp_path: Path) -> None:
     assert receipt.rows_read == receipt.rows_accepted + receipt.rows_quarantined == 7
     assert receipt.rows_accepted == _count(home, "select count(*) from raw.roster")
     assert receipt.rows_quarantined == _count(home, "select count(*) from meta.quarantined_row")
+
+
+def test_a_file_that_cannot_be_read_or_archived_alerts_without_its_name(
+        home: DataHome, tmp_path: Path) -> None:
+    """A unit's file name may name a cadre (关于张三同志的处分决定.xlsx): an inbox fault is an
+    alert, e-mailed, whose line names the unit and source but not the file."""
+    home.ensure()
+    name = "关于张三同志的处分决定.xlsx"
+    gone = home.inbox / "DIS" / "sanction" / name  # listed, then moved away by a sync tool
+    with pytest.raises(EnvironmentFault) as read_fault:
+        receive_step(gone, "DIS", "sanction", home)
+    data = b"not really a workbook"
+    blocker = home.archive / hashlib.sha256(data).hexdigest()[:2]
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"")  # a file where the archive's folder should be
+    with pytest.raises(EnvironmentFault) as archive_fault:
+        receive_bytes(data, name, "DIS", "sanction", home)
+    for fault in (read_fault.value, archive_fault.value):
+        line = alert_record("task_failed", dag_id="ingest_sanction", task_id="receive",
+                            error=fault)["error"]
+        assert "张三" not in line and "DIS" in line and "Errno" in line, line

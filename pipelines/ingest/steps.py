@@ -171,12 +171,19 @@ def unit_problem(unit: str, source: str) -> Issue | None:
     return None
 
 
+def _os_error(exc: OSError) -> str:
+    """An OS error without the path it names (a path in the inbox holds the unit's file name,
+    which may name a cadre); the exception itself stays chained, for the task log."""
+    return f"{type(exc).__name__}: [Errno {exc.errno}] {exc.strerror}"
+
+
 def receive_step(path: Path, unit: str, source: str, home: DataHome) -> str:
     """Archive the file's bytes, register it; returns the submission id."""
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        raise EnvironmentFault(f"cannot read {display_name(path.name)}: {describe(exc)}") from exc
+    except OSError as exc:  # the message goes into alerts: no file name (a unit's free text)
+        raise EnvironmentFault(f"cannot read a file in inbox/{unit}/{source}: "
+                               f"{_os_error(exc)}") from exc
     return receive_bytes(data, path.name, unit, source, home)
 
 
@@ -193,7 +200,8 @@ def receive_bytes(data: bytes, filename: str, unit: str, source: str, home: Data
     try:
         sha, archived = archive_bytes(data, name, home)
     except OSError as exc:  # nothing registered yet: the sender keeps the file and retries
-        raise EnvironmentFault(f"archiving {name}: {describe(exc)}") from exc
+        raise EnvironmentFault(f"archiving a file from {unit} ({source}): "
+                               f"{_os_error(exc)}") from exc
     crashpoint("receive:archived")
     problem = unit_problem(unit, source)
     with warehouse.writer(home.warehouse_file) as con:

@@ -96,6 +96,16 @@ CODE_COLUMNS = {"flag_id", "previous_flag_id", "decided_flag_id", "evidence_ids"
                 "gender", "grade", "conclusion", "disposal", "outcome", "rectification",
                 "rating", "audit_type", "check_mode", "reason_category", "escalation",
                 "rule_ref", "second_rule_id"}
+# Flag ids (线索编号): the register's are the rule id and 8 hex of an unkeyed md5 over the
+# 身份证号 and evidence keys, so anyone holding a flag's evidence keys can try IDs until the
+# hash matches (an area code and a few birth years take seconds) and recover the ID. The
+# analysts' snapshot gives each the rule id and a keyed pseudonym instead (``flag_key``),
+# the same in every table, stable while the key is unchanged.
+FLAG_ID_COLUMNS = {"flag_id", "previous_flag_id", "decided_flag_id", "lift_flag_id"}
+FLAG_KEY = "flag_key"  # the DuckDB macro a publish connection gets (_register_flag_key)
+FLAG_KEY_NOTE = ("In this snapshot a keyed pseudonym of the 线索编号 (rule id, then 16 hex "
+                 "digits), the same in every table, stable while the pseudonym key is "
+                 "unchanged.")
 SCRUB_NAMES = "scrub_names"  # the DuckDB function a publish connection gets (scrub.py)
 SCRUB_TEXT = "scrub_text"  # the DuckDB macro every scrubbed cell goes through (_register_scrub)
 KEY_COMMENT = ("Pseudonymous cadre key: HMAC-SHA256 of the 身份证号 under a key kept outside "
@@ -149,6 +159,23 @@ def _catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
             "order by schema_name, table_name, column_index").fetchall():
         catalog.setdefault((schema, table), []).append((name, data_type, comment))
     return catalog
+
+
+def flag_key(flag_id: str, key: bytes) -> str:
+    """The analysts' id for one flag id of the register: its rule id, then a keyed hash."""
+    rule = flag_id.rsplit("-", 1)[0]
+    digest = hmac.new(key, ("flag|" + flag_id).encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{rule}-{digest[:16]}"
+
+
+def _register_flag_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Give ``con`` the temporary macro ``flag_key(x)``: ``flag_key`` in SQL (HMAC-SHA256 as
+    ``cadre_key_sql`` computes it; the pads are literals because a macro takes no bound
+    parameter; temporary, it lives in the publish connection only, never in a snapshot)."""
+    ipad, opad = (f"unhex('{pad.hex()}')" for pad in _hmac_pads(key))
+    digest = f"sha256({opad} || unhex(sha256({ipad} || encode('flag|' || x))))"
+    con.execute(f"create or replace temp macro {FLAG_KEY}(x) as "
+                f"regexp_replace(x, '-[^-]*$', '') || '-' || left({digest}, 16)")
 
 
 def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -229,6 +256,8 @@ def _select_list(columns: list[tuple]) -> str:
             continue
         if name == "id_number":
             parts.append("key_map.cadre_key as cadre_key")
+        elif name in FLAG_ID_COLUMNS:
+            parts.append(f"{FLAG_KEY}(t.{name}) as {name}")
         elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
             parts.append(f"{SCRUB_TEXT}(t.{name}) as {name}")
         elif data_type == "VARCHAR[]" and name not in CODE_COLUMNS:
@@ -259,6 +288,8 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
         if name in PERSON_COLUMNS:
             continue
         target, text = ("cadre_key", KEY_COMMENT) if name == "id_number" else (name, text)
+        if name in FLAG_ID_COLUMNS:
+            text = f"{comment_for(name, text) or name} {FLAG_KEY_NOTE}"
         _comment(con, f"snap.{schema}.{table}.{target}", text)
 
 
@@ -594,6 +625,7 @@ def _write_analysts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str,
     _key_map(con, key, tables, catalog, source)
     as_of = _ages_on(con, source)
     _register_scrub(con, source, as_of)
+    _register_flag_key(con, key)
     con.execute("begin transaction")
     for schema, table, comment in tables:
         if (schema, table) == DIMENSION:
