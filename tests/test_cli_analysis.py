@@ -80,3 +80,12 @@ def test_unknown_cadre_and_unbuilt_date_are_clear_errors(cli_world: dict[str, st
     assert runner.invoke(app, ["profile", "110101190001010000"]).exit_code == 1
     result = runner.invoke(app, ["candidates", "--as-of", "2020-01-01"])
     assert result.exit_code == 2 and "cadre build --as-of 2020-01-01" in result.output
+
+
+def test_sql_prints_text_that_looks_like_markup_as_it_is(cli_world: dict[str, str]) -> None:
+    """What units and analysts write may hold [...]: a closing tag alone made `cadre sql`
+    crash (rich's MarkupError), an opening one restyled the cell. Printed as it is."""
+    result = runner.invoke(app, ["sql", "select '[/注] 见附件[bold]' as \"[red]备注\""],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[/注] 见附件[bold]" in result.output and "[red]备注" in result.output

@@ -20,6 +20,7 @@ from rich.table import Table
 from pipelines import warehouse
 from pipelines.build.candidates import candidate_rows
 from pipelines.build.ruleset import DIMENSIONS, SEVERITY_ZH
+from pipelines.cli.text import cells
 from pipelines.errors import UsageProblem
 from pipelines.ingest import idcard
 from pipelines.review.decided import with_decision_states
@@ -106,7 +107,7 @@ def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
     for header in headers:
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*cells(row))
     return table
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.cli.review import report_group
+from pipelines.cli.text import cells
 from pipelines.settings import DataHome
 
 console = Console()
@@ -61,7 +62,7 @@ def register(app: typer.Typer) -> None:
                       title=f"公平性监测（{parsed.label_zh}）", title_justify="left")
         for row in fairness_report.table_rows(result.table.to_dict("records")):
             style = {"差异超限": "bold red", "样本不足": "dim"}.get(row["判定"])
-            table.add_row(*(str(v) for v in row.values()), style=style)
+            table.add_row(*cells(row.values()), style=style)
         console.print(table)
         for drill in context["drill"]:
             console.print(f"[bold]来源分析[/]：{drill['title']}", soft_wrap=True)

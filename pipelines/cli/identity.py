@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.text import cells
 from pipelines.settings import DataHome
 
 console = Console()
@@ -28,7 +29,7 @@ def _table(title: str, headers: list[str], rows: list[tuple]) -> Table:
     for header in headers:
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*cells(row))
     return table
 
 

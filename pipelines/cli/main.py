@@ -21,6 +21,7 @@ from pipelines.cli.identity import register as register_identity
 from pipelines.cli.portal import register as register_portal
 from pipelines.cli.quality import register as register_quality
 from pipelines.cli.review import register as register_review
+from pipelines.cli.text import cells, headers
 from pipelines.errors import UsageProblem
 from pipelines.settings import PROJECT_ROOT, DataHome
 
@@ -133,8 +134,8 @@ def ingest(source: list[str] = typer.Option(None, "--source",
     table = Table("submission", "unit", "source", "file", "status", "read", "accepted",
                   "quarantined")
     for r in receipts:
-        table.add_row(r.submission_id, r.unit, r.source, r.filename, r.status, str(r.rows_read),
-                      str(r.rows_accepted), str(r.rows_quarantined))
+        table.add_row(*cells((r.submission_id, r.unit, r.source, r.filename, r.status,
+                              r.rows_read, r.rows_accepted, r.rows_quarantined)))
     console.print(table if receipts else "inboxes are empty")
 
 
@@ -153,9 +154,9 @@ def status(limit: int = typer.Option(50, help="Most recent N submissions."),
                 for row in frame.astype(object).to_dict(orient="records")]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
-    table = Table(*frame.columns)
+    table = Table(*headers(frame.columns))
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*cells(row))
     console.print(table)
 
 
@@ -259,9 +260,9 @@ def _print_result(columns: list[str], rows: list[tuple], as_csv: bool) -> None:
         writer.writerow(columns)
         writer.writerows(rows)
         return
-    table = Table(*columns)
+    table = Table(*headers(columns))
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*cells(row))
     console.print(table)
     console.print(f"({len(rows)} rows)")
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.text import cells
 from pipelines.settings import DataHome
 
 console = Console()
@@ -181,8 +182,7 @@ def audit_log(limit: int = typer.Option(200, "--limit", help="Most recent N even
         events = list(reversed(db.scalars(query).all()))
     table = Table("time (UTC)", "action", "account", "unit", "client", "detail")
     for e in events:
-        table.add_row(str(e.at), e.action, e.account or "", e.unit or "", e.client or "",
-                      e.detail)
+        table.add_row(*cells((e.at, e.action, e.account, e.unit, e.client, e.detail)))
     console.print(table if events else "audit log is empty")
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pipelines import warehouse
 from pipelines.cli.review import report_group
+from pipelines.cli.text import cells
 from pipelines.ingest.quality import load_quality
 from pipelines.settings import DataHome
 
@@ -36,5 +37,5 @@ def register(app: typer.Typer) -> None:
                             ("拒收与隔离原因", found.reason_rows_zh())):
             table = Table(*(rows[0].keys() if rows else ["（无）"]), title=title)
             for row in rows:
-                table.add_row(*(str(v) for v in row.values()))
+                table.add_row(*cells(row.values()))
             console.print(table)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.build.ruleset import SEVERITY_ZH
+from pipelines.cli.text import cells
 from pipelines.settings import DataHome
 
 console = Console()
@@ -84,8 +85,8 @@ def _list_flags(state: str | None, unit: str | None) -> None:
             [state, state, unit, unit]).fetchall()
     table = Table("线索编号", "姓名", "单位", "规则", "类别", "线索日期", "状态")
     for flag, name, org, rule, severity, opened, state_zh in rows:
-        table.add_row(flag, name or "", org or "", rule, SEVERITY_ZH.get(severity, severity),
-                      str(opened), state_zh)
+        table.add_row(*cells((flag, name, org, rule, SEVERITY_ZH.get(severity, severity),
+                              opened, state_zh)))
     console.print(table if rows else "没有符合条件的线索")
 
 
