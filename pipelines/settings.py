@@ -144,6 +144,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CADRE_PORTAL_ARGON2_PROFILE", "standard",
             "Password-hash cost of the portal: standard (argon2id, argon2-cffi's RFC 9106 low-"
             "memory profile) or test (cheap, for the test suite only)."),
+    Setting("CADRE_GX_RESULT_DAYS", "90",
+            "Days GX's own result files (gx/uncommitted/validations: failing values, ID numbers "
+            "included) are kept; older ones are deleted when a process first validates. 0 keeps "
+            "them all. meta.validation_result keeps the counts for good."),
     Setting(
         "CADRE_FAULT_INJECT",
         "",

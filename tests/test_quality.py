@@ -105,3 +105,25 @@ def test_ledger_has_the_data_quality_section(home: DataHome) -> None:
     assert "数据质量" in load_workbook(xlsx).sheetnames
     with duckdb.connect(str(home.warehouse_file), read_only=True) as con:
         assert con.execute("select count(*) from meta.validation_result").fetchone()[0] > 0
+
+
+def test_gx_result_files_older_than_the_setting_are_pruned(home: DataHome,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """GX's result files list failing values, ID numbers included, and nothing removed them:
+    a process deletes those older than CADRE_GX_RESULT_DAYS when it first opens the context."""
+    import os
+    import time
+
+    from pipelines.ingest import gx_checkpoints, validate
+
+    folder = home.gx_project / "uncommitted" / "validations" / "roster_drop" / "run"
+    folder.mkdir(parents=True)
+    old, recent = folder / "old.json", folder / "recent.json"
+    for path, days in ((old, 31), (recent, 29)):
+        path.write_text("{}", encoding="utf-8")
+        stamp = time.time() - days * 86400
+        os.utime(path, (stamp, stamp))
+    assert gx_checkpoints.prune_results(home, 0) == 0  # 0 keeps them all
+    monkeypatch.setenv("CADRE_GX_RESULT_DAYS", "30")
+    validate.warm_up(home)  # a new process's first use of this data folder's context
+    assert not old.exists() and recent.exists()

@@ -10,7 +10,9 @@ own per-expectation statistics go to ``meta.validation_result`` (see ``steps.val
 Engineers only: GX's stored results and Data Docs (``context.build_data_docs()``, which load
 CDN assets) show failing values, ID numbers included. Nothing here is published or sent to a
 unit; the Checkpoints have no actions. Several validate tasks may start together (they are
-outside the writer pool), so the context's files are set up under a file lock.
+outside the writer pool), so the context's files are set up under a file lock. Result files
+older than ``CADRE_GX_RESULT_DAYS`` are deleted when a process first opens the context
+(``prune_results``): they hold personal data, and nothing else ever removed them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -26,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines import settings
 from pipelines.settings import DataHome
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -40,11 +44,29 @@ def _locked(home: DataHome) -> Iterator[None]:
         yield
 
 
+def prune_results(home: DataHome, days: int, now: float | None = None) -> int:
+    """Delete GX's result files last written more than ``days`` ago (0: none); how many."""
+    folder = home.gx_project / "uncommitted" / "validations"
+    if days <= 0 or not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - days * 86400
+    pruned = 0
+    for path in folder.rglob("*.json"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                pruned += 1
+        except FileNotFoundError:  # another process pruned it first
+            continue
+    return pruned
+
+
 @cache
 def _context(root: str) -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    prune_results(DataHome(root=Path(root)), int(settings.get("CADRE_GX_RESULT_DAYS")))
     context = gx.get_context(mode="file", project_root_dir=root)  # makes <root>/gx/
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
