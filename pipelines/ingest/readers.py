@@ -502,9 +502,10 @@ def _check_string_count(xml: bytes, limits: Limits) -> None:
     than the cell limit is no honest workbook."""
     tag = _SST_TAG.search(xml)
     count = tag and _UNIQUE_COUNT.search(tag.group(0))
-    if count and int(count.group(1)) > limits.cells:
+    declared = int(count.group(1)) if count else 0
+    if declared > limits.cells:
         raise InputRefused("unreadable_file", detail=(
-            f"文件已损坏：共享字符串表声明有 {int(count.group(1))} 条，超过 "
+            f"文件已损坏：共享字符串表声明有 {declared} 条，超过 "
             f"{_count_zh(limits.cells)}个单元格的上限"))
 
 
@@ -544,12 +545,7 @@ def _check_sheet_range(xml: bytes, limits: Limits,
 def _check_cell_refs(xml: bytes, limits: Limits, sheet: str | None = None) -> None:
     """The exact check: every row and cell placed where calamine places it, and the used
     range they span (calamine builds it from A1 to the last row and column)."""
-    height, width = sheet_extent(xml)
-    if height > limits.rows:
-        raise InputRefused("too_many_rows", height, limits.rows)
-    if width > limits.columns:
-        raise InputRefused("too_many_columns", width, limits.columns)
-    _check_cells(height, width, limits, sheet)
+    _check_used_range(*sheet_extent(xml), limits, sheet)
 
 
 def _ref(value: str) -> tuple[int, int] | None:
