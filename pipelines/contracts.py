@@ -76,6 +76,16 @@ class Field:
     description: str = ""  # for engineers and analysts (English)
     note_zh: str = ""  # for units: what an empty or special value means (shown in templates)
 
+    def range_zh(self) -> str:
+        """The allowed range as units read it (template, receipts): 0～100, 不小于0, 不大于5,
+        or '' when unbounded."""
+        low, high = self.min, self.max
+        if low is not None and high is not None:
+            return f"{low:g}～{high:g}"
+        if low is not None:
+            return f"不小于{low:g}"
+        return "" if high is None else f"不大于{high:g}"
+
     @property
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.type]

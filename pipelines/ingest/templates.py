@@ -78,20 +78,9 @@ def field_codes(f: Field) -> tuple[str, ...]:
     return BOOL_CODES if f.type == "bool" else f.codes
 
 
-def range_zh(f: Field) -> str:
-    """A field's allowed range in Chinese, or '' when unbounded."""
-    if f.min is not None and f.max is not None:
-        return f"{_num(f.min)}～{_num(f.max)}"
-    if f.min is not None:
-        return f"不小于{_num(f.min)}"
-    if f.max is not None:
-        return f"不大于{_num(f.max)}"
-    return ""
-
-
 def type_zh(f: Field) -> str:
     """Type wording for units, with the range when the contract sets one."""
-    bounds = range_zh(f)
+    bounds = f.range_zh()
     return f"{TYPE_ZH[f.type]}（{bounds}）" if bounds else TYPE_ZH[f.type]
 
 
@@ -116,10 +105,6 @@ def note_zh(contract: Contract, f: Field) -> str:
     if f.type == "id_number" and not f.required:
         notes.append("可为空")
     return "；".join(notes)
-
-
-def _num(value: float) -> str:
-    return f"{value:g}"
 
 
 def _sheet_name(text: str) -> str:

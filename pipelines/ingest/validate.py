@@ -172,21 +172,11 @@ def _blank_notes(parsed: ParsedDrop, contract: Contract) -> list[Issue]:
     return notes
 
 
-def range_zh(low: float | None, high: float | None) -> str:
-    """A range as the unit reads it, as the template states it: 0～100, 不小于0 (never
-    ``0.0～``)."""
-    if low is not None and high is not None:
-        return f"{low:g}～{high:g}"
-    if low is not None:
-        return f"不小于{low:g}"
-    return "" if high is None else f"不大于{high:g}"
-
-
 def _detail(reason: str, contract: Contract, expectation: dict[str, Any], frame: pd.DataFrame,
             position: int) -> str:
     kwargs = expectation["kwargs"]
     if reason == "out_of_range":
-        return range_zh(kwargs.get("min_value"), kwargs.get("max_value"))
+        return contract.field(kwargs["column"]).range_zh()  # the template's wording
     if reason == "birth_date_mismatch":
         stamp = frame[ID_BIRTH_COLUMN][position]
         return "" if pd.isna(stamp) else pd.Timestamp(stamp).date().isoformat()
