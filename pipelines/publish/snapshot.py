@@ -169,11 +169,11 @@ def flag_key(flag_id: str, key: bytes) -> str:
 
 
 def _register_flag_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Give ``con`` the temporary macro ``flag_key(x)``: ``flag_key`` in SQL (HMAC-SHA256 as
-    ``cadre_key_sql`` computes it; the pads are literals because a macro takes no bound
-    parameter; temporary, it lives in the publish connection only, never in a snapshot)."""
+    """Give ``con`` the temporary macro ``flag_key(x)``: ``flag_key`` in SQL (``hmac_sql``, the
+    pads literals because a macro takes no bound parameter; temporary, it lives in the publish
+    connection only, never in a snapshot)."""
     ipad, opad = (f"unhex('{pad.hex()}')" for pad in _hmac_pads(key))
-    digest = f"sha256({opad} || unhex(sha256({ipad} || encode('flag|' || x))))"
+    digest = hmac_sql("'flag|' || x", ipad, opad)
     con.execute(f"create or replace temp macro {FLAG_KEY}(x) as "
                 f"regexp_replace(x, '-[^-]*$', '') || '-' || left({digest}, 16)")
 
@@ -185,10 +185,16 @@ def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
+def hmac_sql(expr: str, ipad: str = "$ipad", opad: str = "$opad") -> str:
+    """SQL for HMAC-SHA256 of the text ``expr`` (hex), the pads (``_hmac_pads``) given as SQL
+    (bound parameters by default): sha256(opad || sha256(ipad || text)), as ``hmac`` does."""
+    return f"sha256({opad} || unhex(sha256({ipad} || encode({expr}))))"
+
+
 def cadre_key_sql(expr: str) -> str:
-    """SQL for ``cadre_key(expr, key)`` with the pads bound as ``$ipad`` and ``$opad``
-    (``_hmac_pads``): sha256(opad || sha256(ipad || id)), as ``hmac`` does; the same string."""
-    return (f"'K' || left(sha256($opad || unhex(sha256($ipad || encode({expr})))), 20)")
+    """SQL for ``cadre_key(expr, key)`` with the pads bound as ``$ipad`` and ``$opad``; the
+    same string."""
+    return f"'K' || left({hmac_sql(expr)}, 20)"
 
 
 def _key_map(con: duckdb.DuckDBPyConnection, key: bytes,
