@@ -12,6 +12,7 @@ import pytest
 from pipelines.build import ruleset as rulesets
 from pipelines.build.steps import build
 from pipelines.ingest.steps import submit_file
+from pipelines.review import sql as review_sql
 from pipelines.settings import PROJECT_ROOT, DataHome
 from tests.build_fixtures import Scenario, new_id
 from tests.test_rules import I1, assess, audit, finding, petition, sanction
@@ -139,7 +140,7 @@ def test_every_point_lost_traces_to_evidence_and_rule(home: DataHome, tmp_path: 
 
 def _marts_snapshot(home: DataHome, as_of: date) -> dict[str, list[tuple]]:
     tables = ["rule_hit", "cadre_flag", "candidate", "cadre_profile", "deduction",
-              "influence_period", "observation_period"]
+              "influence_period", "observation_period", "flag_raised"]
     return {t: sorted(map(repr, _rows(home, f"select * from marts.{t} where as_of = ?", [as_of])))
             for t in tables}
 
@@ -161,6 +162,38 @@ def test_as_of_is_reproducible_and_replaces_only_its_own_date(home: DataHome,
     assert _marts_snapshot(home, date(2025, 6, 30)) == earlier
     assert first["rule_hit"] and not earlier["rule_hit"]  # nothing was known a year before
     assert _rows(home, "select count(*) from marts.build_run")[0][0] == 2
+
+
+def test_flags_of_builds_before_marts_flag_raised_are_filled_from_their_marts(
+        home: DataHome, tmp_path: Path) -> None:
+    """A warehouse built before marts.flag_raised existed: its earlier dates are filled from
+    their own marts rows, by the next build or by the review layer's upgrade, with the rows
+    their own builds would have given, and the connection's variables are left as they were."""
+    s = Scenario()
+    cid = s.cadre()
+    assess(s, cid, 2024, "不称职")
+    petition(s, cid, "部分属实", "2026-01-05")
+    s.load(home, tmp_path / "drops")
+    earlier = date(2025, 6, 30)
+    build(home, earlier)
+    build(home, AS_OF)
+    query = "select * from marts.flag_raised order by all"
+    as_built = _rows(home, query)
+    assert {row[0] for row in as_built} == {earlier, AS_OF}
+    con = duckdb.connect(str(home.warehouse_file))
+    try:
+        con.execute("drop table marts.flag_raised")  # as before the table existed
+        con.execute("set variable as_of = ?::date", [date(2020, 1, 1)])
+        review_sql.ensure(con)  # the review layer's upgrade, before the next build
+        assert con.execute(query).fetchall() == as_built
+        assert con.execute("select getvariable('as_of')").fetchone()[0] == date(2020, 1, 1)
+        assert con.execute("select count(*) from decisions.flag_raised").fetchone()[0] == len(
+            as_built)
+        con.execute("delete from marts.flag_raised where as_of = ?", [earlier])
+    finally:
+        con.close()
+    build(home, AS_OF)  # the build fills what is missing too
+    assert _rows(home, query) == as_built
 
 
 def test_flags_record_the_rule_set_version(home: DataHome, tmp_path: Path) -> None:

@@ -170,6 +170,9 @@ def test_decision_log_and_ledger_views_reach_analysts_pseudonymised(
         con.close()
     assert {"decisions.decision_log", "decisions.ledger_summary", "decisions.flag_state",
             "followup.reappointment"} <= objects
+    # the register's input (names, evidence keys) stays in the warehouse: flag_state is its
+    # outcome, marts.cadre_flag the build's flags
+    assert "marts.cadre_flag" in objects and "marts.flag_raised" not in objects
     assert "cadre_key" in ledger_columns and "id_number" not in ledger_columns
 
 

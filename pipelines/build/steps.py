@@ -248,9 +248,52 @@ def build_in(con: duckdb.DuckDBPyConnection, as_of: date, rs: rulesets.Ruleset) 
     models = build_models(rs)
     sqlmodels.run(con, models, {"rule": insert_hits})
     _record_run(con, rs, started)
+    fill_earlier_dates(con)
     for model in models:
         if model.kind == "temp":  # helpers of this build only
             con.execute(f"drop table if exists temp.{model.relation}")
+
+
+# As-of models computed only from other marts rows of their own date (and the append-only
+# staging history), never from core: a date built before such a model existed can be filled
+# from what that date's build left, and gives the rows its own build would have given.
+DERIVED_AS_OF = (sqlmodels.SQL_DIR / "marts" / "flag_raised.sql",)
+
+
+def fill_earlier_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Fill ``DERIVED_AS_OF`` tables for every built date they lack (a warehouse built before
+    they existed: without its earlier dates the flag register, the disparity trend and the
+    reports over earlier builds would see no flags); returns the dates filled. Each date is
+    run with that build's own rule set label and profile (``marts.build_run``). Restores the
+    connection's ``as_of`` and rule-set variables. Called by the build and by the review layer
+    when it upgrades a warehouse (``pipelines.review.sql.ensure``)."""
+    if sqlmodels.table_columns(con, "marts.build_run") is None:
+        return []
+    saved = con.execute("select getvariable('as_of'), getvariable('ruleset_version'), "
+                        "getvariable('ruleset_profile')").fetchone()
+    filled: list[date] = []
+    try:
+        for path in DERIVED_AS_OF:
+            model = read_model(path)
+            have = ("select distinct as_of from " + model.table
+                    if sqlmodels.table_columns(con, model.table) else
+                    "select null::date as as_of where false")
+            missing = con.execute(
+                "select as_of, ruleset_version, ruleset_profile from marts.build_run "
+                f"where as_of not in ({have}) order by as_of").fetchall()
+            for as_of, label, profile in missing:
+                con.execute("set variable as_of = ?::date", [as_of])
+                con.execute("set variable ruleset_version = ?", [label])
+                con.execute("set variable ruleset_profile = ?", [profile])
+                sqlmodels.materialise(con, model)
+                filled.append(as_of)
+    finally:
+        for name, value in zip(("as_of", "ruleset_version", "ruleset_profile"), saved, strict=True):
+            con.execute(f"set variable {name} = ?", [value])
+    if filled:
+        log.info("filled %s for earlier as-of dates %s", ", ".join(
+            read_model(p).key for p in DERIVED_AS_OF), filled)
+    return filled
 
 
 def summarise(con: duckdb.DuckDBPyConnection, as_of: date, label: str,

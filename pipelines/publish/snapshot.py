@@ -63,6 +63,10 @@ PUBLISHED_DECISION_OBJECTS = ("decisions.decision_log", "decisions.flag_state",
                               "decisions.ledger_event", "decisions.ledger_summary",
                               "decisions.step_duration", "followup.followup_case",
                               "followup.recheck", "followup.reappointment")
+# Build tables of the published schemas that are the flag register's input, not a result:
+# marts.flag_raised is marts.cadre_flag with evidence keys and names for the register, whose
+# outcome is published as decisions.flag_state.
+UNPUBLISHED_TABLES = ("marts.flag_raised",)
 # Attributes of the person: never in the analysts' snapshot outside the coarsened core.cadre.
 PERSON_COLUMNS = {"name", "known_names", "fact_name", "roster_name", "birth_date", "gender",
                   "org_name", "org_code", "post_title", "post_level", "post_category", "sector",
@@ -138,11 +142,13 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]
         "select schema_name, table_name, comment from duckdb_tables() "
         "where database_name = 'wh' and (schema_name in $schemas "
         "  or schema_name || '.' || table_name in $objects) "
+        "  and schema_name || '.' || table_name not in $unpublished "
         "union all "
         "select schema_name, view_name, comment from duckdb_views() "
         "where database_name = 'wh' and schema_name || '.' || view_name in $objects "
         "order by all",
-        {"schemas": list(PUBLISHED_SCHEMAS), "objects": list(PUBLISHED_DECISION_OBJECTS)},
+        {"schemas": list(PUBLISHED_SCHEMAS), "objects": list(PUBLISHED_DECISION_OBJECTS),
+         "unpublished": list(UNPUBLISHED_TABLES)},
     ).fetchall()
 
 

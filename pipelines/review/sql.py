@@ -22,6 +22,7 @@ from datetime import date
 import duckdb
 
 from pipelines import sqlmodels
+from pipelines.build import steps as build_steps
 from pipelines.sqlmodels import Model
 from pipelines.warehouse import apply_if_changed, sql_literal
 
@@ -153,6 +154,7 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
                     "months per 调整方式, from the rule set''s influence_periods (refreshed when "
                     "the rule set changes).'")
         _upgrade_observation_period(con)
+        build_steps.fill_earlier_dates(con)  # a warehouse built before marts.flag_raised
         sqlmodels.run(con, models, {"view": create_view})
 
     fingerprint = sqlmodels.fingerprint(models, SCHEMA_FILE.read_text(encoding="utf-8"),
