@@ -184,6 +184,25 @@ def _register_flag_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
                 f"regexp_replace(x, '-[^-]*$', '') || '-' || left({digest}, 16)")
 
 
+def _flag_key_map(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str, str | None]],
+                  catalog: Catalog, source: str) -> None:
+    """Temp table ``flag_key_map``: every flag id in a flag-id column of ``tables`` (read from
+    ``source``) and its ``flag_key``, which the copies join (``_copy_table``).
+
+    Why a map and not the macro in each copy: the same flag ids recur in the flag state, the
+    ledger, the step durations and the observation periods, and each macro call is two
+    SHA-256 and a regex (~0.25 s per table at 300k cadres); the map computes each id's key
+    once. It holds every value those columns hold, so the join finds each one."""
+    sources = [f"select {column[0]} as flag_id from {source}.{s}.{t}"
+               for s, t, _ in tables for column in catalog[s, t]
+               if column[0] in FLAG_ID_COLUMNS]
+    ids = " union ".join(sources) if sources else "select null::varchar as flag_id"
+    con.execute("create or replace temp table flag_key_map "
+                "(flag_id varchar, flag_key varchar)")  # typed, as key_map
+    con.execute(f"insert into flag_key_map select flag_id, {FLAG_KEY}(flag_id) "
+                f"from ({ids}) where flag_id is not null")
+
+
 def _hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     """HMAC-SHA256's inner and outer padded keys (RFC 2104), for computing ``cadre_key`` in SQL."""
     block = hashlib.sha256(key).digest() if len(key) > 64 else key
@@ -269,7 +288,7 @@ def _select_list(columns: list[tuple]) -> str:
         if name == "id_number":
             parts.append("key_map.cadre_key as cadre_key")
         elif name in FLAG_ID_COLUMNS:
-            parts.append(f"{FLAG_KEY}(t.{name}) as {name}")
+            parts.append(f"{_flag_alias(name)}.flag_key as {name}")
         elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
             parts.append(f"{SCRUB_TEXT}(t.{name}) as {name}")
         elif data_type == "VARCHAR[]" and name not in CODE_COLUMNS:
@@ -277,6 +296,11 @@ def _select_list(columns: list[tuple]) -> str:
         else:
             parts.append(f"t.{name}")
     return ", ".join(parts)
+
+
+def _flag_alias(column: str) -> str:
+    """The alias of ``flag_key_map`` joined for one flag-id column of a copied table."""
+    return f"key_of_{column}"
 
 
 def _comment(con: duckdb.DuckDBPyConnection, target: str, text: str | None) -> None:
@@ -289,12 +313,15 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
                 comment: str | None, columns: list[tuple], source: str) -> None:
     """A published table (read from the attached database ``source``) into the analysts'
     snapshot, without attributes of the person."""
-    join = ("left join key_map on key_map.id_number = t.id_number"
-            if any(c[0] == "id_number" for c in columns) else "")
+    joins = ["left join key_map on key_map.id_number = t.id_number"
+             if any(c[0] == "id_number" for c in columns) else ""]
+    joins += [f"left join flag_key_map as {_flag_alias(c[0])} "
+              f"on {_flag_alias(c[0])}.flag_id = t.{c[0]}"
+              for c in columns if c[0] in FLAG_ID_COLUMNS]
     con.execute(f"create schema if not exists snap.{schema}")
     con.execute(f"create table snap.{schema}.{table} as "
                 f"select {_select_list(columns)} "
-                f"from {source}.{schema}.{table} as t {join}")
+                f"from {source}.{schema}.{table} as t {' '.join(joins)}")
     con.execute(f"comment on table snap.{schema}.{table} is {sql_literal(comment or table)}")
     for name, _, text in columns:
         if name in PERSON_COLUMNS:
@@ -638,6 +665,7 @@ def _write_analysts(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str,
     as_of = _ages_on(con, source)
     _register_scrub(con, source, as_of)
     _register_flag_key(con, key)
+    _flag_key_map(con, tables, catalog, source)
     con.execute("begin transaction")
     for schema, table, comment in tables:
         if (schema, table) == DIMENSION:
