@@ -19,8 +19,13 @@ member as materialized (
         into name group_by value group_value
     )
     union all
-    select id_number, 'evidence_source', source, candidate, warning, reviewed, adjusted
-    from fairness.fairness_source
+    -- a source's outcome: the cadre's, when a flag of that outcome cites the source
+    select
+        source.id_number, 'evidence_source', source.source,
+        cadre.candidate and source.candidate_cited, cadre.warning and source.warning_cited,
+        source.reviewed, source.adjusted
+    from fairness.fairness_source as source
+    join cadre using (id_number)
 )
 
 select group_by, group_value, 'candidate' as outcome, count(*) as in_scope,
