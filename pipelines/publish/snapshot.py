@@ -45,6 +45,7 @@ from pipelines.publish import carry
 from pipelines.publish.column_notes import comment_for
 from pipelines.publish.pseudonymise import QUASI_COLUMNS, coarsen_table
 from pipelines.publish.scrub import (
+    ID_MARK,
     ID_REPLACES,
     MIN_NAME_LENGTH,
     NameScrubber,
@@ -106,6 +107,13 @@ CODE_COLUMNS = {"flag_id", "previous_flag_id", "decided_flag_id", "evidence_ids"
 # analysts' snapshot gives each the rule id and a keyed pseudonym instead (``flag_key``),
 # the same in every table, stable while the key is unchanged.
 FLAG_ID_COLUMNS = {"flag_id", "previous_flag_id", "decided_flag_id", "lift_flag_id"}
+# Record keys (a source's key values joined by |): the row's own 身份证号 is one of the values of
+# every assessment's key, so each such cell needed all four ID and date passes of the scrub
+# (core.fact.record_key was a third of the analysts' scrubbing). In these columns the row's
+# own ID is replaced whole first, by a plain string replace, and the scrub then runs on what
+# is left: the same text (the ID is a whole key value, standing alone), at the cost of one
+# pass of the guard for most cells. Any other ID in the cell is still found by the scrub.
+RECORD_KEY_COLUMNS = {"record_key", "evidence_keys", "new_evidence_keys"}
 FLAG_KEY = "flag_key"  # the DuckDB macro a publish connection gets (_register_flag_key)
 FLAG_KEY_NOTE = ("In this snapshot a keyed pseudonym of the 线索编号 (rule id, then 16 hex "
                  "digits), the same in every table, stable while the pseudonym key is "
@@ -280,7 +288,17 @@ def _register_scrub(con: duckdb.DuckDBPyConnection, source: str, as_of: date) ->
     con.execute(f"create or replace temp macro {SCRUB_TEXT}(x) as {body}")
 
 
+def _own_id_hidden(expr: str, column: str, has_id: bool) -> str:
+    """``expr`` with the row's own 身份证号 replaced whole when ``column`` is a record key
+    (``RECORD_KEY_COLUMNS``) of a table with one; else ``expr`` as it is."""
+    if column not in RECORD_KEY_COLUMNS or not has_id:
+        return expr
+    return (f"if(coalesce(t.id_number, '') = '', {expr}, "
+            f"replace({expr}, t.id_number, {sql_literal(ID_MARK)}))")
+
+
 def _select_list(columns: list[tuple]) -> str:
+    has_id = any(c[0] == "id_number" for c in columns)
     parts = []
     for name, data_type, _ in columns:
         if name in PERSON_COLUMNS:
@@ -290,9 +308,10 @@ def _select_list(columns: list[tuple]) -> str:
         elif name in FLAG_ID_COLUMNS:
             parts.append(f"{_flag_alias(name)}.flag_key as {name}")
         elif data_type == "VARCHAR" and name not in CODE_COLUMNS:
-            parts.append(f"{SCRUB_TEXT}(t.{name}) as {name}")
+            parts.append(f"{SCRUB_TEXT}({_own_id_hidden(f't.{name}', name, has_id)}) as {name}")
         elif data_type == "VARCHAR[]" and name not in CODE_COLUMNS:
-            parts.append(f"list_transform(t.{name}, lambda x: {SCRUB_TEXT}(x)) as {name}")
+            parts.append(f"list_transform(t.{name}, lambda x: "
+                         f"{SCRUB_TEXT}({_own_id_hidden('x', name, has_id)})) as {name}")
         else:
             parts.append(f"t.{name}")
     return ", ".join(parts)
