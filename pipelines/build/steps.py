@@ -267,7 +267,8 @@ def fill_earlier_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
     run with that build's own rule set label and profile (``marts.build_run``). Restores the
     connection's ``as_of`` and rule-set variables. Called by the build and by the review layer
     when it upgrades a warehouse (``pipelines.review.sql.ensure``)."""
-    if sqlmodels.table_columns(con, "marts.build_run") is None:
+    if None in (sqlmodels.table_columns(con, "marts.build_run"),
+                sqlmodels.table_columns(con, "marts.cadre_flag")):
         return []
     saved = con.execute("select getvariable('as_of'), getvariable('ruleset_version'), "
                         "getvariable('ruleset_profile')").fetchone()
@@ -278,9 +279,11 @@ def fill_earlier_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
             have = ("select distinct as_of from " + model.table
                     if sqlmodels.table_columns(con, model.table) else
                     "select null::date as as_of where false")
+            # dates whose build raised flags (a date without any is not recomputed each time)
             missing = con.execute(
                 "select as_of, ruleset_version, ruleset_profile from marts.build_run "
-                f"where as_of not in ({have}) order by as_of").fetchall()
+                "where as_of in (select as_of from marts.cadre_flag) "
+                f"and as_of not in ({have}) order by as_of").fetchall()
             for as_of, label, profile in missing:
                 con.execute("set variable as_of = ?::date", [as_of])
                 con.execute("set variable ruleset_version = ?", [label])
