@@ -352,13 +352,14 @@ def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str,
 
 
 def _names(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
-    """Every name the rosters and facts use, of two characters or more."""
+    """Every name the rosters and facts use, of two characters or more (in no order:
+    ``NameScrubber`` sorts them)."""
     return [r[0] for r in con.execute(f"""
         select distinct n from (
             select unnest(known_names) as n from {source}.core.cadre
             union all select name from {source}.core.cadre
             union all select fact_name from {source}.core.fact
-        ) where length(n) >= {MIN_NAME_LENGTH} order by all""").fetchall()]
+        ) where length(n) >= {MIN_NAME_LENGTH}""").fetchall()]
 
 
 def _register_scrubber(con: duckdb.DuckDBPyConnection, source: str = "wh") -> bool:
